@@ -1,0 +1,1 @@
+"""Ledgerbridge: Salesforce deals to QuickBooks Online invoices, governed in Slack."""

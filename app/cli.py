@@ -1,0 +1,48 @@
+"""The `ledgerbridge` command. Each subcommand lives in app/commands/<name>.py."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from app.errors import ConfigError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("app.commands.check", "validate the settings and the policy file"),
+    "sandbox": ("app.commands.sandbox", "run one API emulator (slack | salesforce | quickbooks)"),
+    "serve": ("app.commands.serve", "run the web app, the Salesforce poller and the scheduler"),
+    "demo": ("app.commands.demo", "run everything offline on SQLite with the three emulators"),
+    "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
+    "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
+}
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand is listed; only the chosen one's module is imported (keeps start-up fast)."""
+    parser = argparse.ArgumentParser(prog="ledgerbridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_path, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_path)
+            module.add_arguments(command_parser)
+            command_parser.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(chosen).parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as error:
+        print(f"ledgerbridge: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
