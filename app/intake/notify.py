@@ -1,0 +1,63 @@
+"""The push path: a Salesforce Flow HTTP callout tells us which opportunities changed.
+
+Wire format (documented in README): POST /salesforce/notify with JSON `{"opportunity_ids": ["006..."]}`,
+header `X-Ledgerbridge-Timestamp: <unix seconds>` and
+`X-Ledgerbridge-Signature: v1=<hex HMAC-SHA256(SALESFORCE_NOTIFY_SECRET, "<timestamp>.<raw body>")>`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+
+MAX_CLOCK_SKEW_SECONDS = 300
+MAX_IDS_PER_NOTIFY = 200
+_SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+
+
+class NotifyRejected(ValueError):
+    """The notification is unsigned, stale, forged or malformed; the message says which."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    opportunity_ids: tuple[str, ...]
+
+
+def sign_notify(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify_notify(
+    *, secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float
+) -> None:
+    """Raise NotifyRejected unless the signature matches and the timestamp is fresh."""
+    if not timestamp or not signature:
+        raise NotifyRejected("missing X-Ledgerbridge-Timestamp or X-Ledgerbridge-Signature header")
+    if not timestamp.isdigit():
+        raise NotifyRejected("X-Ledgerbridge-Timestamp must be unix seconds")
+    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+        raise NotifyRejected("timestamp is more than 5 minutes away from now")
+    expected = sign_notify(secret, int(timestamp), body)
+    if not hmac.compare_digest(expected, signature):
+        raise NotifyRejected("signature does not match")
+
+
+def parse_notification(body: bytes) -> Notification:
+    """Validate the JSON body: a non-empty list of Salesforce opportunity ids, de-duplicated in order."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotifyRejected(f"body is not JSON: {error}") from None
+    ids = data.get("opportunity_ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not ids:
+        raise NotifyRejected('body must be {"opportunity_ids": ["006..."]} with at least one id')
+    if len(ids) > MAX_IDS_PER_NOTIFY:
+        raise NotifyRejected(f"at most {MAX_IDS_PER_NOTIFY} ids per notification")
+    bad = [str(i) for i in ids if not isinstance(i, str) or not _SALESFORCE_ID.match(i)]
+    if bad:
+        raise NotifyRejected(f"not Salesforce ids: {', '.join(bad[:5])}")
+    return Notification(opportunity_ids=tuple(dict.fromkeys(ids)))
