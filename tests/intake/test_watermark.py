@@ -1,0 +1,34 @@
+from datetime import UTC, datetime, timedelta
+
+from app.intake.watermark import Watermark
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def test_empty_mark_sees_nothing():
+    assert not Watermark().already_seen("006A", T0)
+
+
+def test_records_sharing_a_modstamp_are_each_processed_once():
+    mark = Watermark().advanced("006A", T0)
+    assert mark.already_seen("006A", T0)
+    assert not mark.already_seen("006B", T0)          # same stamp, not yet processed
+    mark = mark.advanced("006B", T0)
+    assert mark.ids_at_modstamp == {"006A", "006B"}
+
+
+def test_a_newer_modstamp_resets_the_id_set():
+    mark = Watermark().advanced("006A", T0).advanced("006B", T0 + timedelta(seconds=1))
+    assert mark.modstamp == T0 + timedelta(seconds=1)
+    assert mark.ids_at_modstamp == {"006B"}
+    assert mark.already_seen("006A", T0)               # older than the mark
+
+
+def test_a_record_modified_again_is_seen_again():
+    mark = Watermark().advanced("006A", T0)
+    assert not mark.already_seen("006A", T0 + timedelta(milliseconds=1))
+
+
+def test_an_older_record_never_moves_the_mark_back():
+    mark = Watermark().advanced("006B", T0)
+    assert mark.advanced("006A", T0 - timedelta(seconds=5)) == mark
