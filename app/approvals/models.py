@@ -1,0 +1,63 @@
+"""Approval requests posted to Slack and the single decision each one can get."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ApprovalRequestBase(SQLModel):
+    kind: str = Field(max_length=40)
+    level: int = 1
+    role: str = Field(max_length=80)
+    ask: str = Field(sa_type=Text)
+    detail: str = Field(default="", sa_type=Text)
+    terms_fingerprint: str = Field(max_length=64)
+    requester_sf_user_id: str | None = Field(default=None, max_length=18)
+    requester_email: str | None = Field(default=None, max_length=255)
+    requester_slack_id: str | None = Field(default=None, max_length=32)
+
+
+class ApprovalRequest(ApprovalRequestBase, table=True):
+    """One ask for one deal; the unique key stops the same ask from being posted twice."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (UniqueConstraint("deal_id", "kind", "terms_fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id")
+    status: str = Field(default=ApprovalStatus.PENDING, max_length=16, index=True)
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApprovalDecision(SQLModel, table=True):
+    """The one decision on a request: the unique request_id makes two concurrent clicks yield one row."""
+
+    __tablename__ = "approval_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", unique=True)
+    slack_user_id: str = Field(max_length=32)
+    slack_user_name: str | None = Field(default=None, max_length=255)
+    decision: str = Field(max_length=16)
+    comment: str | None = Field(default=None, sa_type=Text)
+    decided_at: datetime = Field(sa_type=UTCDateTime)

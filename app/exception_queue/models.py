@@ -1,0 +1,53 @@
+"""Exceptions that need a human: SLA, owner, root cause, retries and reminders."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+
+OPEN = 1
+"""The value of `open_marker` while an item is open; it becomes NULL when the item is closed."""
+
+
+class ExceptionStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class ExceptionItem(SQLModel, table=True):
+    """A problem is open at most once per dedupe_key: UNIQUE(dedupe_key, open_marker) ignores NULL markers,
+    so closed items never collide and the same problem can reopen after resolution."""
+
+    __tablename__ = "exception_item"
+    __table_args__ = (UniqueConstraint("dedupe_key", "open_marker"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    dedupe_key: str = Field(max_length=200)
+    open_marker: int | None = OPEN
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    sf_record_url: str | None = Field(default=None, max_length=500)
+    reason: str = Field(sa_type=Text)
+    fix: str = Field(default="", sa_type=Text)
+    root_cause: str | None = Field(default=None, max_length=80)
+    suggested_root_cause: str | None = Field(default=None, max_length=80)
+    sla_due_at: datetime = Field(sa_type=UTCDateTime)
+    owner_slack_id: str | None = Field(default=None, max_length=32)
+    status: str = Field(default=ExceptionStatus.OPEN, max_length=16, index=True)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolution: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retry_count: int = 0
+    reminded_before_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    breach_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
