@@ -1,0 +1,5 @@
+"""Slack emulator: the Web API the app calls, and "the Slack side" that calls the app."""
+from app.sandbox.slack.emulator import create_slack_emulator
+from app.sandbox.slack.state import DEFAULT_BOT_TOKEN, SlackState
+
+__all__ = ["DEFAULT_BOT_TOKEN", "SlackState", "create_slack_emulator"]

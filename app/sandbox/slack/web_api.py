@@ -1,0 +1,72 @@
+"""Dispatch of /api/<method>: authentication, the method table, call recording."""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from app.sandbox.slack import web_chat, web_directory, web_views
+from app.sandbox.slack.state import SlackState
+from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail
+
+METHODS: dict[str, Handler] = {
+    "auth.test": web_directory.auth_test,
+    "chat.postMessage": web_chat.post_message,
+    "chat.update": web_chat.update_message,
+    "chat.postEphemeral": web_chat.post_ephemeral,
+    "views.open": web_views.views_open,
+    "views.update": web_views.views_update,
+    "views.publish": web_views.views_publish,
+    "users.info": web_directory.users_info,
+    "users.lookupByEmail": web_directory.users_lookup_by_email,
+    "usergroups.users.list": web_directory.usergroups_users_list,
+    "conversations.open": web_directory.conversations_open,
+}
+
+
+def parse_params(query: dict[str, str], body: bytes, content_type: str) -> dict[str, Any]:
+    """Query string plus a JSON or form-encoded body, the ways slack_sdk sends arguments."""
+    params: dict[str, Any] = dict(query)
+    if not body.strip():
+        return params
+    if "json" in content_type.lower():
+        try:
+            decoded = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise BadArgument("invalid_json") from None
+        if not isinstance(decoded, dict):
+            raise BadArgument("invalid_json")
+        return params | decoded
+    return params | dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def bearer_token(authorization: str | None, params: dict[str, Any]) -> str | None:
+    """The token from `Authorization: Bearer`, else the legacy `token` argument (removed from params)."""
+    from_body = params.pop("token", None)
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return from_body if isinstance(from_body, str) else None
+
+
+def call_method(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
+    """Run one Web API method against the state and record the call."""
+    with state.lock:
+        reply = _dispatch(state, method, params, token)
+        state.record_call(method, dict(params), reply.body, reply.status)
+        return reply
+
+
+def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
+    handler = METHODS.get(method)
+    if handler is None:
+        return fail("unknown_method")
+    auth_error = state.auth_error(token)
+    if auth_error:
+        return fail(auth_error)
+    try:
+        return handler(state, params)
+    except BadArgument as bad:
+        return fail(bad.error, bad.messages)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        # Malformed arguments the handlers did not anticipate: Slack answers invalid_arguments, not 500.
+        return fail("invalid_arguments", [f"[ERROR] {type(error).__name__}: {error}"])

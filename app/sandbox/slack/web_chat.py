@@ -1,0 +1,82 @@
+"""chat.postMessage, chat.update, chat.postEphemeral as the emulator serves them."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.sandbox.slack.block_kit_limits import message_violations
+from app.sandbox.slack.rate_limit import retry_after_header
+from app.sandbox.slack.state import SlackState
+from app.sandbox.slack.web_common import (
+    ApiReply,
+    blocks_param,
+    fail,
+    invalid_blocks,
+    ok,
+    text_param,
+)
+
+
+def _content(params: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] | None, ApiReply | None]:
+    """text and blocks, or the reply Slack gives for missing/oversized content."""
+    text, blocks = text_param(params, "text"), blocks_param(params)
+    if not text and not blocks:
+        return text, blocks, fail("no_text")
+    violations = message_violations(blocks) if blocks else []
+    return text, blocks, (invalid_blocks(violations) if violations else None)
+
+
+def _rate_limited(state: SlackState, channel: str) -> ApiReply | None:
+    wait = state.limiter.retry_after(channel, state.now())
+    if wait is None:
+        return None
+    header = retry_after_header(wait, state.retry_after_override)
+    return ApiReply({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": header})
+
+
+def post_message(state: SlackState, params: dict[str, Any]) -> ApiReply:
+    channel = state.resolve_channel(params.get("channel"))
+    if channel is None:
+        return fail("channel_not_found")
+    text, blocks, problem = _content(params)
+    problem = problem or _rate_limited(state, channel)
+    if problem:
+        return problem
+    message = state.add_message(channel, text=text or "", blocks=blocks,
+                                thread_ts=text_param(params, "thread_ts"))
+    return ok(channel=channel, ts=message.ts, message=message.to_api())
+
+
+def update_message(state: SlackState, params: dict[str, Any]) -> ApiReply:
+    channel = state.resolve_channel(params.get("channel"))
+    if channel is None:
+        return fail("channel_not_found")
+    message = state.find_message(channel, text_param(params, "ts") or "")
+    if message is None:
+        return fail("message_not_found")
+    if message.user != state.bot_user_id:
+        return fail("cant_update_message")
+    text, blocks, problem = _content(params)
+    if problem:
+        return problem
+    if text is not None:
+        message.text = text
+    if "blocks" in params:
+        message.blocks = list(blocks or [])
+    message.edited_ts = state.next_ts()
+    reply = {"text": message.text, "user": message.user, "blocks": message.blocks}
+    return ok(channel=channel, ts=message.ts, text=message.text, message=reply)
+
+
+def post_ephemeral(state: SlackState, params: dict[str, Any]) -> ApiReply:
+    channel = state.resolve_channel(params.get("channel"))
+    if channel is None:
+        return fail("channel_not_found")
+    user = text_param(params, "user")
+    if user is None or state.user(user) is None:
+        return fail("user_not_found")
+    text, blocks, problem = _content(params)
+    if problem:
+        return problem
+    ephemeral = state.add_ephemeral(channel, user, text=text or "", blocks=blocks,
+                                    thread_ts=text_param(params, "thread_ts"))
+    return ok(message_ts=ephemeral.ts)
