@@ -1,0 +1,153 @@
+"""The approval request card posted to the finance channel, and its decided / superseded states.
+
+The request card carries Approve and Reject buttons; every later state of the same message is built
+without an actions block so nobody can click a stale button.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from slack_sdk.models.blocks import ActionsBlock, Block
+
+from app.slack.blocks.common import button, context, fields_section, header, section
+from app.slack.blocks.format import (
+    CONTEXT_TEXT_LIMIT,
+    NAME_LIMIT,
+    SECTION_TEXT_LIMIT,
+    join_within,
+    link,
+    mention,
+    money,
+    safe_text,
+    truncate,
+    when_utc,
+)
+from app.slack.ids import ActionId, BlockId
+
+Decision = Literal["approved", "rejected"]
+_DECISIONS: tuple[str, ...] = ("approved", "rejected")
+_ASK_LIMIT = 500
+_REASON_LIMIT = 1500
+
+
+class Ask(NamedTuple):
+    """One thing the deal needs approved: kind label and what was asked for."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalCard:
+    """What an approver needs to see to decide one approval request."""
+
+    request_id: int
+    customer_name: str
+    deal_name: str
+    opportunity_id: str
+    opportunity_url: str | None
+    amount: Decimal
+    currency: str = "USD"
+    asks: tuple[Ask, ...]
+    requester_name: str
+    requester_slack_id: str | None
+    required_role: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecidedOutcome:
+    """How a request was decided; `comment` is the reject reason or an optional approval note."""
+
+    decision: Decision
+    decider_slack_id: str | None
+    decider_name: str
+    decided_at: datetime
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.decision not in _DECISIONS:
+            raise ValueError(f"decision must be one of {_DECISIONS}, got {self.decision!r}")
+
+
+def approval_request_blocks(card: ApprovalCard) -> list[Block]:
+    """The live request: summary plus Approve / Reject buttons whose value is the request id."""
+    return [*_summary_blocks(card, f"Approval needed: {card.deal_name}"), _decision_buttons(card.request_id)]
+
+
+def approval_decided_blocks(card: ApprovalCard, outcome: DecidedOutcome) -> list[Block]:
+    """The same summary after a decision, with an outcome line and no buttons."""
+    verb = "Approved" if outcome.decision == "approved" else "Rejected"
+    outcome_line = context(_outcome_line(outcome), block_id=BlockId.APPROVAL_OUTCOME.value)
+    return [*_summary_blocks(card, f"{verb}: {card.deal_name}"), outcome_line]
+
+
+def approval_superseded_blocks(card: ApprovalCard, reason: str) -> list[Block]:
+    """The summary once the deal's terms changed after approval: this approval no longer counts."""
+    line = (
+        f"⚠️ Superseded: the deal changed after this was decided ({safe_text(reason, _REASON_LIMIT)}). "
+        "A new approval is needed."
+    )
+    outcome_line = context(line, block_id=BlockId.APPROVAL_OUTCOME.value)
+    return [*_summary_blocks(card, f"Re-approval needed: {card.deal_name}"), outcome_line]
+
+
+def approval_request_text(card: ApprovalCard) -> str:
+    """Notification / fallback text for the request message."""
+    kinds = ", ".join(safe_text(ask.kind, NAME_LIMIT) for ask in card.asks) or "approval"
+    deal = safe_text(card.deal_name, NAME_LIMIT)
+    customer = safe_text(card.customer_name, NAME_LIMIT)
+    text = f"Approval needed: {deal} for {customer}, {money(card.amount, card.currency)} ({kinds})"
+    return truncate(text, SECTION_TEXT_LIMIT)
+
+
+def approval_decided_text(card: ApprovalCard, outcome: DecidedOutcome) -> str:
+    """Notification / fallback text for the decided message."""
+    verb = "Approved" if outcome.decision == "approved" else "Rejected"
+    who = mention(outcome.decider_slack_id, outcome.decider_name)
+    return truncate(f"{verb} by {who}: {safe_text(card.deal_name, NAME_LIMIT)}", SECTION_TEXT_LIMIT)
+
+
+def _summary_blocks(card: ApprovalCard, title: str) -> list[Block]:
+    fields = [
+        ("Customer", safe_text(card.customer_name, NAME_LIMIT)),
+        ("Deal", link(card.opportunity_url, card.deal_name)),
+        ("Amount", money(card.amount, card.currency)),
+        ("Requested by", mention(card.requester_slack_id, card.requester_name)),
+        ("Approver role", safe_text(card.required_role, NAME_LIMIT)),
+        ("Opportunity", safe_text(card.opportunity_id, NAME_LIMIT)),
+    ]
+    meta = f"Request #{card.request_id} · opened {when_utc(card.created_at)}"
+    return [header(title), fields_section(fields), section(_asks_text(card.asks)), context(meta)]
+
+
+def _asks_text(asks: tuple[Ask, ...]) -> str:
+    title = "*Needs approval for*\n"
+    if not asks:
+        return title + "_No details were given._"
+    lines = [f"• *{safe_text(a.kind, NAME_LIMIT)}*: {safe_text(a.text, _ASK_LIMIT)}" for a in asks]
+    return title + join_within(lines, SECTION_TEXT_LIMIT - len(title))
+
+
+def _decision_buttons(request_id: int) -> ActionsBlock:
+    value = str(request_id)
+    approve = button("Approve", action_id=ActionId.APPROVE.value, value=value, style="primary")
+    reject = button("Reject", action_id=ActionId.REJECT.value, value=value, style="danger")
+    return ActionsBlock(block_id=BlockId.APPROVAL_ACTIONS.value, elements=[approve, reject])
+
+
+def _outcome_line(outcome: DecidedOutcome) -> str:
+    who = mention(outcome.decider_slack_id, outcome.decider_name)
+    at = when_utc(outcome.decided_at)
+    if outcome.decision == "approved":
+        line = f"✅ Approved by {who} at {at}"
+        label = "note"
+    else:
+        line = f"❌ Rejected by {who} at {at}"
+        label = "reason"
+    if outcome.comment and outcome.comment.strip():
+        line += f" — {label}: {safe_text(outcome.comment.strip(), _REASON_LIMIT)}"
+    return truncate(line, CONTEXT_TEXT_LIMIT)

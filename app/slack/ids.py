@@ -1,0 +1,45 @@
+"""Every Slack action_id, block_id, callback_id and slash command the app uses, in one place.
+
+Listeners match on these values and builders emit them, so a rename happens here only.
+Values are stable wire identifiers: changing one breaks buttons on messages already posted.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    """`action_id` of interactive elements (buttons, selects, inputs)."""
+
+    APPROVE = "approval_approve"
+    REJECT = "approval_reject"
+    REJECT_REASON_TEXT = "approval_reject_reason_text"
+    HOME_REFRESH = "home_refresh"
+    EXCEPTION_RETRY = "exception_retry"
+    EXCEPTION_TAG_CAUSE = "exception_tag_cause"
+    EXCEPTION_ASSIGN = "exception_assign"
+    EXCEPTION_RESOLVE = "exception_resolve"
+
+
+class BlockId(StrEnum):
+    """`block_id` of blocks that listeners read back (actions, inputs)."""
+
+    APPROVAL_ACTIONS = "approval_actions"
+    APPROVAL_OUTCOME = "approval_outcome"
+    REJECT_REASON_INPUT = "approval_reject_reason_input"
+    HOME_ACTIONS = "home_actions"
+    EXCEPTION_ACTIONS = "exception_actions"
+
+
+class CallbackId(StrEnum):
+    """`callback_id` of modals."""
+
+    REJECT_REASON = "approval_reject_reason"
+
+
+class SlashCommand(StrEnum):
+    """Slash commands declared in manifest.yaml."""
+
+    INVOICE_STATUS = "/invoice-status"
+    EXCEPTIONS = "/exceptions"
+    APPROVALS = "/approvals"
