@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
@@ -29,7 +29,9 @@ class ExceptionItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
     dedupe_key: str = Field(max_length=200)
-    open_marker: int | None = OPEN
+    # A plain column with no SQL default: the ORM omits None from INSERTs, so a column default of 1
+    # would silently turn an explicitly closed item (None) back into an open one.
+    open_marker: int | None = Field(default=OPEN, sa_column=Column(Integer, nullable=True))
     deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
     account_id: int | None = Field(default=None, foreign_key="account.id")
     sf_record_url: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,96 @@
+"""Shared database fixtures for the whole test suite.
+
+- `sqlite_url`: a file database in the test's tmp_path.
+- `postgres_url`: the server's maintenance URL (LEDGERBRIDGE_TEST_PG_URL, default
+  postgresql+psycopg://postgres@127.0.0.1:5432/postgres); skips the test when the server is down,
+  fails instead when the CI environment variable is set.
+- `fresh_pg_database`: a brand-new, uniquely named PostgreSQL database for one test, dropped afterwards.
+- `db_url`: parametrized over ["sqlite", "postgres"]: an empty database of each kind.
+- `engine`: an Engine at `db_url`, migrated to head with app.db_migrate.upgrade (what `ledgerbridge db
+  upgrade` runs), disposed afterwards. Use it with app.db.session_scope(engine).
+
+Tests that use PostgreSQL get the `postgres` marker automatically (`-m "not postgres"` to leave them out).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from app.db import make_engine
+from app.db_migrate import upgrade
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+POSTGRES_FIXTURES = {"postgres_url", "fresh_pg_database"}
+
+
+def _admin_engine(url: str) -> Engine:
+    """CREATE/DROP DATABASE cannot run inside a transaction: autocommit, no pooling."""
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 3})
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("LEDGERBRIDGE_TEST_PG_URL") or DEFAULT_PG_URL
+    engine = _admin_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure to connect means "no server here"
+        message = f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def fresh_pg_database(postgres_url: str) -> Iterator[str]:
+    """Yields the URL of a new empty database; parallel-safe thanks to the random name."""
+    name = f"lb_test_{uuid.uuid4().hex[:16]}"
+    admin = _admin_engine(postgres_url)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        return request.getfixturevalue("fresh_pg_database")
+    return request.getfixturevalue("sqlite_url")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)
+    db_engine = make_engine(db_url)
+    try:
+        yield db_engine
+    finally:
+        db_engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgres"
+        if on_postgres or POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
