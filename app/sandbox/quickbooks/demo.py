@@ -1,0 +1,50 @@
+"""A ready-made sandbox company: items, terms, a few customers, one app and its refresh token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.sandbox.quickbooks.state import QuickBooksState
+
+DEMO_REALM_ID = "9341452000000001"
+DEMO_CLIENT_ID = "ledgerbridge-demo-client"
+DEMO_CLIENT_SECRET = "ledgerbridge-demo-secret"
+DEMO_REFRESH_TOKEN = "RT1-ledgerbridge-demo-refresh-token"
+
+INCOME_ACCOUNT = {"value": "79", "name": "Sales of Product Income"}
+DEMO_ITEMS = (
+    ("Consulting Services", "CONSULT", "150.00"),
+    ("Annual Subscription", "SUB-ANNUAL", "12000.00"),
+    ("Implementation", "IMPL", "5000.00"),
+    ("Support Plan", "SUPPORT", "2400.00"),
+)
+DEMO_TERMS = (("Net 15", 15), ("Net 30", 30), ("Net 60", 60), ("Net 90", 90), ("Due on receipt", 0))
+DEMO_CUSTOMERS = ("Acme Corporation", "Globex Inc", "Initech LLC")
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    realm_id: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+
+def seed_demo_company(
+    state: QuickBooksState, *, realm_id: str = DEMO_REALM_ID, client_id: str = DEMO_CLIENT_ID,
+    client_secret: str = DEMO_CLIENT_SECRET, refresh_token: str = DEMO_REFRESH_TOKEN,
+) -> DemoCompany:
+    """Idempotent per realm: seeding the same realm twice does not duplicate its lists."""
+    with state.lock:
+        book = state.add_realm(realm_id, company_name="Ledgerbridge Demo Company")
+        state.add_client(client_id, client_secret)
+        if refresh_token not in state.refresh_tokens:
+            state.issue_refresh_token(client_id, realm_id, refresh_token)
+        if not book.objects["Item"]:
+            for name, sku, price in DEMO_ITEMS:
+                state.seed(realm_id, "Item", {"Name": name, "Sku": sku, "UnitPrice": price, "Type": "Service",
+                                              "IncomeAccountRef": dict(INCOME_ACCOUNT)})
+            for name, days in DEMO_TERMS:
+                state.seed(realm_id, "Term", {"Name": name, "DueDays": days})
+            for name in DEMO_CUSTOMERS:
+                state.seed(realm_id, "Customer", {"DisplayName": name, "CompanyName": name})
+    return DemoCompany(realm_id, client_id, client_secret, refresh_token)

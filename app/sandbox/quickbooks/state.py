@@ -1,0 +1,190 @@
+"""Everything the QuickBooks emulator knows, with the admin operations as Python methods (thread-safe)."""
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from app.clock import Clock, FixedClock, SystemClock
+from app.sandbox.quickbooks import entities
+from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.entities import BookRules
+from app.sandbox.quickbooks.faults import QboFault
+from app.sandbox.quickbooks.throttle import Throttle, ThrottleLimits
+
+FaultKind = Literal["error", "timeout", "throttle", "lost_response"]
+FAULT_KINDS = ("error", "timeout", "throttle", "lost_response")
+
+
+@dataclass
+class RefreshGrant:
+    token: str
+    client_id: str
+    realm_id: str
+    issued_at: datetime
+    superseded_at: datetime | None = None
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    token: str
+    client_id: str
+    realm_id: str
+    expires_at: datetime
+
+
+@dataclass
+class FaultPlan:
+    """The next `remaining` API calls (whose path contains `path_contains`) misbehave as `kind`."""
+
+    kind: FaultKind
+    remaining: int = 1
+    delay: float = 2.0
+    path_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    at: datetime
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    realm_id: str | None = None
+
+
+@dataclass
+class EmulatorSettings:
+    access_token_lifetime: timedelta = timedelta(hours=1)
+    refresh_token_lifetime: timedelta = timedelta(days=100)
+    refresh_grace: timedelta = timedelta(seconds=30)  # an old refresh token still works this long after rotation
+    xml_throttle: bool = False  # answer 429 with the old XML Fault instead of JSON
+    max_batch_items: int = 30
+    cdc_max_lookback: timedelta = timedelta(days=30)
+    rules: BookRules = field(default_factory=BookRules)
+
+
+class QuickBooksState:
+    def __init__(self, *, clock: Clock | None = None, settings: EmulatorSettings | None = None,
+                 limits: ThrottleLimits | None = None) -> None:
+        self.lock = threading.RLock()
+        self.clock: Clock = clock or SystemClock()
+        self.settings = settings or EmulatorSettings()
+        self.throttle = Throttle(limits or ThrottleLimits())
+        self.realms: dict[str, RealmBook] = {}
+        self.clients: dict[str, str] = {}
+        self.refresh_tokens: dict[str, RefreshGrant] = {}
+        self.access_tokens: dict[str, AccessGrant] = {}
+        self.auth_codes: dict[str, tuple[str, str]] = {}  # code -> (client_id, realm_id)
+        self.faults: list[FaultPlan] = []
+        self.calls: list[CallRecord] = []
+
+    # -- time
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def set_time(self, when: datetime) -> None:
+        with self.lock:
+            self.clock = FixedClock(when)
+
+    def advance(self, delta: timedelta) -> None:
+        with self.lock:
+            self.clock = FixedClock(self.clock.now() + delta)
+
+    def set_limits(self, limits: ThrottleLimits) -> None:
+        with self.lock:
+            self.throttle = Throttle(limits)
+
+    # -- companies, apps, tokens
+    def add_realm(self, realm_id: str, *, company_name: str = "Sandbox Company_US_1",
+                  timezone: str = "America/Los_Angeles") -> RealmBook:
+        with self.lock:
+            return self.realms.setdefault(realm_id, RealmBook(realm_id, company_name, timezone))
+
+    def add_client(self, client_id: str, client_secret: str) -> None:
+        with self.lock:
+            self.clients[client_id] = client_secret
+
+    def issue_refresh_token(self, client_id: str, realm_id: str, token: str | None = None) -> str:
+        with self.lock:
+            self._require_client_and_realm(client_id, realm_id)
+            value = token or "RT1-" + secrets.token_urlsafe(24)
+            self.refresh_tokens[value] = RefreshGrant(value, client_id, realm_id, self.now())
+            return value
+
+    def issue_access_token(self, client_id: str, realm_id: str) -> AccessGrant:
+        with self.lock:
+            grant = AccessGrant("eyJ-" + secrets.token_urlsafe(32), client_id, realm_id,
+                                self.now() + self.settings.access_token_lifetime)
+            self.access_tokens[grant.token] = grant
+            return grant
+
+    def issue_auth_code(self, client_id: str, realm_id: str) -> str:
+        with self.lock:
+            self._require_client_and_realm(client_id, realm_id)
+            code = "AB-" + secrets.token_urlsafe(16)
+            self.auth_codes[code] = (client_id, realm_id)
+            return code
+
+    def expire_access_tokens(self) -> None:
+        """Make every issued access token expired now (like waiting an hour)."""
+        with self.lock:
+            past = self.now() - timedelta(seconds=1)
+            self.access_tokens = {t: replace(g, expires_at=past) for t, g in self.access_tokens.items()}
+
+    def _require_client_and_realm(self, client_id: str, realm_id: str) -> None:
+        if client_id not in self.clients or realm_id not in self.realms:
+            raise KeyError(f"unknown client {client_id!r} or realm {realm_id!r}")
+
+    # -- objects
+    def book(self, realm_id: str) -> RealmBook:
+        try:
+            return self.realms[realm_id]
+        except KeyError:
+            raise KeyError(f"unknown realm {realm_id!r}") from None
+
+    def seed(self, realm_id: str, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create an object through the same rules as the API (so it looks exactly like one QBO made)."""
+        with self.lock:
+            return entities.create(self.book(realm_id), entities.entity_named(entity), obj, self.now(),
+                                   self.settings.rules)
+
+    def get_object(self, realm_id: str, entity: str, object_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            try:
+                return entities.read(self.book(realm_id), entities.entity_named(entity), object_id)
+            except QboFault:
+                return None
+
+    def objects(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(row) for row in self.book(realm_id).rows(entities.entity_named(entity))]
+
+    # -- fault injection and call log
+    def inject_fault(self, kind: FaultKind, *, count: int = 1, delay: float = 2.0,
+                     path_contains: str | None = None) -> None:
+        if kind not in FAULT_KINDS or count < 1 or delay < 0:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}, count >= 1, delay >= 0")
+        with self.lock:
+            self.faults.append(FaultPlan(kind, count, delay, path_contains))
+
+    def take_fault(self, path: str) -> FaultPlan | None:
+        with self.lock:
+            for plan in self.faults:
+                if plan.path_contains is None or plan.path_contains.lower() in path.lower():
+                    plan.remaining -= 1
+                    if plan.remaining <= 0:
+                        self.faults.remove(plan)
+                    return plan
+            return None
+
+    def record_call(self, record: CallRecord) -> None:
+        with self.lock:
+            self.calls.append(record)
+
+    def call_log(self, *, path_contains: str | None = None) -> list[CallRecord]:
+        with self.lock:
+            return [c for c in self.calls if path_contains is None or path_contains.lower() in c.path.lower()]
