@@ -79,6 +79,7 @@ def views_update(state: SlackState, params: dict[str, Any]) -> ApiReply:
     if current is None:
         return fail("not_found")
     view = _view_param(params, kind=current["type"])
+    view.setdefault("external_id", current.get("external_id", ""))
     problem = _check(view) or _hash_conflict(current, params)
     if problem:
         return problem

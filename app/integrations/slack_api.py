@@ -1,0 +1,253 @@
+"""The narrow Slack Web API wrapper: our types in and out, our errors, rate-limit retries configured once."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.config import Settings
+from app.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    IntegrationError,
+    RateLimited,
+    VendorNotFound,
+    VendorUnavailable,
+    VendorValidationError,
+)
+
+VENDOR = "slack"
+RATE_LIMIT_RETRIES = 2
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found", "channel_not_found", "message_not_found",
+                              "no_such_subteam", "not_found"})
+VALIDATION_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "invalid_arguments", "no_text",
+                               "msg_too_long", "view_too_large", "cant_update_message", "invalid_trigger_id",
+                               "expired_trigger_id", "exchanged_trigger_id", "duplicate_external_id",
+                               "hash_conflict", "invalid_json", "users_list_not_supplied"})
+
+BlockLike = Block | dict[str, Any]
+ViewLike = View | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    id: str
+    name: str
+    real_name: str
+    email: str | None
+    tz: str | None
+
+
+def _token(settings: Settings) -> str:
+    if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
+        raise ConfigError("SLACK_BOT_TOKEN is not set")
+    return settings.slack_bot_token.get_secret_value()
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """A WebClient that retries connection errors and, twice, HTTP 429 after Retry-After."""
+    return WebClient(token=_token(settings), base_url=str(settings.slack_api_url),
+                     timeout=settings.ledgerbridge_http_timeout,  # type: ignore[arg-type]  # float is fine
+                     retry_handlers=[ConnectionErrorRetryHandler(),
+                                     RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+
+
+def build_async_web_client(settings: Settings) -> AsyncWebClient:
+    """The AsyncWebClient twin of `build_web_client` (for Bolt's AsyncApp)."""
+    return AsyncWebClient(token=_token(settings), base_url=str(settings.slack_api_url),
+                          timeout=settings.ledgerbridge_http_timeout,  # type: ignore[arg-type]
+                          retry_handlers=[AsyncConnectionErrorRetryHandler(),
+                                          AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+
+
+def translate_api_error(error: SlackApiError, method: str) -> IntegrationError:
+    """slack_sdk's SlackApiError as one of our errors (the message never contains the token)."""
+    response = error.response
+    status = response.status_code
+    code = str(response.get("error") or "unknown_error") if isinstance(response.data, dict) else "unknown_error"
+    details = response.get("response_metadata", {}).get("messages", []) if isinstance(response.data, dict) else []
+    message = f"Slack {method} failed: {code}" + (f" ({'; '.join(map(str, details))})" if details else "")
+    if status == 429 or code == "ratelimited":
+        return RateLimited(message, vendor=VENDOR, retry_after=_retry_after(response.headers),
+                           code=code, status=status)
+    kind: type[IntegrationError] = IntegrationError
+    if code in AUTH_ERRORS:
+        kind = AuthenticationFailed
+    elif code in NOT_FOUND_ERRORS:
+        kind = VendorNotFound
+    elif code in VALIDATION_ERRORS:
+        kind = VendorValidationError
+    elif status >= 500:
+        kind = VendorUnavailable
+    return kind(message, vendor=VENDOR, code=code, status=status)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, value in dict(headers or {}).items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+@contextmanager
+def slack_errors(method: str) -> Iterator[None]:
+    """Translate whatever slack_sdk raises during one call (sync or awaited inside) into our errors."""
+    try:
+        yield
+    except SlackApiError as error:
+        raise translate_api_error(error, method) from error
+    except SlackObjectFormationError as error:
+        raise VendorValidationError(f"Slack {method}: invalid Block Kit: {error}", vendor=VENDOR) from error
+    except (OSError, aiohttp.ClientError) as error:  # URLError, timeouts, refused connections
+        raise VendorUnavailable(f"Slack {method}: {type(error).__name__}: {error}", vendor=VENDOR) from error
+    except SlackClientError as error:
+        raise IntegrationError(f"Slack {method}: {error}", vendor=VENDOR) from error
+
+
+def as_dicts(blocks: Sequence[BlockLike] | None) -> list[dict[str, Any]] | None:
+    if blocks is None:
+        return None
+    return [block.to_dict() if isinstance(block, Block) else dict(block) for block in blocks]
+
+
+def as_dict(view: ViewLike) -> dict[str, Any]:
+    return view.to_dict() if isinstance(view, View) else dict(view)
+
+
+def slack_user(data: dict[str, Any]) -> SlackUser:
+    profile = data.get("profile") or {}
+    return SlackUser(id=data["id"], name=data.get("name", ""),
+                     real_name=data.get("real_name") or profile.get("real_name", ""),
+                     email=profile.get("email"), tz=data.get("tz"))
+
+
+def _with_optional(**kwargs: Any) -> dict[str, Any]:
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+class SlackApi:
+    """The Slack calls the app makes, over a (sync) WebClient."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post_message(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
+                     thread_ts: str | None = None) -> PostedMessage:
+        with slack_errors("chat.postMessage"):
+            response = self._client.chat_postMessage(
+                **_with_optional(channel=channel, text=text, blocks=as_dicts(blocks), thread_ts=thread_ts))
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    def update_message(self, channel: str, ts: str, *, text: str, blocks: Sequence[BlockLike] | None = None) -> None:
+        with slack_errors("chat.update"):
+            self._client.chat_update(**_with_optional(channel=channel, ts=ts, text=text, blocks=as_dicts(blocks)))
+
+    def post_ephemeral(self, channel: str, user: str, *, text: str, blocks: Sequence[BlockLike] | None = None) -> None:
+        with slack_errors("chat.postEphemeral"):
+            self._client.chat_postEphemeral(**_with_optional(channel=channel, user=user, text=text,
+                                                             blocks=as_dicts(blocks)))
+
+    def open_view(self, trigger_id: str, view: ViewLike) -> str:
+        """Opens a modal; returns its view id."""
+        with slack_errors("views.open"):
+            return self._client.views_open(trigger_id=trigger_id, view=as_dict(view))["view"]["id"]
+
+    def publish_home(self, user_id: str, view: ViewLike) -> str:
+        with slack_errors("views.publish"):
+            return self._client.views_publish(user_id=user_id, view=as_dict(view))["view"]["id"]
+
+    def user_info(self, user_id: str) -> SlackUser:
+        with slack_errors("users.info"):
+            return slack_user(self._client.users_info(user=user_id)["user"])
+
+    def lookup_user_by_email(self, email: str) -> SlackUser | None:
+        try:
+            with slack_errors("users.lookupByEmail"):
+                return slack_user(self._client.users_lookupByEmail(email=email)["user"])
+        except VendorNotFound:
+            return None
+
+    def usergroup_members(self, group_id: str) -> list[str]:
+        with slack_errors("usergroups.users.list"):
+            return list(self._client.usergroups_users_list(usergroup=group_id)["users"])
+
+    def open_dm(self, user_id: str) -> str:
+        with slack_errors("conversations.open"):
+            return self._client.conversations_open(users=user_id)["channel"]["id"]
+
+
+class AsyncSlackApi:
+    """`SlackApi` over an AsyncWebClient, for listeners running in Bolt's AsyncApp."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def post_message(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
+                           thread_ts: str | None = None) -> PostedMessage:
+        with slack_errors("chat.postMessage"):
+            response = await self._client.chat_postMessage(
+                **_with_optional(channel=channel, text=text, blocks=as_dicts(blocks), thread_ts=thread_ts))
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    async def update_message(self, channel: str, ts: str, *, text: str,
+                             blocks: Sequence[BlockLike] | None = None) -> None:
+        with slack_errors("chat.update"):
+            await self._client.chat_update(**_with_optional(channel=channel, ts=ts, text=text,
+                                                            blocks=as_dicts(blocks)))
+
+    async def post_ephemeral(self, channel: str, user: str, *, text: str,
+                             blocks: Sequence[BlockLike] | None = None) -> None:
+        with slack_errors("chat.postEphemeral"):
+            await self._client.chat_postEphemeral(**_with_optional(channel=channel, user=user, text=text,
+                                                                   blocks=as_dicts(blocks)))
+
+    async def open_view(self, trigger_id: str, view: ViewLike) -> str:
+        with slack_errors("views.open"):
+            return (await self._client.views_open(trigger_id=trigger_id, view=as_dict(view)))["view"]["id"]
+
+    async def publish_home(self, user_id: str, view: ViewLike) -> str:
+        with slack_errors("views.publish"):
+            return (await self._client.views_publish(user_id=user_id, view=as_dict(view)))["view"]["id"]
+
+    async def user_info(self, user_id: str) -> SlackUser:
+        with slack_errors("users.info"):
+            return slack_user((await self._client.users_info(user=user_id))["user"])
+
+    async def lookup_user_by_email(self, email: str) -> SlackUser | None:
+        try:
+            with slack_errors("users.lookupByEmail"):
+                return slack_user((await self._client.users_lookupByEmail(email=email))["user"])
+        except VendorNotFound:
+            return None
+
+    async def usergroup_members(self, group_id: str) -> list[str]:
+        with slack_errors("usergroups.users.list"):
+            return list((await self._client.usergroups_users_list(usergroup=group_id))["users"])
+
+    async def open_dm(self, user_id: str) -> str:
+        with slack_errors("conversations.open"):
+            return (await self._client.conversations_open(users=user_id))["channel"]["id"]
