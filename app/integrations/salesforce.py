@@ -1,0 +1,107 @@
+"""Narrow Salesforce wrapper: our dataclasses out, our errors raised, one simple_salesforce client inside."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from simple_salesforce import Salesforce
+
+from app.clock import Clock, SystemClock
+from app.config import Settings
+from app.errors import VendorNotFound
+from app.integrations.salesforce_client import VENDOR, build_salesforce, translated_errors
+from app.integrations.salesforce_models import (
+    SfAccount, SfLineItem, SfOpportunity, parse_account, parse_line_item, parse_opportunity,
+)
+from app.integrations.salesforce_soql import (
+    ACCOUNT_FIELDS, LINE_ITEM_FIELDS, OPPORTUNITY_FIELDS, by_ids_query, changed_since_query, checked_ids,
+    name_search_query, soql_datetime, soql_quote,
+)
+
+__all__ = [
+    "ACCOUNT_FIELDS", "LINE_ITEM_FIELDS", "OPPORTUNITY_FIELDS", "SalesforceGateway", "SfAccount", "SfLineItem",
+    "SfOpportunity", "build_salesforce", "parse_account", "parse_line_item", "parse_opportunity", "soql_quote",
+]
+
+IDS_PER_QUERY = 200
+NAME_SEARCH_LIMIT = 50
+_CENT = Decimal("0.01")
+
+
+class SalesforceGateway:
+    """Reads opportunities and writes invoice status back. Every call has a timeout (set on the session)."""
+
+    def __init__(self, client: Salesforce, *, clock: Clock | None = None, batch_size: int | None = None) -> None:
+        self._sf = client
+        self._clock: Clock = clock or SystemClock()
+        self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
+        return cls(build_salesforce(settings), clock=clock)
+
+    def opportunities_changed_since(self, watermark: datetime | None, *,
+                                    limit: int | None = None) -> Iterator[SfOpportunity]:
+        """Oldest change first (SystemModstamp, then Id), fetching one page at a time as you iterate.
+
+        `>=` re-reads records stamped exactly at the watermark: de-duplicate by id downstream.
+        """
+        for record in self._records(changed_since_query(watermark, limit=limit)):
+            yield parse_opportunity(record)
+
+    def opportunities_by_ids(self, ids: Sequence[str]) -> list[SfOpportunity]:
+        wanted = checked_ids(ids)
+        found: dict[str, SfOpportunity] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            for record in self._records(by_ids_query(wanted[start:start + IDS_PER_QUERY])):
+                opportunity = parse_opportunity(record)
+                found[opportunity.id[:15]] = opportunity
+        return [found[record_id[:15]] for record_id in wanted if record_id[:15] in found]
+
+    def find_opportunities_by_name(self, text: str) -> list[SfOpportunity]:
+        if not text.strip():
+            return []
+        return [parse_opportunity(r) for r in self._records(name_search_query(text, limit=NAME_SEARCH_LIMIT))]
+
+    def get_opportunity(self, opportunity_id: str) -> SfOpportunity:
+        found = self.opportunities_by_ids([opportunity_id])
+        if not found:
+            raise VendorNotFound(f"Salesforce has no opportunity {opportunity_id}", vendor=VENDOR,
+                                 code="NOT_FOUND", status=404)
+        return found[0]
+
+    def write_invoice_status(self, opportunity_id: str, *, invoice_id: str | None, invoice_number: str | None,
+                             status: str | None, balance: Decimal | None) -> None:
+        """PATCH only the QBO_* status fields and QBO_Last_Sync__c."""
+        checked_ids([opportunity_id])
+        payload: dict[str, Any] = {
+            "QBO_Invoice_Id__c": invoice_id, "QBO_Invoice_Number__c": invoice_number,
+            "QBO_Invoice_Status__c": status,
+            # JSON has no decimal type: a cent-rounded value's float repr is its exact decimal text.
+            "QBO_Balance__c": None if balance is None else float(balance.quantize(_CENT)),
+            "QBO_Last_Sync__c": soql_datetime(self._clock.now()),
+        }
+        with translated_errors("update the opportunity's invoice status"):
+            self._sf.Opportunity.update(opportunity_id, payload)
+
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, total) from the last response's Sforce-Limit-Info header, None before any call."""
+        usage = self._sf.api_usage.get("api-usage")
+        return (usage.used, usage.total) if usage is not None else None
+
+    def _records(self, soql: str) -> Iterator[dict[str, Any]]:
+        """query + query_more, lazily: the next page is fetched only when this one is consumed."""
+        page = self._call(lambda: self._sf.query(soql, headers=self._headers))
+        while True:
+            yield from page["records"]
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            next_url = page["nextRecordsUrl"]
+            page = self._call(lambda: self._sf.query_more(next_url, identifier_is_url=True, headers=self._headers))
+
+    @staticmethod
+    def _call(request: Any) -> dict[str, Any]:
+        with translated_errors("query opportunities"):
+            return request()
