@@ -298,3 +298,42 @@ def test_unreachable_app_is_a_clear_error(state: SlackState) -> None:
     nowhere = SlackSide(state, request_url="http://127.0.0.1:9/slack/events", signing_secret=SECRET, timeout=1)
     with pytest.raises(SlackSideError, match="could not deliver"):
         nowhere.send_url_verification()
+
+
+def test_a_real_bolt_app_accepts_what_the_slack_side_sends(servers: tuple, state: SlackState) -> None:
+    from slack_bolt import App
+    from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+    bolt = App(client=WebClient(token=TOKEN, base_url=f"{servers[1].url}/api/"), signing_secret=SECRET,
+               token_verification_enabled=False)
+
+    @bolt.command("/invoice")
+    def on_command(ack: Any, respond: Any, command: dict) -> None:
+        ack()
+        respond(text=f"status of {command['text']}", response_type="in_channel")
+
+    @bolt.action("approve")
+    def on_approve(ack: Any, respond: Any, body: dict) -> None:
+        ack()
+        respond(text=f"Approved by {body['user']['id']}", replace_original=True)
+
+    api = FastAPI()
+    handler = SlackRequestHandler(bolt)
+
+    @api.post("/slack/events")
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    with serve_in_thread(api) as app_server:
+        side = SlackSide(state, request_url=f"{app_server.url}/slack/events", signing_secret=SECRET,
+                         emulator_url=servers[1].url)
+        assert side.send_slash_command("U1ANN", "/invoice", "006A", channel_id="C0BILLING").status_code == 200
+        ts = bolt.client.chat_postMessage(channel="C0BILLING", text="?", blocks=approval_blocks())["ts"]
+        assert side.click_button("U1ANN", "C0BILLING", ts, "approve").status_code == 200
+        assert side.deliver_raw("{}", "application/json", signature="v0=bad").status_code == 401
+        expected = ["Approved by U1ANN", "status of 006A"]  # respond() runs after ack, in bolt's threads
+        deadline = time.monotonic() + 3
+        while sorted(m.text for m in state.messages("C0BILLING")) != expected and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert sorted(m.text for m in state.messages("C0BILLING")) == expected
+    assert state.find_message("C0BILLING", ts).text == "Approved by U1ANN"
