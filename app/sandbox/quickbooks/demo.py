@@ -18,7 +18,11 @@ DEMO_ITEMS = (
     ("Support Plan", "SUPPORT", "2400.00"),
 )
 DEMO_TERMS = (("Net 15", 15), ("Net 30", 30), ("Net 60", 60), ("Net 90", 90), ("Due on receipt", 0))
-DEMO_CUSTOMERS = ("Acme Corporation", "Globex Inc", "Initech LLC")
+DEMO_CUSTOMERS = (
+    ("Acme Corporation", "billing@acme.example", "1 Infinite Loop", "Cupertino", "CA", "95014"),
+    ("Globex Inc", "ap@globex.example", "4581 Finch St.", "Bayshore", "CA", "94326"),
+    ("Initech LLC", "invoices@initech.example", "25 Court St.", "Tucson", "AZ", "85719"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ def seed_demo_company(
                                               "IncomeAccountRef": dict(INCOME_ACCOUNT)})
             for name, days in DEMO_TERMS:
                 state.seed(realm_id, "Term", {"Name": name, "DueDays": days})
-            for name in DEMO_CUSTOMERS:
-                state.seed(realm_id, "Customer", {"DisplayName": name, "CompanyName": name})
+            for name, email, street, city, region, postal in DEMO_CUSTOMERS:
+                address = {"Line1": street, "City": city, "CountrySubDivisionCode": region, "PostalCode": postal}
+                state.seed(realm_id, "Customer", {"DisplayName": name, "CompanyName": name,
+                                                  "PrimaryEmailAddr": {"Address": email},
+                                                  "BillAddr": address, "ShipAddr": dict(address)})
     return DemoCompany(realm_id, client_id, client_secret, refresh_token)

@@ -142,6 +142,8 @@ def _doc_number(book: RealmBook, entity: str, wanted: Any, own_id: str | None, c
 
 
 def _defaults(obj: dict[str, Any], customer: dict[str, Any]) -> None:
+    for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
+        obj.setdefault(flag, False)
     obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
     obj.setdefault("TxnTaxDetail", {"TotalTax": 0})
     obj.setdefault("ApplyTaxAfterDiscount", False)
