@@ -1,6 +1,7 @@
 """Narrow Salesforce wrapper: our dataclasses out, our errors raised, one simple_salesforce client inside."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -84,7 +85,8 @@ class SalesforceGateway:
             "QBO_Last_Sync__c": soql_datetime(self._clock.now()),
         }
         with translated_errors("update the opportunity's invoice status"):
-            self._sf.Opportunity.update(opportunity_id, payload)
+            # restful (not sf.Opportunity) so the client's api_usage sees this response's Sforce-Limit-Info
+            self._sf.restful(f"sobjects/Opportunity/{opportunity_id}", method="PATCH", data=json.dumps(payload))
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, total) from the last response's Sforce-Limit-Info header, None before any call."""
