@@ -41,8 +41,10 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def broken_policy(folder: Path) -> Path:
     text = EXAMPLE.read_text(encoding="utf-8")
-    for old, new in (("        role: cfo\n", "        role: cfoo\n"), ("exceptions: C05EXCEPT10N", "exceptions: exceptions"),
-                     ("    - bill_to_address", "    - bill_address"), ("  default: 24", "  default: 0"),
+    for old, new in (("        role: cfo\n", "        role: cfoo\n"),
+                     ("exceptions: C05EXCEPT10N", "exceptions: exceptions"),
+                     ("    - bill_to_address", "    - bill_address"),
+                     ("  default: 24", "  default: 0"),
                      ("  minute: 30", "  minute: 30\n  colour: blue")):
         assert old in text
         text = text.replace(old, new, 1)
@@ -89,7 +91,8 @@ def ledgerbridge_command(env: dict[str, str]) -> list[str]:
     return [sys.executable, "-m", "app.cli"]
 
 
-def test_policy_path_comes_from_the_setting(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_path_comes_from_the_setting(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("LEDGERBRIDGE_POLICY", str(EXAMPLE))
     assert main(["check"]) == 0
     assert "OK (" in capsys.readouterr().out

@@ -169,7 +169,7 @@ def test_many_errors_are_reported_at_once_each_with_its_path() -> None:
     assert "'owner_mail' is not allowed" in errors["billing_gate.required_fields[7]"]
     assert "'bill_to_address'" in errors["billing_gate.required_fields[7]"]
     assert errors["digest.colour"] == "unknown key (allowed here: hour, minute, days, channel)"
-    assert "duplicate key 'missing_po' (already used by root_causes[1])" == errors["root_causes[6].key"]
+    assert errors["root_causes[6].key"] == "duplicate key 'missing_po' (already used by root_causes[1])"
     assert errors["reminders.escalate_role"].startswith("unknown role 'boss'")
 
 

@@ -120,13 +120,14 @@ def _discount(deal: DealFacts, policy: Policy) -> ApprovalNeed | None:
     if rule is None:
         return None
     measure = measure_discount(deal)
-    crossed = [(number, level) for number, level in enumerate(rule.levels, start=1) if measure.percent > level.above_percent]
+    crossed = [(number, level) for number, level in enumerate(rule.levels, start=1)
+               if measure.percent > level.above_percent]
     if not crossed:
         return None
     number, level = crossed[-1]
     largest = f" on '{measure.largest_line}'" if measure.largest_line else ""
-    return ApprovalNeed(ApprovalKind.DISCOUNT, level.role, number,
-                        ask=f"{_percent(measure.percent)}% discount where {_percent(level.above_percent)}% is the limit",
+    ask = f"{_percent(measure.percent)}% discount where {_percent(level.above_percent)}% is the limit"
+    return ApprovalNeed(ApprovalKind.DISCOUNT, level.role, number, ask=ask,
                         detail=f"Largest line discount {_percent(measure.largest_line_percent)}%{largest}; overall "
                                f"{_percent(measure.overall_percent)}% off list ({_money(measure.list_total)} list, "
                                f"{_money(measure.net_total)} net). Level {number} of {len(rule.levels)}.")

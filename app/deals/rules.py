@@ -89,14 +89,16 @@ def _address(account: AccountFacts, field: str, prefix: str, label: str) -> Iter
         yield Problem(field, f"missing_field:{field}", f"{label} address is missing: fill {where}")
         return
     for part, words in missing:
-        yield Problem(field, f"missing_field:{field}.{part}", f"{label} address is missing its {words}: fill it in {where}")
+        yield Problem(field, f"missing_field:{field}.{part}",
+                      f"{label} address is missing its {words}: fill it in {where}")
 
 
 def _terms_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
     field, terms = RequiredField.PAYMENT_TERMS, _clean(deal.payment_terms)
     if terms is None:
         if policy.billing_gate.requires(field):
-            yield Problem(field, f"missing_field:{field}", "Payment terms are missing: pick them (e.g. Net 30) on the opportunity")
+            yield Problem(field, f"missing_field:{field}",
+                          "Payment terms are missing: pick them (e.g. Net 30) on the opportunity")
         return
     if policy.mappings.quickbooks_term_for(terms) is None:
         known = _either(tuple(policy.mappings.payment_terms)) or "none yet"
@@ -147,7 +149,8 @@ def _amount_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
             yield Problem(field, "missing_field:amount", "The opportunity amount is empty: fill Amount")
         return
     if deal.amount <= 0:
-        yield Problem(field, "invalid_field:amount", f"The opportunity amount is {_money(deal.amount)}: it must be more than zero")
+        yield Problem(field, "invalid_field:amount",
+                      f"The opportunity amount is {_money(deal.amount)}: it must be more than zero")
         return
     lines_total = sum((line.total_price for line in deal.lines), Decimal(0))
     if deal.lines and abs(deal.amount - lines_total) > AMOUNT_TOLERANCE:
@@ -174,7 +177,8 @@ def _owner_email(email: str | None) -> Iterator[Problem]:
     if email is None:
         yield Problem(field, "missing_field:owner_email", "The opportunity owner has no email address in Salesforce")
     elif not _EMAIL.fullmatch(email):
-        yield Problem(field, "invalid_field:owner_email", f"The opportunity owner's email '{email}' is not a valid address")
+        yield Problem(field, "invalid_field:owner_email",
+                      f"The opportunity owner's email '{email}' is not a valid address")
 
 
 _CHECKS = (_address_problems, _terms_problems, _line_problems, _amount_problems, _account_and_owner_problems)

@@ -26,7 +26,7 @@ def policy_error(message: str, *, at: str = "") -> PydanticCustomError:
     return PydanticCustomError("policy", "{message}", {"message": message, "at": at})
 
 
-def _pattern(regex: str, explain: str):
+def _pattern(regex: str, explain: str) -> AfterValidator:
     compiled = re.compile(regex)
 
     def check(value: str) -> str:
@@ -94,9 +94,11 @@ Slug = Annotated[str, _pattern(r"[a-z][a-z0-9_]*", "a lower-case key (letters, d
 RoleName = Annotated[Slug, AfterValidator(_known_role)]
 SlackChannelId = Annotated[str, _pattern(
     r"[CG][A-Z0-9]{2,}", "a Slack channel id like 'C0123ABCD' (channel details > About, at the bottom)")]
-SlackUserId = Annotated[str, _pattern(r"[UW][A-Z0-9]{2,}", "a Slack user id like 'U0123ABCD' (profile > ⋮ > Copy member ID)")]
+SlackUserId = Annotated[str, _pattern(
+    r"[UW][A-Z0-9]{2,}", "a Slack user id like 'U0123ABCD' (profile > ⋮ > Copy member ID)")]
 SlackUsergroupId = Annotated[str, _pattern(r"S[A-Z0-9]{2,}", "a Slack user-group id like 'S0123ABCD'")]
-SalesforceFieldName = Annotated[str, _pattern(r"[A-Za-z][A-Za-z0-9_]*", "a Salesforce field API name like 'PO_Number__c'")]
+SalesforceFieldName = Annotated[str, _pattern(
+    r"[A-Za-z][A-Za-z0-9_]*", "a Salesforce field API name like 'PO_Number__c'")]
 RealmId = Annotated[str, BeforeValidator(str), _pattern(r"[0-9]{1,30}", "a QuickBooks company (realm) id: digits only")]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]

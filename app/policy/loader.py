@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import ValidationError
@@ -15,13 +15,14 @@ from app.policy.problems import PolicyError, errors_from_validation
 
 # Numbers, dates and sexagesimal times stay text: money becomes an exact Decimal, realm ids keep leading
 # zeros and "17:30" is not read as the integer 1050 (YAML 1.1). pydantic converts text to each field's type.
-_KEEP_AS_TEXT = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+_KEEP_AS_TEXT = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"})
 
 
 class _PolicyLoader(yaml.SafeLoader):
     """SafeLoader that keeps numbers as text and refuses duplicate keys (the last one would win silently)."""
 
-    yaml_implicit_resolvers = {
+    # PyYAML looks this class attribute up per loader class; this copy leaves SafeLoader's own untouched.
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
         first: [(tag, regex) for tag, regex in resolvers if tag not in _KEEP_AS_TEXT]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -34,7 +35,8 @@ class _PolicyLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (the same key twice in one section)", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 class PolicyFileInvalid(ConfigError):
@@ -49,7 +51,7 @@ class PolicyFileInvalid(ConfigError):
 def parse_policy(text: str) -> tuple[Policy | None, list[PolicyError]]:
     """The policy, or None and every problem found (YAML syntax, structure, values, references)."""
     try:
-        data = yaml.load(text, Loader=_PolicyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_error(error)]
     except yaml.YAMLError as error:

@@ -91,7 +91,8 @@ def test_line_discount_above_first_level_asks_a_finance_approver() -> None:
 
 
 def test_highest_level_crossed_decides_the_role() -> None:
-    need = only_need(with_lines(line("Annual Subscription", "1", "1000.00", "35"), line("Support Plan", "1", "10", "20")))
+    need = only_need(with_lines(line("Annual Subscription", "1", "1000.00", "35"),
+                                line("Support Plan", "1", "10", "20")))
     assert (need.role, need.level) == ("cfo", 2)
     assert need.ask == "35% discount where 30% is the limit"
 
