@@ -9,10 +9,10 @@ from functools import cmp_to_key
 from typing import Any, Protocol
 
 from app.sandbox.salesforce.schema import (
-    NUMBER_TYPES, TEXT_TYPES, FieldSpec, FieldType, ObjectSpec, find_object,
+    NUMBER_TYPES, TEXT_TYPES, ChildRelationship, FieldSpec, FieldType, ObjectSpec, find_object,
 )
 from app.sandbox.salesforce.soql_ast import (
-    BoolOp, Comparison, Condition, FieldRef, InList, Like, Literal, LiteralKind, Not, OrderItem,
+    BoolOp, Condition, FieldRef, InList, Like, Literal, LiteralKind, Not, OrderItem,
     Query, SoqlError, SubQuery, malformed,
 )
 from app.sandbox.salesforce.soql_lexer import ESCAPES
@@ -104,7 +104,7 @@ def _check_fields(spec: ObjectSpec, items: Sequence[FieldRef | SubQuery]) -> Non
             resolve(spec, item)
 
 
-def _child_spec(spec: ObjectSpec, relationship: str):
+def _child_spec(spec: ObjectSpec, relationship: str) -> ChildRelationship:
     child = spec.child(relationship)
     if child is None:
         raise SoqlError("INVALID_TYPE", f"Didn't understand relationship '{relationship}' in FROM part "

@@ -15,7 +15,7 @@ from typing import Any
 from app.clock import Clock, FixedClock, SystemClock
 from app.sandbox.salesforce.errors import ApiError
 from app.sandbox.salesforce.paging import CursorStore, QueryPage
-from app.sandbox.salesforce.schema import find_object
+from app.sandbox.salesforce.schema import ObjectSpec, find_object
 from app.sandbox.salesforce.soql import SoqlError, run_soql
 from app.sandbox.salesforce.store import RecordStore, object_or_404
 from app.sandbox.salesforce.values import to_millis
@@ -274,7 +274,7 @@ class SalesforceState:
             self._calls.clear()
 
 
-def _spec(sobject: str):
+def _spec(sobject: str) -> ObjectSpec:
     spec = find_object(sobject)
     if spec is None:
         raise ValueError(f"unknown sObject type {sobject!r}")
