@@ -205,6 +205,41 @@ def test_each_mistake_is_named_at_its_path(old: str, new: str, path: str, words:
     assert words in errors[path]
 
 
+def test_wrong_shapes_are_named_in_plain_words() -> None:
+    errors = errors_of(edited(("    users: [U05CARLCTL1]", "    users: U05CARLCTL1"),
+                              ("  digest: C05D1GESTFIN ", "  digest: [C05D1GESTFIN] ")))
+    assert errors["approver_roles.controller.users"].startswith("should be a list")
+    assert errors["channels.digest"] == "should be a single value, not list ['C05D1GESTFIN']"
+
+
+def test_a_list_with_bad_items_is_not_also_called_too_short() -> None:
+    errors = errors_of(edited(("      - above_percent: 15 ", "      - 15\n      - above_percent: 16 ")))
+    assert "approval_rules.discount.levels[0]" in errors
+    assert errors["approval_rules.discount.levels[0]"].startswith("should be a mapping")
+    assert "approval_rules.discount.levels" not in errors
+    empty = errors_of(edited(("eligible_values: [Delivered, Accepted, Milestone Approved]", "eligible_values: []")))
+    assert empty == {"billing_gate.eligible_values": "needs at least 1 item"}
+
+
+def test_yaml_words_for_booleans_stay_names() -> None:
+    """YAML 1.1 reads On/No/yes as booleans; as mapping keys and values they must stay the names written."""
+    policy = policy_from_data_text(edited(("    Net 15: Net 15", "    On: Net 15\n    No: Yes")))
+    assert policy.mappings.quickbooks_term_for("on") == "Net 15"
+    assert policy.mappings.quickbooks_term_for("No") == "Yes"
+
+
+def test_single_digit_hour_and_empty_time() -> None:
+    assert policy_from_data_text(edited(('start: "09:00"', "start: 9:00"))).business_hours.start == time(9, 0)
+    errors = errors_of(edited(('start: "09:00"', "start:")))
+    assert errors == {"business_hours.start": "is empty: give a time of day written HH:MM (e.g. '09:00')"}
+
+
+def test_unhashable_yaml_key_is_a_syntax_error_not_a_crash() -> None:
+    [error] = validate_policy_text("? [a, b]\n: 1\n")
+    assert error.path == "line 1, column 3"
+    assert "unhashable key" in error.message
+
+
 def test_missing_sections_are_required() -> None:
     errors = errors_of("timezone: UTC\n")
     assert errors["channels"] == "is required"

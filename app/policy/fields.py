@@ -53,8 +53,12 @@ def _timezone(value: str) -> str:
 
 
 def _clock_time(value: object) -> time:
-    text = str(value).strip()
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+    if isinstance(value, time):
+        return value
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise policy_error("is empty: give a time of day written HH:MM (e.g. '09:00')")
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", text):
         raise policy_error(f"{text!r} is not a time of day written HH:MM (24-hour clock, e.g. '09:00')")
     hour, minute = text.split(":")
     return time(int(hour), int(minute))

@@ -1,7 +1,7 @@
 """Read the policy file: YAML -> validated `Policy`, or a list of `PolicyError`s that name each problem."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,9 +13,11 @@ from app.policy.fields import ROLES_CONTEXT_KEY
 from app.policy.models import Policy
 from app.policy.problems import PolicyError, errors_from_validation
 
-# Numbers, dates and sexagesimal times stay text: money becomes an exact Decimal, realm ids keep leading
-# zeros and "17:30" is not read as the integer 1050 (YAML 1.1). pydantic converts text to each field's type.
-_KEEP_AS_TEXT = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"})
+# Numbers, booleans, dates and sexagesimal times stay text: money becomes an exact Decimal, realm ids keep
+# leading zeros, "17:30" is not read as the integer 1050 and a product or term named "On" or "No" stays a
+# name (YAML 1.1 rules). pydantic converts text to each field's type.
+_KEEP_AS_TEXT = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                           "tag:yaml.org,2002:timestamp"})
 
 
 class _PolicyLoader(yaml.SafeLoader):
@@ -31,6 +33,8 @@ class _PolicyLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                break  # SafeLoader reports "found unhashable key" with its position
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r} (the same key twice in one section)", key_node.start_mark)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -254,7 +254,3 @@ class Policy(_Strict):
         """Root causes to offer first for this kind of exception, then the rest."""
         suggested = tuple(cause for cause in self.root_causes if kind in cause.suggested_for)
         return suggested + tuple(cause for cause in self.root_causes if cause not in suggested)
-
-    def is_business_time(self, day: Weekday, at: time) -> bool:
-        hours = self.business_hours
-        return day in hours.weekdays and hours.start <= at < hours.end

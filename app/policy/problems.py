@@ -10,6 +10,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHAPES = {
+    "tuple_type": "a list (e.g. [a, b] or one '- item' per line)",
+    "list_type": "a list (e.g. [a, b] or one '- item' per line)",
+    "dict_type": "a mapping ('key: value' lines)",
+    "model_type": "a mapping ('key: value' lines)",
+    "string_type": "a single value",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +44,14 @@ def join_path(loc: tuple[int | str, ...], suffix: str = "") -> str:
 
 
 def errors_from_validation(error: ValidationError, model: type[BaseModel]) -> list[PolicyError]:
-    return [PolicyError(_path(detail), _message(detail, model)) for detail in error.errors(include_url=False)]
+    details = error.errors(include_url=False)
+    return [PolicyError(_path(detail), _message(detail, model)) for detail in details if not _echo(detail, details)]
+
+
+def _echo(detail: ErrorDetails, details: list[ErrorDetails]) -> bool:
+    """pydantic also calls a list 'too short' when its items were rejected: only the items' errors help."""
+    loc = detail["loc"]
+    return detail["type"] == "too_short" and any(other["loc"][: len(loc)] == loc != other["loc"] for other in details)
 
 
 def _path(detail: ErrorDetails) -> str:
@@ -56,11 +70,21 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         return f"{given!r} is not allowed; use one of {detail['ctx']['expected']}"
     if given is None and kind.endswith("_type"):
         return "is empty: give a value (in YAML, '#' starts a comment, so quote values that contain it)"
+    if kind == "too_short":
+        least = detail["ctx"]["min_length"]
+        return f"needs at least {least} item{'s' if least != 1 else ''}"
+    if kind in _SHAPES:
+        return f"should be {_SHAPES[kind]}, not {type(given).__name__} {_short(given)}"
     if kind in ("decimal_parsing", "decimal_type"):
         return f"{given!r} is not a number: write it like 50000 or 50000.00, without separators or currency"
     if kind.endswith("_parsing"):
-        return f"{detail['msg']} (got {given!r})"
+        return f"{detail['msg']} (got {_short(given)})"
     return detail["msg"].removeprefix("Value error, ")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
