@@ -108,7 +108,7 @@ def _line_amount(raw_amount: Any, qty: Decimal, price: Decimal) -> Decimal:
             raise required("Line.Amount")
         return (qty * price).quantize(CENT)
     amount = as_amount(raw_amount, "Line.Amount")
-    if qty and price and abs(qty * price - amount) >= Decimal("0.005"):
+    if qty and price and abs(qty * price - amount) > Decimal("0.005"):  # QBO rounds Qty x UnitPrice to the cent
         raise QboFault("6070", "Amount calculation incorrect in the request",
                        f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", element="Line.Amount")
     return amount
