@@ -45,7 +45,8 @@ class QboCredentials:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QboCredentials:
-        missing = [name for name in ("qbo_client_id", "qbo_client_secret", "qbo_realm_id") if not getattr(settings, name)]
+        needed = ("qbo_client_id", "qbo_client_secret", "qbo_realm_id")
+        missing = [name for name in needed if not getattr(settings, name)]
         if missing:
             raise ConfigError(f"missing setting {missing[0].upper()} (needed to reach QuickBooks)")
         refresh = settings.qbo_refresh_token.get_secret_value() if settings.qbo_refresh_token else None

@@ -132,7 +132,8 @@ def parse_customer(data: dict[str, Any]) -> QboCustomer:
     email = (data.get("PrimaryEmailAddr") or {}).get("Address")
     return QboCustomer(id=str(data["Id"]), display_name=str(data["DisplayName"]), sync_token=str(data["SyncToken"]),
                        company_name=data.get("CompanyName") or None, email=email or None,
-                       active=data.get("Active", True) is not False, billing_address=parse_address(data.get("BillAddr")))
+                       active=data.get("Active", True) is not False,
+                       billing_address=parse_address(data.get("BillAddr")))
 
 
 def parse_address(data: dict[str, Any] | None) -> QboAddress | None:

@@ -67,7 +67,8 @@ def _payment_line(book: RealmBook, raw: Any, customer_id: str, own_id: str | Non
     amount = as_amount(raw.get("Amount"), "Line.Amount")
     open_amount = Decimal(target["TotalAmt"]) - applied_to(book, kind, txn_id, skip_payment=own_id)
     if amount <= 0 or amount > open_amount:
-        raise business_rule(f"the amount {amount} must be positive and at most the open {open_amount} of {kind} {txn_id}")
+        raise business_rule(f"the amount {amount} must be positive and at most the open "
+                            f"{open_amount} of {kind} {txn_id}")
     return {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": kind}]}
 
 
