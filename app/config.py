@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     """Typed settings. Field names map 1:1 to upper-case environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore"
+        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore",
+        env_ignore_empty=True,
     )
 
     database_url: str = "sqlite:///./ledgerbridge.db"

@@ -12,12 +12,14 @@ from sqlmodel import Field, SQLModel
 from app.db import Money, UTCDateTime
 
 
-class GateStatus(StrEnum):
-    """Where a deal stands in front of the billing gate."""
+class DealStatus(StrEnum):
+    """Where a deal stands on its way to an invoice (stored in `deal.gate_status`)."""
 
     NOT_WON = "not_won"
+    NOT_ELIGIBLE = "not_eligible"
     BLOCKED = "blocked"
     AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
     BILLABLE = "billable"
     INVOICED = "invoiced"
 
@@ -78,7 +80,7 @@ class Deal(DealBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    gate_status: str = Field(default=GateStatus.NOT_WON, max_length=32, index=True)
+    gate_status: str = Field(default=DealStatus.NOT_WON, max_length=32, index=True)
     gate_problems: list[str] = Field(default_factory=list, sa_type=JSON)
     terms_fingerprint: str | None = Field(default=None, max_length=64)
     first_seen_at: datetime = Field(sa_type=UTCDateTime)

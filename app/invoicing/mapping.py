@@ -1,0 +1,77 @@
+"""From a billable deal to a QuickBooks invoice draft (pure): items, terms, DocNumber, Decimal amounts."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app.deals.facts import DealFacts, LineFacts
+from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft
+from app.policy import Policy
+
+UNIT_PRICE_PLACES = Decimal("0.000001")
+IDEMPOTENCY_PREFIX = "lb-inv-"
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    code: str
+    message: str
+
+
+def doc_number_for(opportunity_id: str) -> str:
+    """QuickBooks DocNumber (at most 21 characters): the 18-character opportunity id, stable across retries."""
+    return opportunity_id[:21]
+
+
+def idempotency_key_for(opportunity_id: str) -> str:
+    """One key per deal, sent as QuickBooks `requestid` (at most 50 characters)."""
+    return f"{IDEMPOTENCY_PREFIX}{opportunity_id}"
+
+
+def customer_request_id_for(account_id: str) -> str:
+    return f"lb-cus-{account_id}"
+
+
+def item_names(deal: DealFacts, policy: Policy) -> tuple[dict[str, str], list[MappingProblem]]:
+    """QuickBooks item name per line label, and a problem per product the policy does not map."""
+    names, problems = {}, []
+    for line in deal.lines:
+        item = policy.mappings.quickbooks_item_for(product_name=line.product_name, product_code=line.product_code)
+        if item is None:
+            problems.append(MappingProblem(f"unmapped_product:{line.product_code or line.label}",
+                                           f"Product '{line.label}' has no QuickBooks item in the policy mappings"))
+        else:
+            names[line.label] = item
+    return names, problems
+
+
+def term_name(deal: DealFacts, policy: Policy) -> tuple[str | None, list[MappingProblem]]:
+    if not deal.payment_terms:
+        return None, []
+    name = policy.mappings.quickbooks_term_for(deal.payment_terms)
+    if name is None:
+        return None, [MappingProblem(f"unmapped_terms:{deal.payment_terms}",
+                                     f"Payment terms '{deal.payment_terms}' have no QuickBooks term in the policy")]
+    return name, []
+
+
+def invoice_draft(deal: DealFacts, *, customer_id: str, item_ids: Mapping[str, str], term_id: str | None,
+                  txn_date: date) -> InvoiceDraft:
+    """The draft QuickBooks receives. Each line's amount is Salesforce's TotalPrice, exactly."""
+    return InvoiceDraft(
+        customer_id=customer_id, doc_number=doc_number_for(deal.opportunity_id), txn_date=txn_date,
+        lines=tuple(_line(line, item_ids[line.label]) for line in deal.lines), terms_id=term_id,
+        private_note=f"Salesforce opportunity {deal.opportunity_id} ({deal.name})"[:4000],
+        customer_memo=f"PO {deal.po_number}" if deal.po_number else None,
+    )
+
+
+def _line(line: LineFacts, item_id: str) -> InvoiceLineDraft:
+    unit_price = (line.total_price / line.quantity).quantize(UNIT_PRICE_PLACES)
+    description = line.label
+    if line.discount_percent:
+        description += f" ({line.discount_percent.normalize():f}% discount)"
+    return InvoiceLineDraft(item_id=item_id, description=description, quantity=line.quantity,
+                            unit_price=unit_price, amount=line.total_price)

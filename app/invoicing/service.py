@@ -1,0 +1,182 @@
+"""Invoice creation, exactly once per deal.
+
+Three steps with a vendor call between two short transactions:
+  1. `begin_attempt` (transaction): get or create the deal's InvoiceJob, count the attempt.
+  2. `create_in_quickbooks` (no transaction): customer (stored mapping, then exact DisplayName, else
+     create), items and term by the policy, then the invoice with the job's idempotency key as
+     `requestid`. On any attempt after the first it looks the DocNumber up first, so a crash between
+     QuickBooks' answer and our commit adopts the invoice QuickBooks already has.
+  3. `record_created` (transaction): store id, number, amounts; the deal is invoiced.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from sqlmodel import Session, select
+
+from app.audit.service import record_event
+from app.clock import Clock
+from app.deals.facts import DealFacts
+from app.deals.models import Account, Deal, DealStatus
+from app.deals.service import account_of, deal_facts
+from app.errors import IntegrationError, InvalidTransition
+from app.integrations.quickbooks_models import InvoiceDraft, QboAddress, QboCustomer, QboInvoice, QboItem, QboTerm
+from app.invoicing.mapping import customer_request_id_for, idempotency_key_for, invoice_draft, item_names, term_name
+from app.invoicing.models import InvoiceJob, InvoiceJobStatus
+from app.policy import Policy
+
+
+class QuickBooks(Protocol):
+    def find_or_create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
+                                company_name: str | None = None,
+                                billing_address: QboAddress | None = None) -> QboCustomer: ...
+    def find_item_by_name(self, name: str) -> QboItem | None: ...
+    def find_term_by_name(self, name: str) -> QboTerm | None: ...
+    def find_invoice_by_doc_number(self, doc_number: str) -> QboInvoice | None: ...
+    def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice: ...
+
+
+class MappingFailed(IntegrationError):
+    """The policy or QuickBooks lacks an item or term this deal needs; a person must fix the mapping."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, vendor="quickbooks", code=code, retryable=False)
+
+
+@dataclass(frozen=True)
+class InvoicePlan:
+    job_id: int
+    deal_id: int
+    attempt: int
+    idempotency_key: str
+    facts: DealFacts
+    account_name: str
+    qbo_customer_id: str | None
+    billing_address: QboAddress
+
+
+@dataclass(frozen=True)
+class QuickBooksResult:
+    invoice: QboInvoice
+    customer_id: str
+    adopted: bool
+
+
+def job_for(session: Session, *, deal_id: int) -> InvoiceJob | None:
+    return session.exec(select(InvoiceJob).where(InvoiceJob.deal_id == deal_id)).first()
+
+
+def begin_attempt(session: Session, *, deal_id: int, realm_id: str, clock: Clock) -> InvoicePlan | None:
+    """Count one attempt; None when the deal already has its invoice (nothing to do)."""
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise InvalidTransition(f"Deal {deal_id} does not exist")
+    job = job_for(session, deal_id=deal_id) or _new_job(session, deal, realm_id=realm_id, clock=clock)
+    if job.status == InvoiceJobStatus.CREATED:
+        return None
+    job.attempts += 1
+    job.status = InvoiceJobStatus.CREATING
+    job.updated_at = clock.now()
+    session.add(job)
+    session.flush()
+    account = account_of(session, deal) or Account(sf_id="", name=deal.name, created_at=clock.now(),
+                                                   updated_at=clock.now())
+    return InvoicePlan(job_id=job.id, deal_id=deal_id, attempt=job.attempts, idempotency_key=job.idempotency_key,
+                       facts=deal_facts(session, deal), account_name=account.name,
+                       qbo_customer_id=account.qbo_customer_id, billing_address=_address(account))
+
+
+def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy,
+                         txn_date: date) -> QuickBooksResult:
+    """The vendor calls. Idempotent: requestid replay plus a DocNumber lookup on every retry."""
+    customer_id = plan.qbo_customer_id or quickbooks.find_or_create_customer(
+        plan.account_name, request_id=customer_request_id_for(plan.facts.account.account_id or str(plan.deal_id)),
+        company_name=plan.account_name, billing_address=plan.billing_address).id
+    draft = invoice_draft(plan.facts, customer_id=customer_id, item_ids=_item_ids(plan.facts, quickbooks, policy),
+                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date)
+    if plan.attempt > 1 and draft.doc_number:
+        existing = quickbooks.find_invoice_by_doc_number(draft.doc_number)
+        if existing is not None:
+            return QuickBooksResult(invoice=existing, customer_id=customer_id, adopted=True)
+    invoice = quickbooks.create_invoice(draft, request_id=plan.idempotency_key)
+    return QuickBooksResult(invoice=invoice, customer_id=customer_id, adopted=False)
+
+
+def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksResult, clock: Clock) -> InvoiceJob:
+    job = session.get(InvoiceJob, plan.job_id)
+    deal = session.get(Deal, plan.deal_id)
+    invoice, now = result.invoice, clock.now()
+    job.status, job.qbo_customer_id, job.qbo_invoice_id = InvoiceJobStatus.CREATED, result.customer_id, invoice.id
+    job.doc_number, job.total, job.balance = invoice.doc_number, invoice.total, invoice.balance
+    job.due_date, job.qbo_status, job.last_error = invoice.due_date, invoice.status, None
+    job.created_in_qbo_at = job.created_in_qbo_at or now
+    job.updated_at = now
+    deal.gate_status, deal.updated_at = DealStatus.INVOICED, now
+    account = account_of(session, deal)
+    if account is not None and account.qbo_customer_id is None:
+        account.qbo_customer_id = result.customer_id
+        session.add(account)
+    session.add_all([job, deal])
+    record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
+                 details={"invoice_id": invoice.id, "doc_number": invoice.doc_number, "total": invoice.total,
+                          "adopted_existing": result.adopted, "attempt": plan.attempt}, clock=clock)
+    session.flush()
+    return job
+
+
+def record_failure(session: Session, *, job_id: int, error: str, final: bool, clock: Clock) -> None:
+    job = session.get(InvoiceJob, job_id)
+    job.last_error = error[:2000]
+    job.status = InvoiceJobStatus.FAILED if final else InvoiceJobStatus.CREATING
+    job.updated_at = clock.now()
+    session.add(job)
+    session.flush()
+
+
+def mark_written_back(session: Session, *, job_id: int, clock: Clock) -> None:
+    job = session.get(InvoiceJob, job_id)
+    job.writeback_done, job.updated_at = True, clock.now()
+    session.add(job)
+    session.flush()
+
+
+def _new_job(session: Session, deal: Deal, *, realm_id: str, clock: Clock) -> InvoiceJob:
+    now = clock.now()
+    job = InvoiceJob(deal_id=deal.id, idempotency_key=idempotency_key_for(deal.sf_id), qbo_realm_id=realm_id,
+                     created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _item_ids(facts: DealFacts, quickbooks: QuickBooks, policy: Policy) -> dict[str, str]:
+    names, problems = item_names(facts, policy)
+    if problems:
+        raise MappingFailed(problems[0].message, code=problems[0].code)
+    ids = {}
+    for label, name in names.items():
+        item = quickbooks.find_item_by_name(name)
+        if item is None:
+            raise MappingFailed(f"QuickBooks has no item named '{name}' (mapped from '{label}')",
+                                code=f"unmapped_product:{label}")
+        ids[label] = item.id
+    return ids
+
+
+def _term_id(facts: DealFacts, quickbooks: QuickBooks, policy: Policy) -> str | None:
+    name, problems = term_name(facts, policy)
+    if problems:
+        raise MappingFailed(problems[0].message, code=problems[0].code)
+    if name is None:
+        return None
+    term = quickbooks.find_term_by_name(name)
+    if term is None:
+        raise MappingFailed(f"QuickBooks has no term named '{name}'", code=f"unmapped_terms:{name}")
+    return term.id
+
+
+def _address(account: Account) -> QboAddress:
+    return QboAddress(line1=account.billing_street, city=account.billing_city, region=account.billing_state,
+                      postal_code=account.billing_postal_code, country=account.billing_country)

@@ -1,0 +1,63 @@
+"""One step forward for a deal: gate it, sync its approvals, and say what work follows (no vendor I/O)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from app.approvals.models import ApprovalRequest
+from app.approvals.rules import required_approvals, terms_fingerprint
+from app.approvals.service import ApprovalsState, sync_requests
+from app.clock import Clock
+from app.deals.models import Deal, DealStatus
+from app.deals.rules import GateResult, GateStatus, evaluate_gate
+from app.deals.service import deal_facts
+from app.invoicing.models import InvoiceJobStatus
+from app.invoicing.service import job_for
+from app.policy import Policy
+
+_STATUS_FOR_GATE = {GateStatus.NOT_WON: DealStatus.NOT_WON, GateStatus.NOT_ELIGIBLE: DealStatus.NOT_ELIGIBLE,
+                    GateStatus.INVALID: DealStatus.BLOCKED}
+_STATUS_FOR_APPROVALS = {ApprovalsState.PENDING: DealStatus.AWAITING_APPROVAL,
+                         ApprovalsState.REJECTED: DealStatus.REJECTED, ApprovalsState.GRANTED: DealStatus.BILLABLE}
+
+
+@dataclass
+class Advance:
+    """What changed, and the follow-up work the caller should enqueue."""
+
+    status: DealStatus
+    gate: GateResult | None = None
+    to_post: list[ApprovalRequest] = field(default_factory=list)
+    to_withdraw: list[ApprovalRequest] = field(default_factory=list)
+    create_invoice: bool = False
+
+
+def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) -> Advance:
+    """Approvals are asked only of billable deals; an invoice follows once every approval is granted."""
+    job = job_for(session, deal_id=deal.id)
+    if job is not None and job.status == InvoiceJobStatus.CREATED:
+        return _set(session, deal, Advance(DealStatus.INVOICED), clock)
+    facts = deal_facts(session, deal)
+    gate = evaluate_gate(facts, policy)
+    deal.gate_problems = [problem.message for problem in gate.problems] or ([gate.reason] if gate.reason else [])
+    if not gate.billable:
+        return _set(session, deal, Advance(_STATUS_FOR_GATE[gate.status], gate=gate), clock)
+    synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy),
+                           fingerprint=terms_fingerprint(facts), clock=clock)
+    deal.terms_fingerprint = terms_fingerprint(facts)
+    status = _STATUS_FOR_APPROVALS[synced.state]
+    advance = Advance(status, gate=gate, to_post=synced.opened,
+                      to_withdraw=[request for request in synced.superseded if request.slack_ts],
+                      create_invoice=status == DealStatus.BILLABLE)
+    if deal.billable_at is None:
+        deal.billable_at = clock.now()
+    return _set(session, deal, advance, clock)
+
+
+def _set(session: Session, deal: Deal, advance: Advance, clock: Clock) -> Advance:
+    deal.gate_status = advance.status
+    deal.updated_at = clock.now()
+    session.add(deal)
+    session.flush()
+    return advance

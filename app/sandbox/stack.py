@@ -1,0 +1,103 @@
+"""The whole product offline: three emulators plus the app, wired through real HTTP (demo and tests)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.clock import Clock, SystemClock
+from app.config import Settings, load_settings
+from app.db import make_engine
+from app.db_migrate import upgrade
+from app.main import create_app
+from app.runtime import Runtime
+from app.sandbox.people import seed_people
+from app.sandbox.quickbooks import create_quickbooks_emulator, seed_demo_company
+from app.sandbox.quickbooks.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REALM_ID, DEMO_REFRESH_TOKEN
+from app.sandbox.quickbooks.state import QuickBooksState
+from app.sandbox.salesforce import create_salesforce_emulator
+from app.sandbox.salesforce.state import DEFAULT_ACCESS_TOKEN, SalesforceState
+from app.sandbox.server import RunningServer, serve_in_thread
+from app.sandbox.slack import create_slack_emulator
+from app.sandbox.slack.slack_side import SlackSide
+from app.sandbox.slack.state import DEFAULT_BOT_TOKEN, SlackState
+from app.wiring import build_runtime
+
+DEMO_POLICY = Path(__file__).with_name("demo_policy.yaml")
+SANDBOX_SIGNING_SECRET = "ledgerbridge-sandbox-signing-secret"
+SANDBOX_NOTIFY_SECRET = "ledgerbridge-sandbox-notify-secret"
+
+
+@dataclass
+class Emulators:
+    slack: SlackState
+    salesforce: SalesforceState
+    quickbooks: QuickBooksState
+    servers: dict[str, RunningServer] = field(default_factory=dict)
+    sf_user_ids: dict[str, str] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return self.servers[name].url
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+@dataclass
+class Stack:
+    emulators: Emulators
+    runtime: Runtime
+    app_server: RunningServer
+    slack_side: SlackSide
+
+    @property
+    def app_url(self) -> str:
+        return self.app_server.url
+
+    def stop(self) -> None:
+        self.app_server.stop()
+        self.emulators.stop()
+        self.runtime.engine.dispose()
+
+
+def start_emulators(*, ports: dict[str, int] | None = None, clock: Clock | None = None) -> Emulators:
+    ports = ports or {}
+    slack, salesforce, quickbooks = SlackState(), SalesforceState(), QuickBooksState()
+    emulators = Emulators(slack=slack, salesforce=salesforce, quickbooks=quickbooks)
+    apps = {"slack": create_slack_emulator(slack), "salesforce": create_salesforce_emulator(salesforce),
+            "quickbooks": create_quickbooks_emulator(quickbooks)}
+    for name, asgi in apps.items():
+        emulators.servers[name] = serve_in_thread(asgi, port=ports.get(name, 0))
+    slack.base_url = emulators.url("slack")
+    emulators.sf_user_ids = seed_people(slack=slack, salesforce=salesforce)
+    seed_demo_company(quickbooks)
+    return emulators
+
+
+def sandbox_settings(emulators: Emulators, *, database_url: str, policy_path: Path = DEMO_POLICY,
+                     **overrides: object) -> Settings:
+    """Settings that point every client at the emulators, exactly as production points them at vendors."""
+    values: dict[str, object] = {
+        "database_url": database_url, "ledgerbridge_policy": policy_path,
+        "slack_bot_token": DEFAULT_BOT_TOKEN, "slack_signing_secret": SANDBOX_SIGNING_SECRET,
+        "slack_api_url": emulators.url("slack") + "/api/",
+        "salesforce_instance_url": emulators.url("salesforce"), "salesforce_access_token": DEFAULT_ACCESS_TOKEN,
+        "salesforce_notify_secret": SANDBOX_NOTIFY_SECRET,
+        "qbo_client_id": DEMO_CLIENT_ID, "qbo_client_secret": DEMO_CLIENT_SECRET,
+        "qbo_refresh_token": DEMO_REFRESH_TOKEN, "qbo_realm_id": DEMO_REALM_ID,
+        "qbo_api_url": emulators.url("quickbooks") + "/v3",
+        "qbo_discovery_url": emulators.url("quickbooks") + "/.well-known/openid_configuration",
+        "ledgerbridge_http_timeout": 10.0, "ledgerbridge_scheduler_enabled": False,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock: Clock | None = None,
+              run_scheduler: bool = False) -> Stack:
+    upgrade(settings.database_url)
+    runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+    server = serve_in_thread(create_app(runtime, run_scheduler=run_scheduler), port=port)
+    side = SlackSide(emulators.slack, request_url=server.url + "/slack/events",
+                     signing_secret=SANDBOX_SIGNING_SECRET, emulator_url=emulators.url("slack"))
+    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side)

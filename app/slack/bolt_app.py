@@ -1,0 +1,63 @@
+"""build_bolt_app(): the AsyncApp with our middleware, listeners and error handler. No globals."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from app.db import session_scope
+from app.runtime import Runtime
+from app.slack import listeners
+from app.sync.models import InboundEvent
+
+log = logging.getLogger(__name__)
+SORRY = "Sorry, something went wrong on our side; it has been logged. Please try again in a minute."
+
+
+def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False,
+                   raise_error_for_unhandled_request=False)
+    app.middleware(_drop_event_retries(runtime))
+    listeners.register(app, runtime)
+    app.error(_on_listener_error)
+    return app
+
+
+def _drop_event_retries(rt: Runtime) -> Callable[..., Awaitable[Any]]:
+    """Slack re-sends an event (same event_id) when our answer was late; bolt does not dedupe in HTTP mode."""
+    async def middleware(req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[None]]):
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await asyncio.to_thread(_first_delivery, rt, f"slack-event:{event_id}"):
+            log.info("dropping repeated Slack event %s (retry %s)", event_id,
+                     req.headers.get("x-slack-retry-num", ["?"])[0])
+            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        return await next()
+    return middleware
+
+
+def _first_delivery(rt: Runtime, key: str) -> bool:
+    try:
+        with session_scope(rt.engine) as session:
+            session.add(InboundEvent(source="slack", event_key=key, received_at=rt.clock.now()))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _on_listener_error(error: Exception, body: dict[str, Any], respond, logger: logging.Logger) -> None:
+    """Logged once, with what was asked and by whom; the user gets a polite note, never a stack trace."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    what = body.get("command") or body.get("type")
+    action = ((body.get("actions") or [{}])[0]).get("action_id")
+    log.error("Slack listener failed: %s (type=%s action=%s user=%s)", error, what, action, user, exc_info=error)
+    if body.get("response_url") or body.get("response_urls"):
+        try:
+            await respond(text=SORRY, response_type="ephemeral", replace_original=False)
+        except Exception:  # the note is best effort; the error above is already logged
+            log.warning("could not tell the user about the failure", exc_info=True)

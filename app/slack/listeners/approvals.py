@@ -1,0 +1,81 @@
+"""Approve / Reject buttons and the reject-reason modal."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from app.approvals.models import Decision
+from app.errors import InvalidTransition, NotAllowed
+from app.pipeline.decisions import DecisionView, check_may_decide, decide_request
+from app.runtime import Runtime
+from app.slack.blocks.approval import approval_decided_blocks, approval_decided_text
+from app.slack.blocks.reject_modal import reject_reason_modal
+from app.slack.ids import ActionId, BlockId, CallbackId
+
+log = logging.getLogger(__name__)
+MIN_REASON_LENGTH = 5
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    async def on_approve(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await asyncio.to_thread(_decide, rt, body, Decision.APPROVED, None, int(body["actions"][0]["value"]))
+
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], client) -> None:
+        await ack()
+        request_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
+        try:
+            card = await asyncio.to_thread(check_may_decide, rt, request_id=request_id, actor_id=user)
+        except (NotAllowed, InvalidTransition) as refusal:
+            await asyncio.to_thread(_tell, rt, body, str(refusal))
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, card.deal_name))
+
+    async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = (_reason(view) or "").strip()
+        if len(reason) < MIN_REASON_LENGTH:
+            await ack(response_action="errors",
+                      errors={BlockId.REJECT_REASON_INPUT.value: "Please give the rep a reason they can act on."})
+            return
+        await ack()
+        await asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, int(view["private_metadata"]))
+
+    app.action(ActionId.APPROVE.value)(on_approve)
+    app.action(ActionId.REJECT.value)(on_reject)
+    app.view(CallbackId.REJECT_REASON.value)(on_reject_reason)
+
+
+def _decide(rt: Runtime, body: dict[str, Any], decision: Decision, comment: str | None, request_id: int) -> None:
+    user = body["user"]
+    try:
+        view = decide_request(rt, request_id=request_id, actor_id=user["id"],
+                              actor_name=user.get("name") or user.get("username"), decision=decision,
+                              comment=comment)
+    except (NotAllowed, InvalidTransition) as refusal:
+        _tell(rt, body, str(refusal), request_id=request_id)
+        return
+    _show_outcome(rt, body, view)
+
+
+def _show_outcome(rt: Runtime, body: dict[str, Any], view: DecisionView) -> None:
+    channel = view.channel or (body.get("channel") or {}).get("id")
+    ts = view.ts or (body.get("message") or {}).get("ts")
+    if channel and ts:
+        rt.slack.update_message(channel, ts, text=approval_decided_text(view.card, view.outcome),
+                                blocks=approval_decided_blocks(view.card, view.outcome))
+
+
+def _tell(rt: Runtime, body: dict[str, Any], text: str, *, request_id: int | None = None) -> None:
+    """An ephemeral note to the clicker, in the channel of the message (or by DM from a modal)."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or rt.policy.channels.approvals
+    log.info("approval %s: refused for %s: %s", request_id, user, text)
+    rt.slack.post_ephemeral(channel, user, text=f":no_entry: {text}. Nothing was changed.")
+
+
+def _reason(view: dict[str, Any]) -> str | None:
+    values = view.get("state", {}).get("values", {})
+    return values.get(BlockId.REJECT_REASON_INPUT.value, {}).get(ActionId.REJECT_REASON_TEXT.value, {}).get("value")

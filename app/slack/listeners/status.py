@@ -1,0 +1,43 @@
+"""`/invoice-status <opportunity id | name | invoice number>`: ack at once, answer through response_url."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from app.db import session_scope
+from app.runtime import Runtime
+from app.slack.blocks.common import to_dicts
+from app.slack.blocks.status import (
+    invoice_status_blocks, status_candidates_blocks, status_candidates_text, status_not_found_text,
+    status_usage_text,
+)
+from app.slack.ids import SlashCommand
+from app.status.service import answer
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    async def on_invoice_status(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        query = (command.get("text") or "").strip()
+        if not query:
+            await ack(text=status_usage_text())
+            return
+        await ack(text=f"Looking up `{query[:100]}`…")
+        await respond(**await asyncio.to_thread(status_reply, rt, query), replace_original=True)
+
+    app.command(SlashCommand.INVOICE_STATUS.value)(on_invoice_status)
+
+
+def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
+    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    with session_scope(rt.engine) as session:
+        result = answer(session, query, instance_url=instance)
+    if result.view is not None:
+        blocks = invoice_status_blocks(result.view, tz=rt.policy.zone)
+        return {"text": f"{result.view.deal_name}: {result.view.gate_status}", "blocks": to_dicts(blocks),
+                "response_type": "ephemeral"}
+    if result.candidates:
+        return {"text": status_candidates_text(query, len(result.candidates)),
+                "blocks": to_dicts(status_candidates_blocks(query, result.candidates)), "response_type": "ephemeral"}
+    return {"text": status_not_found_text(query), "response_type": "ephemeral"}

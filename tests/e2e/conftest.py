@@ -1,0 +1,69 @@
+"""The whole product against the three emulators, over real HTTP, with signed Slack deliveries."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.intake.service import IntakeReport, poll_changes
+from app.sandbox.book import Book
+from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
+
+
+def start_stack(database_url: str, **overrides: Any) -> Stack:
+    emulators = start_emulators()
+    emulators.slack.retry_after_override = 0
+    emulators.slack.set_rate_limit(rate=1000.0, burst=1000)
+    try:
+        return start_app(emulators, sandbox_settings(emulators, database_url=database_url, **overrides))
+    except BaseException:
+        emulators.stop()
+        raise
+
+
+@pytest.fixture
+def stack(sqlite_url: str) -> Iterator[Stack]:
+    running = start_stack(sqlite_url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def pg_stack(fresh_pg_database: str) -> Iterator[Stack]:
+    running = start_stack(fresh_pg_database)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def book(stack: Stack) -> Book:
+    return Book(stack.emulators.salesforce)
+
+
+def poll(stack: Stack) -> IntakeReport:
+    """One Salesforce poll, exactly what the scheduler's job runs, then let the worker catch up."""
+    rt = stack.runtime
+    report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
+                          clock=rt.clock)
+    rt.wake_worker()
+    return report
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
+    """Wait for background work (the queue worker, listener threads); return check()'s truthy value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def approval_messages(stack: Stack) -> list[Any]:
+    """Approval requests posted in the approvals channel (not invoice confirmations)."""
+    return [message for message in stack.emulators.slack.messages("C05APPR0VAL")
+            if not message.thread_ts and message.text.startswith("Approval needed")]
