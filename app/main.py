@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from app.db import session_scope
 from app.errors import ConfigError
@@ -37,6 +38,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     runtime.wake_worker = worker.wake
     scheduler_on = settings.ledgerbridge_scheduler_enabled if run_scheduler is None else run_scheduler
     scheduler = build_scheduler(runtime, worker) if scheduler_on else None
+    socket_mode = (AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+                   if settings.slack_app_token else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,14 +47,18 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
             worker.start()
         if scheduler is not None:
             scheduler.start()
+        if socket_mode is not None:      # SLACK_APP_TOKEN set: Slack delivers over a WebSocket, not HTTP
+            await socket_mode.connect_async()
         yield
+        if socket_mode is not None:
+            await socket_mode.close_async()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if run_worker:
             await asyncio.to_thread(worker.stop)
 
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
-    api.state.runtime, api.state.worker = runtime, worker
+    api.state.runtime, api.state.worker, api.state.socket_mode = runtime, worker, socket_mode
 
     @api.post("/slack/events")
     async def slack_events(request: Request):

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from app.integrations.quickbooks_json import to_decimal
+from app.integrations.exact_json import to_decimal
 
 CENT = Decimal("0.01")
 InvoiceStatus = Literal["Paid", "Open", "Overdue"]

@@ -1,7 +1,6 @@
 """Narrow Salesforce wrapper: our dataclasses out, our errors raised, one simple_salesforce client inside."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +11,7 @@ from simple_salesforce import Salesforce
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.errors import VendorNotFound
+from app.integrations.exact_json import dumps_exact
 from app.integrations.salesforce_client import VENDOR, build_salesforce, translated_errors
 from app.integrations.salesforce_models import (
     SfAccount, SfLineItem, SfOpportunity, parse_account, parse_line_item, parse_opportunity,
@@ -80,13 +80,17 @@ class SalesforceGateway:
         payload: dict[str, Any] = {
             "QBO_Invoice_Id__c": invoice_id, "QBO_Invoice_Number__c": invoice_number,
             "QBO_Invoice_Status__c": status,
-            # JSON has no decimal type: a cent-rounded value's float repr is its exact decimal text.
-            "QBO_Balance__c": None if balance is None else float(balance.quantize(_CENT)),
+            "QBO_Balance__c": None if balance is None else balance.quantize(_CENT),
             "QBO_Last_Sync__c": soql_datetime(self._clock.now()),
         }
         with translated_errors("update the opportunity's invoice status"):
             # restful (not sf.Opportunity) so the client's api_usage sees this response's Sforce-Limit-Info
-            self._sf.restful(f"sobjects/Opportunity/{opportunity_id}", method="PATCH", data=json.dumps(payload))
+            self._sf.restful(f"sobjects/Opportunity/{opportunity_id}", method="PATCH", data=dumps_exact(payload))
+
+    def count_opportunities(self) -> int:
+        """How many opportunities the org has (the backfill's progress total)."""
+        with translated_errors("count opportunities"):
+            return int(self._sf.query("SELECT COUNT() FROM Opportunity", headers=self._headers)["totalSize"])
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, total) from the last response's Sforce-Limit-Info header, None before any call."""

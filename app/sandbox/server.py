@@ -32,9 +32,7 @@ class RunningServer:
 
 def serve_in_thread(asgi_app: Any, *, port: int = 0, host: str = "127.0.0.1") -> RunningServer:
     """Bind first (port 0 = ephemeral), then serve on that socket so the port is known and race-free."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(asgi_app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
@@ -42,6 +40,13 @@ def serve_in_thread(asgi_app: Any, *, port: int = 0, host: str = "127.0.0.1") ->
     thread.start()
     _wait_started(server, thread)
     return RunningServer(url=f"http://{host}:{bound_port}", port=bound_port, server=server, thread=thread)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: float = 10.0) -> None:

@@ -20,7 +20,7 @@ from app.integrations.quickbooks import (
     DuplicateNameError, InvoiceDraft, InvoiceLineDraft, QboAddress, QuickBooksGateway, build_quickbooks_gateway,
     quote_literal,
 )
-from app.integrations.quickbooks_json import dumps_exact, loads_exact
+from app.integrations.exact_json import dumps_exact, loads_exact
 from app.integrations.quickbooks_models import invoice_payload, parse_customer, parse_invoice
 from app.integrations.tokens import MemoryTokenStore, StoredTokens
 from app.sandbox.quickbooks import (

@@ -1,4 +1,4 @@
-"""Exact JSON for QuickBooks money: Decimal in, JSON number out, with no float on the way."""
+"""Exact JSON for money (QuickBooks and Salesforce): Decimal in, JSON number out, with no float on the way."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ def dumps_exact(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(dumps_exact(item) for item in value) + "]"
     if isinstance(value, float):
-        raise TypeError("floats are not allowed in QuickBooks payloads; use Decimal")
+        raise TypeError("floats are not allowed in money payloads; use Decimal")
     return json.dumps(value)
 
 

@@ -1,0 +1,50 @@
+"""`ledgerbridge sandbox slack|salesforce|quickbooks --port N`: one emulator on its own, in the foreground."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from app.sandbox.quickbooks import DEMO_CLIENT_ID, DEMO_REALM_ID, DEMO_REFRESH_TOKEN, create_quickbooks_emulator
+from app.sandbox.salesforce import create_salesforce_emulator
+from app.sandbox.salesforce.state import DEFAULT_ACCESS_TOKEN
+from app.sandbox.slack import create_slack_emulator
+from app.sandbox.server import bind_socket
+from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
+
+EMULATORS: dict[str, tuple[Callable[[], Any], str]] = {
+    "slack": (create_slack_emulator,
+              f"Slack Web API at /api/<method> (bot token {DEFAULT_BOT_TOKEN}); admin at /_admin/"),
+    "salesforce": (create_salesforce_emulator,
+                   f"Salesforce REST at /services/data/vNN.N/ (access token {DEFAULT_ACCESS_TOKEN}); admin at /_admin/"),
+    "quickbooks": (create_quickbooks_emulator,
+                   f"QuickBooks Online at /v3/company/{DEMO_REALM_ID}/, discovery at "
+                   f"/.well-known/openid_configuration (client {DEMO_CLIENT_ID}, refresh token "
+                   f"{DEMO_REFRESH_TOKEN}); admin at /_admin/"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("which", choices=sorted(EMULATORS), help="the API to emulate")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one, printed)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        print(f"ledgerbridge sandbox: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    factory, description = EMULATORS[args.which]
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as error:
+        print(f"ledgerbridge sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    print(f"{args.which} emulator listening on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
+    print(f"  {description}", flush=True)
+    uvicorn.Server(uvicorn.Config(factory(), log_level="warning")).run(sockets=[sock])
+    return 0
