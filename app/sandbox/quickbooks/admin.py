@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.integrations.quickbooks_json import dumps_exact, loads_exact
+from app.integrations.exact_json import dumps_exact, loads_exact
 from app.sandbox.quickbooks.demo import seed_demo_company
 from app.sandbox.quickbooks.entities import BookRules
 from app.sandbox.quickbooks.faults import QboFault

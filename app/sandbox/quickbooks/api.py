@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.integrations.quickbooks_json import dumps_exact, loads_exact
+from app.integrations.exact_json import dumps_exact, loads_exact
 from app.sandbox.quickbooks import entities
 from app.sandbox.quickbooks.batch import run_batch
 from app.sandbox.quickbooks.books import RealmBook, StoredResponse

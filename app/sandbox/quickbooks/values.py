@@ -5,7 +5,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from app.integrations.quickbooks_json import to_decimal
+from app.integrations.exact_json import to_decimal
 from app.sandbox.quickbooks.faults import invalid_value
 
 CENT = Decimal("0.01")
