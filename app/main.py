@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from app.db import session_scope
 from app.errors import ConfigError
 from app.integrations.slack_api import build_async_web_client
 from app.intake.notify import NotifyRejected, parse_notification, verify_notify
-from app.jobs.handlers import build_handlers
+from app.jobs.handlers import build_handlers, record_final_failure, resolve_after_success
 from app.jobs.scheduler import build_scheduler
 from app.jobs.worker import Worker
 from app.pipeline.follow_ups import WorkKind
@@ -34,7 +35,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     bolt = build_bolt_app(runtime, client=build_async_web_client(settings),
                           signing_secret=settings.slack_signing_secret.get_secret_value())
     slack_handler = AsyncSlackRequestHandler(bolt)
-    worker = Worker(engine=runtime.engine, handlers=build_handlers(runtime), clock=runtime.clock)
+    worker = Worker(engine=runtime.engine, handlers=build_handlers(runtime), clock=runtime.clock,
+                    on_final_failure=functools.partial(record_final_failure, runtime),
+                    on_success=functools.partial(resolve_after_success, runtime))
     runtime.wake_worker = worker.wake
     scheduler_on = settings.ledgerbridge_scheduler_enabled if run_scheduler is None else run_scheduler
     scheduler = build_scheduler(runtime, worker) if scheduler_on else None

@@ -53,3 +53,5 @@ class ExceptionItem(SQLModel, table=True):
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
+    work_item_id: int | None = Field(default=None)
+    """The queued work whose final failure opened this exception: Retry runs that step again."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,6 +12,12 @@ from app.approvals.roles import role_label
 from app.db import session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
+from app.errors import InvalidTransition
+from app.exception_queue import service as exceptions
+from app.exception_queue.classify import classify_failure
+from app.exception_queue.customers import check_new_customer
+from app.exception_queue.models import ExceptionStatus
+from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.worker import Handler
@@ -19,6 +26,8 @@ from app.runtime import Runtime
 from app.slack.blocks.approval import approval_request_blocks, approval_request_text, approval_superseded_blocks
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, invoice_confirmation
+from app.work_queue import service as queue
+from app.work_queue.models import WorkItem
 from app.work_queue.service import enqueue
 
 Payload = dict[str, Any]
@@ -80,6 +89,8 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
                                        clock=rt.clock)
     if plan is not None:
         try:
+            if plan.qbo_customer_id is None:        # a new customer: refuse to create a look-alike duplicate
+                check_new_customer(plan.account_name, quickbooks=rt.quickbooks)
             result = invoicing.create_in_quickbooks(plan, quickbooks=rt.quickbooks, policy=rt.policy,
                                                     txn_date=rt.clock.now().astimezone(rt.policy.zone).date())
         except Exception as error:
@@ -129,3 +140,79 @@ def _approval_thread(session: Session, deal_id: int) -> tuple[str, str] | None:
 
 def _instance_url(rt: Runtime) -> str | None:
     return str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+
+
+# ---- exceptions: work that failed for good, work that now succeeds, and Retry ---------------------------
+
+def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> None:
+    """The worker's on_final_failure hook: the step becomes one exception (mapping, duplicate or vendor error)."""
+    classified = classify_failure(error, step=item.kind)
+    with session_scope(rt.engine) as session:
+        deal = _deal_of(session, item)
+        new = exceptions.NewException(
+            kind=classified.kind, dedupe_key=work_key(item.kind, _subject(item, deal)), reason=classified.reason,
+            fix=classified.fix, deal_id=deal.id if deal else None, account_id=deal.account_id if deal else None,
+            work_item_id=item.id)
+        exceptions.open_exception(session, new=new, policy=rt.policy, clock=rt.clock)
+
+
+def resolve_after_success(rt: Runtime, item: WorkItem) -> None:
+    """The worker's on_success hook: a step that failed for good and now succeeded closes its exception."""
+    with session_scope(rt.engine) as session:
+        exceptions.resolve_for_work(session, work_item_id=item.id, clock=rt.clock,
+                                    note=f"{item.kind.replace('_', ' ').capitalize()} succeeded on a later run")
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    succeeded: bool
+    detail: str
+
+
+def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
+    """Re-read the deal from Salesforce (gate problems close themselves), then re-run the failed step, if any."""
+    with session_scope(rt.engine) as session:
+        item = exceptions.get_item(session, item_id)
+        if item.status != ExceptionStatus.OPEN:
+            raise InvalidTransition(f"Exception {item_id} is already {item.status}")
+        deal = session.get(Deal, item.deal_id) if item.deal_id else None
+        work = session.get(WorkItem, item.work_item_id) if item.work_item_id else None
+        sf_id, step = (deal.sf_id if deal else None), ((work.kind, dict(work.payload), work.id) if work else None)
+    try:
+        if sf_id:
+            read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=[sf_id],
+                               policy=rt.policy, clock=rt.clock)
+        if step is not None and _still_open(rt, item_id):
+            build_handlers(rt)[step[0]](step[1])
+            with session_scope(rt.engine) as session:
+                queue.complete(session, item_id=step[2], clock=rt.clock)
+                exceptions.resolve_for_work(session, work_item_id=step[2], clock=rt.clock,
+                                            note=f"Retry by {actor} succeeded")
+    except Exception as error:  # the failure is the result the person asked for: recorded and shown
+        outcome = RetryOutcome(False, classify_failure(error, step=step[0] if step else "read_opportunities").reason)
+    else:
+        open_now = _still_open(rt, item_id)
+        outcome = RetryOutcome(not open_now, "Still open: the data in Salesforce still shows the problem"
+                               if open_now else "Retry succeeded: the problem is gone")
+    with session_scope(rt.engine) as session:
+        exceptions.record_retry(session, item_id=item_id, actor=actor, succeeded=outcome.succeeded,
+                                detail=outcome.detail, clock=rt.clock)
+    rt.wake_worker()
+    return outcome
+
+
+def _still_open(rt: Runtime, item_id: int) -> bool:
+    with session_scope(rt.engine) as session:
+        return exceptions.get_item(session, item_id).status == ExceptionStatus.OPEN
+
+
+def _deal_of(session: Session, item: WorkItem) -> Deal | None:
+    payload = item.payload or {}
+    if "deal_id" in payload:
+        return session.get(Deal, payload["deal_id"])
+    request = session.get(ApprovalRequest, payload["request_id"]) if "request_id" in payload else None
+    return session.get(Deal, request.deal_id) if request else None
+
+
+def _subject(item: WorkItem, deal: Deal | None) -> str:
+    return f"deal:{deal.id}" if deal else f"work:{item.id}"

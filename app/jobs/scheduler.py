@@ -6,14 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
+from app.jobs.digest import run_digest
+from app.jobs.reminders import run_reminders
 from app.jobs.worker import Worker
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
+REMINDER_INTERVAL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,31 @@ def poll_salesforce(rt: Runtime, worker: Worker) -> None:
         worker.wake()
 
 
+def exception_digest(rt: Runtime, worker: Worker) -> None:
+    """The daily digest; the JobRun slot row makes it exactly once per slot across replicas and restarts."""
+    try:
+        run_digest(rt)
+    except IntegrationError as error:
+        log.warning("exception digest failed; the slot stays claimable after a failure: %s", error)
+
+
+def sla_reminders(rt: Runtime, worker: Worker) -> None:
+    sent = run_reminders(rt)
+    if sent:
+        log.info("SLA reminders: %s sent", sent)
+
+
+def digest_trigger(rt: Runtime) -> CronTrigger:
+    digest = rt.policy.digest
+    days = ",".join(day.short_name for day in digest.days)
+    return CronTrigger(hour=digest.hour, minute=digest.minute, day_of_week=days, timezone=rt.policy.zone)
+
+
 JOBS: list[Job] = [
     Job("salesforce_poll", poll_salesforce,
         lambda rt: IntervalTrigger(seconds=rt.settings.ledgerbridge_poll_seconds)),
+    Job("exception_digest", exception_digest, digest_trigger),
+    Job("sla_reminders", sla_reminders, lambda rt: IntervalTrigger(seconds=REMINDER_INTERVAL_SECONDS)),
 ]
 
 

@@ -19,14 +19,16 @@ from app.work_queue.models import WorkItem
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], None]
 FailureHook = Callable[[WorkItem, BaseException], None]
+SuccessHook = Callable[[WorkItem], None]
 MAX_ATTEMPTS = 8
 
 
 class Worker:
     def __init__(self, *, engine: Engine, handlers: Mapping[str, Handler], clock: Clock,
-                 on_final_failure: FailureHook | None = None, idle_wait: float = 1.0) -> None:
+                 on_final_failure: FailureHook | None = None, on_success: SuccessHook | None = None,
+                 idle_wait: float = 1.0) -> None:
         self._engine, self._handlers, self._clock = engine, dict(handlers), clock
-        self._on_final_failure = on_final_failure
+        self._on_final_failure, self._on_success = on_final_failure, on_success
         self._idle_wait = idle_wait
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
@@ -46,6 +48,7 @@ class Worker:
         else:
             with session_scope(self._engine) as session:
                 queue.complete(session, item_id=item.id, clock=self._clock)
+            self._after_success(item)
         return True
 
     def drain(self, limit: int = 1000) -> int:
@@ -88,4 +91,15 @@ class Worker:
             queue.fail(session, item_id=item.id, error=f"{type(error).__name__}: {error}", clock=self._clock,
                        retry_in=None if final else queue.backoff(item.attempts))
         if final and self._on_final_failure is not None:
-            self._on_final_failure(item, error)
+            try:
+                self._on_final_failure(item, error)
+            except Exception:  # the item is already recorded as failed; the hook must not kill the worker
+                log.exception("work item %s: the final-failure hook failed", item.id)
+
+    def _after_success(self, item: WorkItem) -> None:
+        if self._on_success is None:
+            return
+        try:
+            self._on_success(item)
+        except Exception:  # the work itself succeeded and is recorded; a hook failure is only logged
+            log.exception("work item %s: the success hook failed", item.id)

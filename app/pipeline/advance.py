@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from app.approvals.models import ApprovalRequest
+from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.rules import required_approvals, terms_fingerprint
-from app.approvals.service import ApprovalsState, sync_requests
+from app.approvals.service import ApprovalsState, decision_for, sync_requests
 from app.clock import Clock
 from app.deals.models import Deal, DealStatus
 from app.deals.rules import GateResult, GateStatus, evaluate_gate
 from app.deals.service import deal_facts
+from app.exception_queue.service import sync_deal_exceptions
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
 from app.policy import Policy
@@ -37,11 +38,13 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     """Approvals are asked only of billable deals; an invoice follows once every approval is granted."""
     job = job_for(session, deal_id=deal.id)
     if job is not None and job.status == InvoiceJobStatus.CREATED:
+        _sync_exceptions(session, deal, policy=policy, clock=clock)
         return _set(session, deal, Advance(DealStatus.INVOICED), clock)
     facts = deal_facts(session, deal)
     gate = evaluate_gate(facts, policy)
     deal.gate_problems = [problem.message for problem in gate.problems] or ([gate.reason] if gate.reason else [])
     if not gate.billable:
+        _sync_exceptions(session, deal, policy=policy, clock=clock, gate=gate)
         return _set(session, deal, Advance(_STATUS_FOR_GATE[gate.status], gate=gate), clock)
     synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy),
                            fingerprint=terms_fingerprint(facts), clock=clock)
@@ -52,7 +55,25 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
                       create_invoice=status == DealStatus.BILLABLE)
     if deal.billable_at is None:
         deal.billable_at = clock.now()
+    rejected = [request for request in synced.current if request.status == ApprovalStatus.REJECTED]
+    _sync_exceptions(session, deal, policy=policy, clock=clock, rejection=_rejection(session, rejected))
     return _set(session, deal, advance, clock)
+
+
+def _sync_exceptions(session: Session, deal: Deal, *, policy: Policy, clock: Clock, gate: GateResult | None = None,
+                     rejection: str | None = None) -> None:
+    """The deal's own data decides its gate and rejection exceptions: open what is wrong, close what is fixed."""
+    sync_deal_exceptions(session, deal_id=deal.id, account_id=deal.account_id,
+                         problems=gate.problems if gate else (), rejection=rejection, policy=policy, clock=clock)
+
+
+def _rejection(session: Session, rejected: list[ApprovalRequest]) -> str | None:
+    if not rejected:
+        return None
+    decision = decision_for(session, request_id=rejected[0].id)
+    who = (decision.slack_user_name or decision.slack_user_id) if decision else "an approver"
+    why = decision.comment if decision and decision.comment else "no reason given"
+    return f"{rejected[0].ask}: rejected by {who}: “{why}”"
 
 
 def _set(session: Session, deal: Deal, advance: Advance, clock: Clock) -> Advance:

@@ -19,6 +19,7 @@ class ActionId(StrEnum):
     EXCEPTION_TAG_CAUSE = "exception_tag_cause"
     EXCEPTION_ASSIGN = "exception_assign"
     EXCEPTION_RESOLVE = "exception_resolve"
+    EXCEPTIONS_PAGE = "exceptions_page"
 
 
 class BlockId(StrEnum):
@@ -29,6 +30,10 @@ class BlockId(StrEnum):
     REJECT_REASON_INPUT = "approval_reject_reason_input"
     HOME_ACTIONS = "home_actions"
     EXCEPTION_ACTIONS = "exception_actions"
+    """Prefix: the actions block of exception N is "exception_actions:N"."""
+    EXCEPTION_ITEM = "exception_item"
+    """Prefix: the section describing exception N is "exception_item:N"."""
+    EXCEPTIONS_PAGER = "exceptions_pager"
 
 
 class CallbackId(StrEnum):
