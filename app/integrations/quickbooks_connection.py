@@ -19,6 +19,7 @@ from app.config import Settings
 from app.errors import ConfigError, LedgerbridgeError
 from app.integrations.http import RewriteAdapter, TimeoutAdapter
 from app.integrations.quickbooks_errors import translate_api_error, translate_auth_error
+from app.integrations.rate_limit import quickbooks_limiter
 from app.integrations.tokens import StoredTokens, TokenStore
 
 T = TypeVar("T")
@@ -85,8 +86,10 @@ class QuickBooksConnection:
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._client: QuickBooks | None = None
+        self._pace = quickbooks_limiter()
 
     def call(self, operation: Callable[[QuickBooks], T]) -> T:
+        self._pace.acquire()
         try:
             try:
                 return operation(self._current())
