@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from app.db import session_scope
 from app.runtime import Runtime
 from app.slack import listeners
+from app.slack.listeners.failures import report_failure
 from app.sync.models import InboundEvent
 
 log = logging.getLogger(__name__)
-SORRY = "Sorry, something went wrong on our side; it has been logged. Please try again in a minute."
 
 
 def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
@@ -50,14 +50,6 @@ def _first_delivery(rt: Runtime, key: str) -> bool:
     return True
 
 
-async def _on_listener_error(error: Exception, body: dict[str, Any], respond, logger: logging.Logger) -> None:
-    """Logged once, with what was asked and by whom; the user gets a polite note, never a stack trace."""
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    what = body.get("command") or body.get("type")
-    action = ((body.get("actions") or [{}])[0]).get("action_id")
-    log.error("Slack listener failed: %s (type=%s action=%s user=%s)", error, what, action, user, exc_info=error)
-    if body.get("response_url") or body.get("response_urls"):
-        try:
-            await respond(text=SORRY, response_type="ephemeral", replace_original=False)
-        except Exception:  # the note is best effort; the error above is already logged
-            log.warning("could not tell the user about the failure", exc_info=True)
+async def _on_listener_error(error: Exception, body: dict[str, Any], respond) -> None:
+    """Failures before ack (listeners wrap their later work in `after_ack`)."""
+    await report_failure(error, body=body, respond=respond)

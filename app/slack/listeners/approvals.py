@@ -14,6 +14,7 @@ from app.runtime import Runtime
 from app.slack.blocks.approval import approval_decided_blocks, approval_decided_text
 from app.slack.blocks.reject_modal import reject_reason_modal
 from app.slack.ids import ActionId, BlockId, CallbackId
+from app.slack.listeners.failures import after_ack
 
 log = logging.getLogger(__name__)
 MIN_REASON_LENGTH = 5
@@ -22,17 +23,12 @@ MIN_REASON_LENGTH = 5
 def register(app: AsyncApp, rt: Runtime) -> None:
     async def on_approve(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await asyncio.to_thread(_decide, rt, body, Decision.APPROVED, None, int(body["actions"][0]["value"]))
+        request_id = int(body["actions"][0]["value"])
+        await after_ack(asyncio.to_thread(_decide, rt, body, Decision.APPROVED, None, request_id), body=body)
 
     async def on_reject(ack: AsyncAck, body: dict[str, Any], client) -> None:
         await ack()
-        request_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
-        try:
-            card = await asyncio.to_thread(check_may_decide, rt, request_id=request_id, actor_id=user)
-        except (NotAllowed, InvalidTransition) as refusal:
-            await asyncio.to_thread(_tell, rt, body, str(refusal))
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, card.deal_name))
+        await after_ack(_open_reject_modal(rt, body, client), body=body)
 
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = (_reason(view) or "").strip()
@@ -41,11 +37,22 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                       errors={BlockId.REJECT_REASON_INPUT.value: "Please give the rep a reason they can act on."})
             return
         await ack()
-        await asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, int(view["private_metadata"]))
+        work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, int(view["private_metadata"]))
+        await after_ack(work, body=body)
 
     app.action(ActionId.APPROVE.value)(on_approve)
     app.action(ActionId.REJECT.value)(on_reject)
     app.view(CallbackId.REJECT_REASON.value)(on_reject_reason)
+
+
+async def _open_reject_modal(rt: Runtime, body: dict[str, Any], client) -> None:
+    request_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
+    try:
+        card = await asyncio.to_thread(check_may_decide, rt, request_id=request_id, actor_id=user)
+    except (NotAllowed, InvalidTransition) as refusal:
+        await asyncio.to_thread(_tell, rt, body, str(refusal))
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, card.deal_name))
 
 
 def _decide(rt: Runtime, body: dict[str, Any], decision: Decision, comment: str | None, request_id: int) -> None:

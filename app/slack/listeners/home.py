@@ -11,17 +11,18 @@ from app.db import session_scope
 from app.runtime import Runtime
 from app.slack.blocks.home import home_view
 from app.slack.ids import ActionId
+from app.slack.listeners.failures import after_ack
 from app.status.home import home_for
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    async def on_home_opened(event: dict[str, Any]) -> None:
+    async def on_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            await asyncio.to_thread(publish_home, rt, event["user"])
+            await after_ack(asyncio.to_thread(publish_home, rt, event["user"]), body=body)
 
     async def on_refresh(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await asyncio.to_thread(publish_home, rt, body["user"]["id"])
+        await after_ack(asyncio.to_thread(publish_home, rt, body["user"]["id"]), body=body)
 
     app.event("app_home_opened")(on_home_opened)
     app.action(ActionId.HOME_REFRESH.value)(on_refresh)

@@ -14,6 +14,7 @@ from app.slack.blocks.status import (
     status_usage_text,
 )
 from app.slack.ids import SlashCommand
+from app.slack.listeners.failures import after_ack
 from app.status.service import answer
 
 
@@ -24,9 +25,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await ack(text=status_usage_text())
             return
         await ack(text=f"Looking up `{query[:100]}`…")
-        await respond(**await asyncio.to_thread(status_reply, rt, query), replace_original=True)
+        await after_ack(_answer(rt, query, respond), body=command, respond=respond)
 
     app.command(SlashCommand.INVOICE_STATUS.value)(on_invoice_status)
+
+
+async def _answer(rt: Runtime, query: str, respond: AsyncRespond) -> None:
+    await respond(**await asyncio.to_thread(status_reply, rt, query), replace_original=True)
 
 
 def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
