@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from app.clock import Clock, SystemClock
 from app.config import Settings, load_settings
 from app.db import make_engine
@@ -49,6 +51,7 @@ class Stack:
     runtime: Runtime
     app_server: RunningServer
     slack_side: SlackSide
+    app: FastAPI
 
     @property
     def app_url(self) -> str:
@@ -97,7 +100,8 @@ def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock:
               run_scheduler: bool = False) -> Stack:
     upgrade(settings.database_url)
     runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
-    server = serve_in_thread(create_app(runtime, run_scheduler=run_scheduler), port=port)
+    app = create_app(runtime, run_scheduler=run_scheduler)
+    server = serve_in_thread(app, port=port)
     side = SlackSide(emulators.slack, request_url=server.url + "/slack/events",
                      signing_secret=SANDBOX_SIGNING_SECRET, emulator_url=emulators.url("slack"))
-    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side)
+    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=app)

@@ -1,0 +1,81 @@
+"""The demo's scripted story: every step goes through the real clients and signed Slack requests."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TextIO
+
+from app.intake.service import IntakeReport, poll_changes
+from app.sandbox.people import ANN, SAM
+from app.sandbox.quickbooks.demo import DEMO_REALM_ID
+from app.sandbox.stack import Stack
+from app.slack.ids import ActionId, SlashCommand
+
+APPROVALS_CHANNEL = "C05APPR0VAL"
+STORY_DEAL = "Globex - Platform expansion (25% discount)"
+
+
+def poll_now(stack: Stack) -> IntakeReport:
+    rt = stack.runtime
+    report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
+                          clock=rt.clock)
+    rt.wake_worker()
+    return report
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the demo did not reach the next step in time")
+        time.sleep(0.1)
+    return value
+
+
+def approval_requests(stack: Stack) -> list[Any]:
+    return [message for message in stack.emulators.slack.messages(APPROVALS_CHANNEL)
+            if not message.thread_ts and message.text.startswith("Approval needed")]
+
+
+def invoices(stack: Stack) -> list[dict[str, Any]]:
+    return stack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")
+
+
+def run_walkthrough(stack: Stack, out: TextIO) -> bool:
+    """Poll, show the approval requests, approve the discounted deal as Ann, show its invoice. True if it all held."""
+    report = poll_now(stack)
+    say(out, f"1. Salesforce poll: {report.processed} opportunities stored and checked against the billing gate.")
+    requests = wait_for(lambda: len(approval_requests(stack)) >= 4 and approval_requests(stack))
+    say(out, f"2. {len(requests)} approval requests are waiting in #finance-approvals:")
+    for message in requests:
+        say(out, f"     - {message.text}")
+    story = next((message for message in requests if STORY_DEAL in message.text), None)
+    if story is None:
+        say(out, "   (the discounted Globex deal did not ask for approval: something is wrong)")
+        return False
+    reply = stack.slack_side.click_button(ANN.slack_id, APPROVALS_CHANNEL, story.ts, ActionId.APPROVE)
+    say(out, f"3. Ann (finance approver) clicks Approve on '{STORY_DEAL}': Slack got HTTP {reply.status_code} "
+             f"in {reply.elapsed * 1000:.0f} ms.")
+    created = wait_for(lambda: [i for i in invoices(stack) if STORY_DEAL in (i.get("PrivateNote") or "")])
+    invoice = created[0]
+    say(out, f"4. QuickBooks invoice {invoice['DocNumber']} (Id {invoice['Id']}) created for "
+             f"${Decimal(str(invoice['TotalAmt'])):,.2f}; QuickBooks now holds {len(invoices(stack))} invoices "
+             "(the standard deals needed no approval).")
+    status = stack.slack_side.send_slash_command(SAM.slack_id, SlashCommand.INVOICE_STATUS.value, STORY_DEAL)
+    answer = wait_for(lambda: _last_response_text(stack))
+    say(out, f"5. Sam types `/invoice-status {STORY_DEAL}` (ack HTTP {status.status_code}): {answer}")
+    return True
+
+
+def _last_response_text(stack: Stack) -> str | None:
+    responses = [r for r in stack.emulators.slack.all_responses() if r.posts]
+    if not responses:
+        return None
+    last = responses[-1].posts[-1]
+    return last.get("text") if "Looking up" not in (last.get("text") or "") else None
+
+
+def say(out: TextIO, line: str) -> None:
+    out.write(line + "\n")
+    out.flush()
