@@ -21,7 +21,7 @@ from app.sandbox.stack import SANDBOX_NOTIFY_SECRET, Stack
 from app.slack.ids import ActionId
 from tests.e2e.conftest import approval_messages, eventually, poll
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 
 
 def _discounted(stack: Stack, book: Book) -> str:

@@ -29,7 +29,7 @@ from app.sandbox.quickbooks import (
 )
 from app.sandbox.server import RunningServer, serve_in_thread
 
-FIXTURES = Path("/work/shared/fixtures/quickbooks")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks"
 START = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
 
 

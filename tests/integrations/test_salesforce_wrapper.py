@@ -27,7 +27,7 @@ from app.sandbox.salesforce import (
 )
 from app.sandbox.server import RunningServer, serve_in_thread
 
-FIXTURES = Path("/work/shared/fixtures/salesforce")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "salesforce"
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 

@@ -23,7 +23,7 @@ from app.sandbox.salesforce import (
 )
 from app.sandbox.server import RunningServer, serve_in_thread
 
-FIXTURES = Path("/work/shared/fixtures/salesforce")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "salesforce"
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SF_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from app.sandbox.slack.block_kit_limits import (
     view_violations,
 )
 
-FIXTURES = Path(os.environ.get("LEDGERBRIDGE_FIXTURES", "/work/shared/fixtures")) / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 
 
 def section(text: str = "hi", **extra: object) -> dict:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from app.clock import FixedClock
 from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.slack import SlackState, create_slack_emulator
 
-FIXTURES = Path(os.environ.get("LEDGERBRIDGE_FIXTURES", "/work/shared/fixtures")) / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 TOKEN = "xoxb-test-emulator"
 TS = re.compile(r"^\d{10}\.\d{6}$")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from app.clock import FixedClock
 from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.slack import SlackSide, SlackSideError, SlackState, create_slack_emulator
 
-FIXTURES = Path(os.environ.get("LEDGERBRIDGE_FIXTURES", "/work/shared/fixtures")) / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-side"
 CONTRACT_COMMAND_FIELDS = {"token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
