@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -113,6 +113,19 @@ class QuickBooksGateway:
     def find_invoice_by_doc_number(self, doc_number: str) -> QboInvoice | None:
         row = self._first(f"SELECT * FROM Invoice WHERE DocNumber = {quote_literal(doc_number)}")
         return parse_invoice(row, today=self._today()) if row else None
+
+    def invoices_changed_since(self, since: datetime) -> list[QboInvoice]:
+        """Invoices changed after `since` (Change Data Capture; QuickBooks looks back at most 30 days).
+
+        Deleted invoices come back as {"Id", "status": "Deleted"} and are left out.
+        """
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        stamp = since.isoformat(timespec="seconds")
+        data = self._connection.call(lambda qb: qb.change_data_capture("Invoice", stamp))
+        rows = [row for response in data.get("CDCResponse", []) for part in response.get("QueryResponse", [])
+                for row in part.get("Invoice", [])]
+        return [parse_invoice(row, today=self._today()) for row in rows if row.get("status") != "Deleted"]
 
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice:
         return parse_invoice(self._create("Invoice", invoice_payload(draft), request_id), today=self._today())

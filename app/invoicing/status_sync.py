@@ -1,0 +1,71 @@
+"""QuickBooks owns payments: bring invoice balance and status back (then on to Salesforce) via CDC."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.audit.service import record_event
+from app.clock import Clock
+from app.db import session_scope
+from app.integrations.quickbooks_models import QboInvoice
+from app.invoicing.models import InvoiceJob
+from app.sync.models import SyncWatermark
+from app.work_queue.service import enqueue
+
+INVOICE_WATERMARK = "quickbooks.invoice"
+CDC_LOOKBACK = timedelta(days=29)          # QuickBooks answers CDC for at most 30 days back
+OVERLAP = timedelta(minutes=2)             # re-read a little: clocks differ; updates are idempotent
+
+
+class InvoiceChanges(Protocol):
+    def invoices_changed_since(self, since: datetime) -> list[QboInvoice]: ...
+
+
+@dataclass(frozen=True)
+class StatusSyncReport:
+    seen: int
+    updated: int
+
+
+def sync_invoice_statuses(*, engine: Engine, quickbooks: InvoiceChanges, clock: Clock,
+                          write_back_kind: str) -> StatusSyncReport:
+    """Balance and status of our invoices as QuickBooks has them now; changed ones are written back."""
+    started = clock.now()
+    with session_scope(engine) as session:
+        mark = session.get(SyncWatermark, INVOICE_WATERMARK)
+        since = max(mark.modstamp - OVERLAP if mark and mark.modstamp else started - CDC_LOOKBACK,
+                    started - CDC_LOOKBACK)
+    changed = quickbooks.invoices_changed_since(since)
+    updated = 0
+    with session_scope(engine) as session:
+        for invoice in changed:
+            updated += _apply(session, invoice, clock=clock, write_back_kind=write_back_kind)
+        _save_mark(session, started, clock=clock)
+    return StatusSyncReport(seen=len(changed), updated=updated)
+
+
+def _apply(session: Session, invoice: QboInvoice, *, clock: Clock, write_back_kind: str) -> int:
+    job = session.exec(select(InvoiceJob).where(InvoiceJob.qbo_invoice_id == invoice.id)).first()
+    if job is None or (job.balance, job.qbo_status) == (invoice.balance, invoice.status):
+        return 0
+    before = {"balance": job.balance, "status": job.qbo_status}
+    job.balance, job.qbo_status, job.due_date = invoice.balance, invoice.status, invoice.due_date
+    job.writeback_done, job.updated_at = False, clock.now()
+    session.add(job)
+    record_event(session, actor="system", action="invoice.status_changed", subject_type="invoice_job",
+                 subject_id=str(job.id), details={"before": before, "balance": invoice.balance,
+                                                  "status": invoice.status}, clock=clock)
+    enqueue(session, kind=write_back_kind, payload={"deal_id": job.deal_id}, clock=clock,
+            dedupe_key=f"{write_back_kind}:{job.deal_id}:{invoice.sync_token}")
+    return 1
+
+
+def _save_mark(session: Session, stamp: datetime, *, clock: Clock) -> None:
+    mark = session.get(SyncWatermark, INVOICE_WATERMARK) or SyncWatermark(name=INVOICE_WATERMARK,
+                                                                          updated_at=clock.now())
+    mark.modstamp, mark.updated_at = stamp, clock.now()
+    session.add(mark)
