@@ -192,6 +192,18 @@ def test_a_claimed_item_is_not_handed_to_a_second_session(engine, clock):
     assert get(engine, only).locked_by == "w1"
 
 
+@pytest.mark.xfail(strict=True, reason="fail()/complete() do not check who holds the lease: a worker whose lease "
+                                       "expired can requeue an item another worker has reclaimed and is running")
+def test_a_late_failure_from_an_expired_lease_does_not_hand_the_item_to_a_third_worker(engine, clock):
+    item_id = add(engine, clock)
+    claim(engine, clock, "slow")
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert claim(engine, clock, "rescuer").id == item_id
+    fail_now(engine, clock, item_id, "slow worker finally timed out", retry_in=timedelta(0))
+    assert claim(engine, clock, "third") is None          # "rescuer" still holds a live lease
+    assert get(engine, item_id).locked_by == "rescuer"
+
+
 # --- fail and backoff ---------------------------------------------------------------------------------
 
 def test_a_retryable_failure_requeues_after_the_delay_and_keeps_the_error(engine, clock):
