@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
+from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.approvals.rules import ApprovalKind, ApprovalNeed
 from app.approvals.service import ApprovalsState, SyncedRequests, decide, requests_for, sync_requests
 from app.audit.service import events_for, verify_chain

@@ -43,7 +43,8 @@ class ListSource:
                                     limit: int | None = None) -> Iterator[SfOpportunity]:
         self.asked.append(watermark)
         watermark = None if self.ignore_mark else watermark
-        changed = sorted((record for record in self.records if watermark is None or record.system_modstamp >= watermark),
+        changed = sorted((record for record in self.records
+                          if watermark is None or record.system_modstamp >= watermark),
                          key=lambda record: (record.system_modstamp, record.id))
         for position, record in enumerate(changed[:limit]):
             if position == self.fail_after:

@@ -23,8 +23,8 @@ OPPORTUNITY_ID = "0065g00000AbCdEFGH"       # Salesforce ids are 18 characters (
 def line(total: str, quantity: str = "1", *, name: str | None = "Consulting Services", code: str | None = "CONSULT",
          discount: str | None = None) -> LineFacts:
     return LineFacts(product_name=name, product_code=code, quantity=Decimal(quantity),
-                     unit_price=Decimal(total) / Decimal(quantity), discount_percent=Decimal(discount) if discount else None,
-                     total_price=Decimal(total))
+                     unit_price=Decimal(total) / Decimal(quantity), total_price=Decimal(total),
+                     discount_percent=Decimal(discount) if discount else None)
 
 
 DEAL = DealFacts(opportunity_id=OPPORTUNITY_ID, name="Acme consulting", stage="Closed Won", is_won=True,

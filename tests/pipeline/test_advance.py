@@ -70,7 +70,8 @@ def requests(engine: Engine) -> list[ApprovalRequest]:
 
 def open_exceptions(engine: Engine) -> list[ExceptionItem]:
     with session_scope(engine) as session:
-        return list(session.exec(select(ExceptionItem).where(ExceptionItem.status == "open").order_by(ExceptionItem.id)))
+        statement = select(ExceptionItem).where(ExceptionItem.status == "open").order_by(ExceptionItem.id)
+        return list(session.exec(statement))
 
 
 def decide_as(engine: Engine, clock: FixedClock, request: ApprovalRequest, actor: str, decision: Decision,
