@@ -43,15 +43,16 @@ class IntakeReport:
 
 
 def poll_changes(*, engine: Engine, source: OpportunitySource, customers: CustomerDirectory, policy: Policy,
-                 clock: Clock, progress: Progress | None = None, limit: int | None = None) -> IntakeReport:
+                 clock: Clock, progress: Progress | None = None) -> IntakeReport:
     """Everything changed since the watermark, one committed transaction per record (with the mark).
 
     A failure halfway leaves the mark at the last committed record, so the next poll resumes there.
+    No LIMIT: with `>=`, a limit smaller than a group sharing one SystemModstamp would never get past it.
     """
     with session_scope(engine) as session:
         mark = load_watermark(session)
     read = processed = queued = 0
-    for opportunity in source.opportunities_changed_since(mark.modstamp, limit=limit):
+    for opportunity in source.opportunities_changed_since(mark.modstamp):
         read += 1
         stamp = opportunity.system_modstamp or clock.now()
         if mark.already_seen(opportunity.id, stamp):

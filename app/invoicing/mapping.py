@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.deals.facts import DealFacts, LineFacts
 from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft
 from app.policy import Policy
 
-UNIT_PRICE_PLACES = Decimal("0.000001")
+CENT = Decimal("0.01")
 IDEMPOTENCY_PREFIX = "lb-inv-"
 
 
@@ -69,9 +69,25 @@ def invoice_draft(deal: DealFacts, *, customer_id: str, item_ids: Mapping[str, s
 
 
 def _line(line: LineFacts, item_id: str) -> InvoiceLineDraft:
-    unit_price = (line.total_price / line.quantity).quantize(UNIT_PRICE_PLACES)
     description = line.label
     if line.discount_percent:
         description += f" ({line.discount_percent.normalize():f}% discount)"
-    return InvoiceLineDraft(item_id=item_id, description=description, quantity=line.quantity,
+    quantity, unit_price = _quantity_and_unit_price(line.total_price, line.quantity)
+    if quantity != line.quantity:
+        description += f" ({line.quantity.normalize():f} units)"
+    return InvoiceLineDraft(item_id=item_id, description=description, quantity=quantity,
                             unit_price=unit_price, amount=line.total_price)
+
+
+def _quantity_and_unit_price(total: Decimal, quantity: Decimal) -> tuple[Decimal, Decimal]:
+    """QuickBooks refuses a line whose Qty x UnitPrice does not round to its Amount (6070).
+
+    Net unit prices after a discount rarely divide evenly: use the fewest places that work, up to 7
+    (QuickBooks' unit price precision), else bill the line as one unit at its total and keep the
+    real quantity in the description.
+    """
+    for places in range(2, 8):
+        unit_price = (total / quantity).quantize(Decimal(1).scaleb(-places))
+        if (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP) == total:
+            return quantity, unit_price
+    return Decimal(1), total

@@ -192,12 +192,3 @@ def test_a_record_older_than_the_mark_is_not_processed_again(engine, clock):
     assert last_stored(engine) == {old.id: POLL_1, new.id: POLL_1}
 
 
-@pytest.mark.xfail(strict=True, reason="with `limit` below the number of records sharing one SystemModstamp, "
-                                       "`>= mark ... LIMIT n` returns the same already-seen records every poll")
-def test_a_limited_poll_gets_past_a_modstamp_shared_by_more_records_than_the_limit(engine, clock):
-    records = [opportunity(number, T1) for number in (1, 2, 3)]
-    source = ListSource(records)
-    for _ in range(3):
-        poll_changes(engine=engine, source=source, customers=NamedCustomers(), policy=POLICY, clock=clock, limit=2)
-        clock.advance(timedelta(minutes=5))
-    assert set(last_stored(engine)) == {record.id for record in records}

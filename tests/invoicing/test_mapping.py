@@ -73,8 +73,6 @@ def test_unit_price_times_quantity_rounds_to_the_salesforce_line_total(total, qu
     assert abs(drafted.quantity * drafted.unit_price - Decimal(total)) <= Decimal("0.005")   # QuickBooks 6070 check
 
 
-@pytest.mark.xfail(strict=True, reason="unit price is cut to 6 places whatever the quantity: 100.00 / 30000 -> "
-                                       "0.003333, x 30000 = 99.99, which QuickBooks refuses (6070)")
 def test_large_quantities_still_multiply_back_to_the_line_total():
     (drafted,) = draft_for(line("100.00", "30000")).lines
     assert abs(drafted.quantity * drafted.unit_price - Decimal("100.00")) <= Decimal("0.005")
@@ -134,3 +132,15 @@ def test_payment_terms_map_or_are_a_problem():
     assert name is None
     assert [(problem.code, problem.message) for problem in problems] == [
         ("unmapped_terms:Net 45", "Payment terms 'Net 45' have no QuickBooks term in the policy")]
+
+
+def test_the_fewest_places_that_multiply_back_are_used():
+    (even, thirds) = draft_for(line("300.00", "3"), line("100.00", "3", name="Support Plan", code="SUPPORT")).lines
+    assert even.unit_price == Decimal("100.00")
+    assert thirds.unit_price == Decimal("33.333")            # 3 x 33.333 = 99.999 -> 100.00
+
+
+def test_a_line_no_unit_price_can_express_is_billed_as_one_unit_keeping_the_quantity_in_words():
+    (drafted,) = draft_for(line("0.01", "3000000")).lines
+    assert (drafted.quantity, drafted.unit_price, drafted.amount) == (Decimal(1), Decimal("0.01"), Decimal("0.01"))
+    assert "3000000 units" in drafted.description
