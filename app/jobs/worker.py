@@ -47,7 +47,7 @@ class Worker:
             self._record_failure(item, error)
         else:
             with session_scope(self._engine) as session:
-                queue.complete(session, item_id=item.id, clock=self._clock)
+                queue.complete(session, item_id=item.id, worker_id=self.worker_id, clock=self._clock)
             self._after_success(item)
         return True
 
@@ -88,7 +88,7 @@ class Worker:
         log.warning("work item %s (%s, attempt %s) failed: %s", item.id, item.kind, item.attempts, error,
                     exc_info=not isinstance(error, IntegrationError))
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item.id, error=f"{type(error).__name__}: {error}", clock=self._clock,
+            queue.fail(session, item_id=item.id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}", clock=self._clock,
                        retry_in=None if final else queue.backoff(item.attempts))
         if final and self._on_final_failure is not None:
             try:

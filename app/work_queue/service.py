@@ -50,22 +50,30 @@ def claim_next(session: Session, *, worker_id: str, clock: Clock) -> WorkItem | 
     return None
 
 
-def complete(session: Session, *, item_id: int, clock: Clock) -> None:
-    _finish(session, item_id, status=WorkStatus.DONE, error=None, clock=clock)
+def complete(session: Session, *, item_id: int, worker_id: str, clock: Clock) -> bool:
+    """Mark done; False (nothing changed) when this worker's lease ran out and another took the item."""
+    return _finish(session, item_id, worker_id=worker_id, status=WorkStatus.DONE, error=None, clock=clock)
 
 
-def fail(session: Session, *, item_id: int, error: str, clock: Clock, retry_in: timedelta | None) -> None:
-    """Record a failure: queued again after `retry_in`, or FAILED for good when it is None."""
+def fail(session: Session, *, item_id: int, worker_id: str, error: str, clock: Clock,
+         retry_in: timedelta | None) -> bool:
+    """Record a failure: queued again after `retry_in`, or FAILED for good when it is None.
+
+    Only the lease holder may: a worker that lost its lease must not requeue someone else's run.
+    """
     if retry_in is None:
-        _finish(session, item_id, status=WorkStatus.FAILED, error=error, clock=clock)
-        return
-    item = session.get(WorkItem, item_id)
+        return _finish(session, item_id, worker_id=worker_id, status=WorkStatus.FAILED, error=error, clock=clock)
+    item = _held(session, item_id, worker_id)
+    if item is None:
+        return False
     item.status, item.last_error = WorkStatus.QUEUED, error[:4000]
     item.run_after = clock.now() + retry_in
     item.locked_by = item.locked_until = None
     item.updated_at = clock.now()
     session.add(item)
     session.flush()
+    return True
+    return True
 
 
 def backoff(attempts: int) -> timedelta:
@@ -87,10 +95,19 @@ def _requeue_failed(session: Session, item: WorkItem, *, clock: Clock) -> WorkIt
     return item
 
 
-def _finish(session: Session, item_id: int, *, status: WorkStatus, error: str | None, clock: Clock) -> None:
-    item = session.get(WorkItem, item_id)
+def _held(session: Session, item_id: int, worker_id: str) -> WorkItem | None:
+    item = session.get(WorkItem, item_id, with_for_update=True)
+    return item if item is not None and item.locked_by == worker_id else None
+
+
+def _finish(session: Session, item_id: int, *, worker_id: str, status: WorkStatus, error: str | None,
+            clock: Clock) -> bool:
+    item = _held(session, item_id, worker_id)
+    if item is None:
+        return False
     item.status, item.last_error = status, (error or None) and error[:4000]
     item.locked_by = item.locked_until = None
     item.updated_at = clock.now()
     session.add(item)
     session.flush()
+    return True

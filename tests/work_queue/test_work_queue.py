@@ -44,9 +44,10 @@ def all_items(engine: Engine) -> list[WorkItem]:
         return list(session.exec(select(WorkItem).order_by(WorkItem.id)))
 
 
-def fail_now(engine: Engine, clock: FixedClock, item_id: int, error: str, retry_in: timedelta | None) -> None:
+def fail_now(engine: Engine, clock: FixedClock, item_id: int, error: str, retry_in: timedelta | None,
+             worker: str = "w1") -> bool:
     with session_scope(engine) as session:
-        fail(session, item_id=item_id, error=error, clock=clock, retry_in=retry_in)
+        return fail(session, item_id=item_id, worker_id=worker, error=error, clock=clock, retry_in=retry_in)
 
 
 # --- enqueue ------------------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def test_an_item_that_did_not_fail_is_left_alone_by_a_new_enqueue(engine, clock,
         claim(engine, clock)
     if state == "done":
         with session_scope(engine) as session:
-            complete(session, item_id=item_id, clock=clock)
+            complete(session, item_id=item_id, worker_id="w1", clock=clock)
     before = get(engine, item_id)
     clock.advance(timedelta(minutes=1))
     assert add(engine, clock, key="create_invoice:1") == item_id
@@ -153,7 +154,7 @@ def test_finished_items_are_never_claimed(engine, clock):
     done, failed = add(engine, clock), add(engine, clock)
     claim(engine, clock), claim(engine, clock)
     with session_scope(engine) as session:
-        complete(session, item_id=done, clock=clock)
+        complete(session, item_id=done, worker_id="w1", clock=clock)
     fail_now(engine, clock, failed, "for good", retry_in=None)
     clock.advance(LEASE * 10)
     assert claim(engine, clock) is None
@@ -192,14 +193,12 @@ def test_a_claimed_item_is_not_handed_to_a_second_session(engine, clock):
     assert get(engine, only).locked_by == "w1"
 
 
-@pytest.mark.xfail(strict=True, reason="fail()/complete() do not check who holds the lease: a worker whose lease "
-                                       "expired can requeue an item another worker has reclaimed and is running")
 def test_a_late_failure_from_an_expired_lease_does_not_hand_the_item_to_a_third_worker(engine, clock):
     item_id = add(engine, clock)
     claim(engine, clock, "slow")
     clock.advance(LEASE + timedelta(seconds=1))
     assert claim(engine, clock, "rescuer").id == item_id
-    fail_now(engine, clock, item_id, "slow worker finally timed out", retry_in=timedelta(0))
+    assert not fail_now(engine, clock, item_id, "slow worker finally timed out", retry_in=timedelta(0), worker="slow")
     assert claim(engine, clock, "third") is None          # "rescuer" still holds a live lease
     assert get(engine, item_id).locked_by == "rescuer"
 
@@ -233,7 +232,7 @@ def test_completing_clears_the_lease(engine, clock):
     item_id = add(engine, clock)
     claim(engine, clock)
     with session_scope(engine) as session:
-        complete(session, item_id=item_id, clock=clock)
+        complete(session, item_id=item_id, worker_id="w1", clock=clock)
     item = get(engine, item_id)
     assert (item.status, item.locked_by, item.locked_until, item.last_error) == ("done", None, None, None)
 
@@ -241,3 +240,13 @@ def test_completing_clears_the_lease(engine, clock):
 @pytest.mark.parametrize(("attempts", "seconds"), [(0, 2), (1, 2), (2, 4), (3, 8), (8, 256), (9, 300), (50, 300)])
 def test_backoff_doubles_from_two_seconds_up_to_five_minutes(attempts, seconds):
     assert backoff(attempts) == timedelta(seconds=seconds)
+
+
+def test_a_late_completion_from_an_expired_lease_changes_nothing(engine, clock):
+    item_id = add(engine, clock)
+    claim(engine, clock, "slow")
+    clock.advance(LEASE + timedelta(seconds=1))
+    claim(engine, clock, "rescuer")
+    with session_scope(engine) as session:
+        assert complete(session, item_id=item_id, worker_id="slow", clock=clock) is False
+    assert (get(engine, item_id).status, get(engine, item_id).locked_by) == ("running", "rescuer")
