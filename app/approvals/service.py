@@ -100,7 +100,7 @@ def _already_decided(session: Session, request: ApprovalRequest) -> str:
     if request.status == ApprovalStatus.SUPERSEDED:
         return "This request is out of date: the deal's terms changed, so a new request was posted"
     decided = decision_for(session, request_id=request.id)
-    who = decided.slack_user_name or decided.slack_user_id if decided else "someone"
+    who = (decided.slack_user_name or decided.slack_user_id) if decided else "someone"
     return f"Already {request.status} by {who}"
 
 
