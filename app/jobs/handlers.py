@@ -26,7 +26,6 @@ from app.runtime import Runtime
 from app.slack.blocks.approval import approval_request_blocks, approval_request_text, approval_superseded_blocks
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, invoice_confirmation
-from app.work_queue import service as queue
 from app.work_queue.models import WorkItem
 from app.work_queue.service import enqueue
 
@@ -184,8 +183,7 @@ def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
                                policy=rt.policy, clock=rt.clock)
         if step is not None and _still_open(rt, item_id):
             build_handlers(rt)[step[0]](step[1])
-            with session_scope(rt.engine) as session:
-                queue.complete(session, item_id=step[2], clock=rt.clock)
+            with session_scope(rt.engine) as session:     # the queue row stays FAILED; its step is done
                 exceptions.resolve_for_work(session, work_item_id=step[2], clock=rt.clock,
                                             note=f"Retry by {actor} succeeded")
     except Exception as error:  # the failure is the result the person asked for: recorded and shown
