@@ -35,9 +35,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         _introduce(stack, len(book.deal_ids))
         held = run_walkthrough(stack, sys.stdout)
-        _what_to_try(stack)
         if args.exit_after_walkthrough:
+            say(sys.stdout, "Walkthrough complete." if held else "The walkthrough did not complete.")
             return 0 if held else 1
+        _what_to_try(stack)
         while True:
             time.sleep(3600)
     finally:

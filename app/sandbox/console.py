@@ -5,8 +5,10 @@ the app's code directly.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,6 +18,7 @@ from starlette.routing import Route
 
 from app.sandbox.people import ANN, PEOPLE
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
+from app.sandbox.slack.slack_side import SlackSideError
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId, BlockId, SlashCommand
 
@@ -31,27 +34,45 @@ def create_console(stack: Stack) -> Starlette:
 
     async def click(request: Request) -> RedirectResponse:
         form = await request.form()
-        user, channel, ts, action = form["as"], form["channel"], form["ts"], form["action"]
-        stack.slack_side.click_button(user, channel, ts, action)
-        if action == ActionId.REJECT and form.get("reason"):
-            view = _newest_modal(stack)
-            if view is not None:
-                stack.slack_side.submit_view(user, view["id"], {BlockId.REJECT_REASON_INPUT.value: {
-                    ActionId.REJECT_REASON_TEXT.value: str(form["reason"])}})
+        user = str(form.get("as", ANN.slack_id))
+        # The Slack side calls this same server: never wait for it on the event loop.
+        await asyncio.to_thread(_click, stack, user, form)
         return RedirectResponse(f"./?as={user}", status_code=303)
 
     async def command(request: Request) -> RedirectResponse:
         form = await request.form()
-        stack.slack_side.send_slash_command(form["as"], SlashCommand.INVOICE_STATUS.value, str(form["text"]))
-        return RedirectResponse(f"./?as={form['as']}", status_code=303)
+        user = str(form.get("as", ANN.slack_id))
+        await asyncio.to_thread(stack.slack_side.send_slash_command, user, SlashCommand.INVOICE_STATUS.value,
+                                str(form.get("text", "")))
+        return RedirectResponse(f"./?as={user}", status_code=303)
 
     return Starlette(routes=[Route("/", page), Route("/click", click, methods=["POST"]),
                              Route("/command", command, methods=["POST"])])
 
 
-def _newest_modal(stack: Stack) -> dict[str, Any] | None:
-    views = [view for view in stack.emulators.slack.views if view.get("type") == "modal"]
-    return views[-1] if views else None
+def _click(stack: Stack, user: str, form: Any) -> None:
+    action = str(form.get("action", ""))
+    open_before = {view["id"] for view in stack.emulators.slack.views}
+    try:
+        stack.slack_side.click_button(user, str(form.get("channel")), str(form.get("ts")), action)
+    except SlackSideError:        # the button is gone (already decided): the page reload shows why
+        return
+    if action == ActionId.REJECT and form.get("reason"):
+        view = wait_for_modal(stack, open_before)
+        if view is not None:
+            stack.slack_side.submit_view(user, view["id"], {BlockId.REJECT_REASON_INPUT.value: {
+                ActionId.REJECT_REASON_TEXT.value: str(form["reason"])}})
+
+
+def wait_for_modal(stack: Stack, open_before: set[str], timeout: float = 5.0) -> dict[str, Any] | None:
+    """The reject modal opens shortly after the click is acknowledged."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        opened = [view for view in stack.emulators.slack.views if view["id"] not in open_before]
+        if opened:
+            return opened[-1]
+        time.sleep(0.05)
+    return None
 
 
 def _page(stack: Stack, acting: str) -> str:
