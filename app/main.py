@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.signature import SignatureVerifier
 
 from app.db import session_scope
 from app.errors import ConfigError
@@ -23,6 +24,7 @@ from app.jobs.worker import Worker
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app
+from app.slack.endpoint import handle_slack_request
 from app.work_queue.service import enqueue
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,11 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
     api.state.runtime, api.state.worker, api.state.socket_mode = runtime, worker, socket_mode
 
+    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+
     @api.post("/slack/events")
     async def slack_events(request: Request):
-        return await slack_handler.handle(request)
+        return await handle_slack_request(request, handler=slack_handler, verifier=verifier)
 
     @api.post("/salesforce/notify", status_code=202)
     async def salesforce_notify(request: Request):

@@ -1,9 +1,14 @@
 """Who holds an approver role: the policy's user ids plus the members of the role's Slack user group."""
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
+from app.errors import IntegrationError
+
 from app.policy import Policy
+
+log = logging.getLogger(__name__)
 
 
 class UsergroupDirectory(Protocol):
@@ -16,7 +21,10 @@ def role_members(policy: Policy, role: str, *, directory: UsergroupDirectory) ->
         return frozenset()
     members = set(definition.users)
     if definition.usergroup:
-        members.update(directory.usergroup_members(definition.usergroup))
+        try:
+            members.update(directory.usergroup_members(definition.usergroup))
+        except IntegrationError as error:   # fail closed: only the named users may decide meanwhile
+            log.warning("approver role %s: cannot read Slack user group %s: %s", role, definition.usergroup, error)
     return frozenset(members)
 
 

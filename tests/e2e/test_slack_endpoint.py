@@ -114,3 +114,28 @@ def test_salesforce_notify_reads_the_named_opportunities_now(stack: Stack, book:
     invoice = eventually(lambda: stack.emulators.quickbooks.objects("9341452000000001", "Invoice"),
                          what="the invoice from the pushed id")
     assert invoice[0]["DocNumber"] == deal_id
+
+
+def test_signed_junk_gets_a_4xx_never_a_500(stack: Stack):
+    side = stack.slack_side
+    bad_timestamp = side.deliver_raw("command=%2Finvoice-status", "application/x-www-form-urlencoded",
+                                     headers={"X-Slack-Request-Timestamp": "soon"})
+    broken_json = side.deliver_raw('{"type": "event_callback", ', "application/json")
+    listed_payload = side.deliver_raw(urlencode({"payload": "[1, 2]"}), "application/x-www-form-urlencoded")
+    broken_payload = side.deliver_raw(urlencode({"payload": "{nope"}), "application/x-www-form-urlencoded")
+    assert bad_timestamp.status_code == 401
+    assert (broken_json.status_code, listed_payload.status_code, broken_payload.status_code) == (400, 400, 400)
+    assert httpx.get(stack.app_url + "/healthz").status_code == 200
+
+
+def test_a_button_with_a_foreign_value_is_answered_politely(stack: Stack):
+    payload = {"type": "block_actions", "user": {"id": ANN.slack_id, "name": "ann"}, "team": {"id": "T0001"},
+               "channel": {"id": "C05APPR0VAL"}, "trigger_id": "1.2.3", "response_url": "",
+               "container": {"type": "message", "channel_id": "C05APPR0VAL", "message_ts": "1.1"},
+               "actions": [{"action_id": ActionId.APPROVE.value, "block_id": "b", "type": "button",
+                            "value": "not-a-request", "action_ts": "1.1"}]}
+    reply = stack.slack_side.deliver_raw(urlencode({"payload": json.dumps(payload)}),
+                                         "application/x-www-form-urlencoded")
+    assert reply.status_code == 200 and reply.elapsed < 3
+    note = eventually(lambda: stack.emulators.slack.ephemerals(ANN.slack_id), what="the note")
+    assert "does not belong to an approval request" in note[0].text

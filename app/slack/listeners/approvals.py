@@ -18,13 +18,13 @@ from app.slack.listeners.failures import after_ack
 
 log = logging.getLogger(__name__)
 MIN_REASON_LENGTH = 5
+STALE_BUTTON = "This button does not belong to an approval request any more"
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     async def on_approve(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        request_id = int(body["actions"][0]["value"])
-        await after_ack(asyncio.to_thread(_decide, rt, body, Decision.APPROVED, None, request_id), body=body)
+        await after_ack(asyncio.to_thread(_decide_clicked, rt, body, Decision.APPROVED), body=body)
 
     async def on_reject(ack: AsyncAck, body: dict[str, Any], client) -> None:
         await ack()
@@ -37,7 +37,10 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                       errors={BlockId.REJECT_REASON_INPUT.value: "Please give the rep a reason they can act on."})
             return
         await ack()
-        work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, int(view["private_metadata"]))
+        request_id = _as_request_id(view.get("private_metadata"))
+        if request_id is None:
+            return
+        work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, request_id)
         await after_ack(work, body=body)
 
     app.action(ActionId.APPROVE.value)(on_approve)
@@ -46,13 +49,34 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
 
 async def _open_reject_modal(rt: Runtime, body: dict[str, Any], client) -> None:
-    request_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
+    request_id, user = _clicked_request_id(body), body["user"]["id"]
+    if request_id is None:
+        await asyncio.to_thread(_tell, rt, body, STALE_BUTTON)
+        return
     try:
         card = await asyncio.to_thread(check_may_decide, rt, request_id=request_id, actor_id=user)
     except (NotAllowed, InvalidTransition) as refusal:
         await asyncio.to_thread(_tell, rt, body, str(refusal))
         return
     await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, card.deal_name))
+
+
+def _decide_clicked(rt: Runtime, body: dict[str, Any], decision: Decision) -> None:
+    request_id = _clicked_request_id(body)
+    if request_id is None:
+        _tell(rt, body, STALE_BUTTON)
+        return
+    _decide(rt, body, decision, None, request_id)
+
+
+def _clicked_request_id(body: dict[str, Any]) -> int | None:
+    actions = body.get("actions") or [{}]
+    return _as_request_id(actions[0].get("value"))
+
+
+def _as_request_id(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 18 else None
 
 
 def _decide(rt: Runtime, body: dict[str, Any], decision: Decision, comment: str | None, request_id: int) -> None:

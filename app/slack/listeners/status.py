@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from app.db import session_scope
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
+from app.slack.blocks.format import escape
 from app.slack.blocks.status import (
     invoice_status_blocks, status_candidates_blocks, status_candidates_text, status_not_found_text,
     status_usage_text,
@@ -24,7 +25,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         if not query:
             await ack(text=status_usage_text())
             return
-        await ack(text=f"Looking up `{query[:100]}`…")
+        await ack(text=f"Looking up `{escape(query[:100])}`…")
         await after_ack(_answer(rt, query, respond), body=command, respond=respond)
 
     app.command(SlashCommand.INVOICE_STATUS.value)(on_invoice_status)
