@@ -11,9 +11,16 @@ from app.approvals.models import Decision
 from app.errors import InvalidTransition, NotAllowed
 from app.pipeline.decisions import DecisionView, check_may_decide, decide_request
 from app.runtime import Runtime
-from app.slack.blocks.approval import approval_decided_blocks, approval_decided_text
+from app.approvals.roles import role_label, role_members
+from app.db import session_scope
+from app.slack.blocks.approval import (
+    ApprovalCard, approval_decided_blocks, approval_decided_text, approval_request_blocks,
+)
+from app.slack.blocks.common import to_dicts
 from app.slack.blocks.reject_modal import reject_reason_modal
-from app.slack.ids import ActionId, BlockId, CallbackId
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.presenters import approval_card
+from app.status.pending import pending_requests
 from app.slack.listeners.failures import after_ack
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,12 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, request_id)
         await after_ack(work, body=body)
 
+    async def on_approvals_command(ack: AsyncAck, command: dict[str, Any], respond) -> None:
+        await ack()
+        everyone = (command.get("text") or "").strip().lower() == "all"
+        await after_ack(_list_pending(rt, command["user_id"], everyone, respond), body=command, respond=respond)
+
+    app.command(SlashCommand.APPROVALS.value)(on_approvals_command)
     app.action(ActionId.APPROVE.value)(on_approve)
     app.action(ActionId.REJECT.value)(on_reject)
     app.view(CallbackId.REJECT_REASON.value)(on_reject_reason)
@@ -59,6 +72,28 @@ async def _open_reject_modal(rt: Runtime, body: dict[str, Any], client) -> None:
         await asyncio.to_thread(_tell, rt, body, str(refusal))
         return
     await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, card.deal_name))
+
+
+async def _list_pending(rt: Runtime, user_id: str, everyone: bool, respond) -> None:
+    cards, total = await asyncio.to_thread(pending_cards, rt, user_id, everyone)
+    if not cards:
+        await respond(text="Nothing is waiting for your decision." if not everyone
+                      else "No approval request is pending.", response_type="ephemeral")
+        return
+    blocks = [block for card in cards for block in to_dicts(approval_request_blocks(card))]
+    more = f" (showing the oldest {len(cards)} of {total})" if total > len(cards) else ""
+    await respond(text=f"{total} approval request{'s' if total != 1 else ''} waiting{more}.",
+                  blocks=blocks, response_type="ephemeral")
+
+
+def pending_cards(rt: Runtime, user_id: str, everyone: bool) -> tuple[list[ApprovalCard], int]:
+    members = {role: role_members(rt.policy, role, directory=rt.slack) for role in rt.policy.approver_roles}
+    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    with session_scope(rt.engine) as session:
+        rows, total = pending_requests(session, user_id=user_id, members_by_role=members, everyone=everyone)
+        cards = [approval_card(request, deal, account, instance_url=instance,
+                               role_label=role_label(rt.policy, request.role)) for request, deal, account in rows]
+    return cards, total
 
 
 def _decide_clicked(rt: Runtime, body: dict[str, Any], decision: Decision) -> None:

@@ -1,0 +1,26 @@
+"""`/approvals`: the pending approval requests a user may decide (or all of them), oldest first."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlmodel import Session, col, select
+
+from app.approvals.models import ApprovalRequest, ApprovalStatus
+from app.deals.models import Account, Deal
+
+MAX_LISTED = 8          # each card is a handful of blocks; a response stays well under Slack's 50
+
+
+def pending_requests(session: Session, *, user_id: str, members_by_role: Mapping[str, frozenset[str]],
+                     everyone: bool = False) -> tuple[list[tuple[ApprovalRequest, Deal, Account | None]], int]:
+    """Up to MAX_LISTED (request, deal, account) rows, and how many there are in all."""
+    roles = [role for role, members in members_by_role.items() if everyone or user_id in members]
+    if not roles:
+        return [], 0
+    statement = (select(ApprovalRequest, Deal, Account).join(Deal, col(Deal.id) == ApprovalRequest.deal_id)
+                 .join(Account, col(Account.id) == Deal.account_id, isouter=True)
+                 .where(ApprovalRequest.status == ApprovalStatus.PENDING, col(ApprovalRequest.role).in_(roles))
+                 .order_by(ApprovalRequest.created_at, ApprovalRequest.id))
+    rows = [(request, deal, account) for request, deal, account in session.exec(statement)
+            if everyone or request.requester_slack_id != user_id]
+    return rows[:MAX_LISTED], len(rows)
