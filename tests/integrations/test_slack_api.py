@@ -144,7 +144,9 @@ def test_the_retry_handler_waits_out_a_429_and_succeeds(api: SlackApi, state: Sl
     state.retry_after_override = 0  # slack_sdk then sleeps 0..1 s instead of 1..2 s
     api.post_message("C0BILLING", text="first")
     api.post_message("C0BILLING", text="second")
-    assert [c.status for c in state.calls_to("chat.postMessage")] == [200, 429, 200]
+    statuses = [c.status for c in state.calls_to("chat.postMessage")]
+    # slack_sdk waits a random 0..1 s, which may still be inside the 50 ms refill: one or two 429s
+    assert statuses[0] == 200 and statuses[-1] == 200 and set(statuses[1:-1]) == {429} and len(statuses) <= 4
     assert [m.text for m in state.messages("C0BILLING")] == ["first", "second"]
 
 

@@ -400,6 +400,9 @@ def test_admin_api_seeds_inspects_and_controls(emu: Emu) -> None:
     assert requests.post(admin + "/realms/555/objects/customer", json={"DisplayName": "seeded"},
                          timeout=5).json()["code"] == "6240"
     assert requests.post(admin + "/faults", json={"kind": "nope"}, timeout=5).status_code == 400
+    injected = requests.post(admin + "/faults", json={"kind": "timeout", "count": 1, "delay": 0.5}, timeout=5)
+    assert injected.status_code == 200 and injected.json()["pending"][0]["delay"] == "0.5"
+    assert requests.delete(admin + "/faults", timeout=5).json() == {"pending": []}
     assert requests.post(admin + "/clock", json={"advance_seconds": 60}, timeout=5).json()["now"].startswith(
         "2024-05-01T17:01")
     auth = emu.auth()

@@ -96,3 +96,8 @@ def test_real_payload_blocks_from_fixtures_pass() -> None:
     assert message_violations(message["blocks"]) == []
     assert view_violations(home) == []
     assert view_violations(submitted) == []
+
+
+def test_an_unknown_block_type_is_refused_like_slack_does():
+    violations = message_violations([{"type": "bogus"}, {"type": "divider"}])
+    assert [v.pointer for v in violations] == ["/blocks/0/type"]

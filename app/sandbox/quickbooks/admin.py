@@ -74,7 +74,12 @@ def _one(state: QuickBooksState, _: dict[str, Any], params: dict[str, str]) -> A
 def _inject(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) -> Any:
     state.inject_fault(body["kind"], count=int(body.get("count", 1)), delay=float(body.get("delay", 2.0)),
                        path_contains=body.get("path_contains"))
-    return {"pending": [asdict(plan) for plan in state.faults]}
+    return {"pending": [_plan_json(plan) for plan in state.faults]}
+
+
+def _plan_json(plan: Any) -> dict[str, Any]:
+    """JSON for a fault plan; the delay (seconds, a float) goes out as exact text."""
+    return {**asdict(plan), "delay": str(plan.delay)}
 
 
 def _clear_faults(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> Any:

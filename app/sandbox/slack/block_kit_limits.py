@@ -95,6 +95,11 @@ def _elements_violations(block: Mapping[str, Any], pointer: str, limit: int) -> 
             yield from element_violations(element, f"{pointer}/elements/{i}")
 
 
+BLOCK_TYPES = frozenset({"actions", "context", "divider", "file", "header", "image", "input", "markdown",
+                         "rich_text", "section", "table", "video", "context_actions"})
+"""Layout block types in https://docs.slack.dev/reference/block-kit/blocks (others are refused)."""
+
+
 def block_violations(block: Any, pointer: str) -> Iterator[Violation]:
     """Limits of one layout block."""
     if not isinstance(block, Mapping) or not isinstance(block.get("type"), str):
@@ -102,7 +107,9 @@ def block_violations(block: Any, pointer: str) -> Iterator[Violation]:
         return
     yield from _too_long(block.get("block_id"), MAX_ID, f"{pointer}/block_id")
     kind = block["type"]
-    if kind == "section":
+    if kind not in BLOCK_TYPES:
+        yield Violation(f"{pointer}/type", f"unsupported type: {kind}")
+    elif kind == "section":
         yield from _section_violations(block, pointer)
     elif kind == "actions":
         yield from _elements_violations(block, pointer, MAX_ACTIONS_ELEMENTS)
