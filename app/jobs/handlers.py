@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +27,11 @@ from app.runtime import Runtime
 from app.slack.blocks.approval import approval_request_blocks, approval_request_text, approval_superseded_blocks
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, invoice_confirmation
-from app.work_queue.models import WorkItem
+from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import enqueue
 
 Payload = dict[str, Any]
+RETRY_WAIT_SECONDS = 10.0
 
 
 def build_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -182,10 +184,11 @@ def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
             read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=[sf_id],
                                policy=rt.policy, clock=rt.clock)
         if step is not None and _still_open(rt, item_id):
-            build_handlers(rt)[step[0]](step[1])
-            with session_scope(rt.engine) as session:     # the queue row stays FAILED; its step is done
-                exceptions.resolve_for_work(session, work_item_id=step[2], clock=rt.clock,
-                                            note=f"Retry by {actor} succeeded")
+            status = _wait_if_requeued(rt, step[2])
+            if status is None:                             # still FAILED: run the step here, right now
+                build_handlers(rt)[step[0]](step[1])
+            if status in (None, WorkStatus.DONE):          # the queue row may stay FAILED; its step is done
+                _resolve_work(rt, step[2], note=f"Retry by {actor} succeeded")
     except Exception as error:  # the failure is the result the person asked for: recorded and shown
         outcome = RetryOutcome(False, classify_failure(error, step=step[0] if step else "read_opportunities").reason)
     else:
@@ -197,6 +200,29 @@ def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
                                 detail=outcome.detail, clock=rt.clock)
     rt.wake_worker()
     return outcome
+
+
+def _wait_if_requeued(rt: Runtime, work_item_id: int) -> str | None:
+    """The re-read may have queued the failed step again: then the worker runs it (never two runs at once).
+
+    None when the step was not requeued; else its status after waiting up to RETRY_WAIT_SECONDS."""
+    deadline, requeued = time.monotonic() + RETRY_WAIT_SECONDS, False
+    while True:
+        with session_scope(rt.engine) as session:
+            status = session.get(WorkItem, work_item_id).status
+        if status not in (WorkStatus.QUEUED, WorkStatus.RUNNING) or time.monotonic() > deadline:
+            return status if requeued else None
+        requeued = True
+        rt.wake_worker()
+        time.sleep(0.05)
+
+
+def _resolve_work(rt: Runtime, work_item_id: int, *, note: str) -> None:
+    try:
+        with session_scope(rt.engine) as session:
+            exceptions.resolve_for_work(session, work_item_id=work_item_id, clock=rt.clock, note=note)
+    except InvalidTransition:   # the worker's success hook closed it first
+        pass
 
 
 def _still_open(rt: Runtime, item_id: int) -> bool:

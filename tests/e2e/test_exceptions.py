@@ -170,8 +170,8 @@ def test_a_vendor_error_retries_could_not_clear_then_retry_clears_it(cstack: Sta
     cstack.slack_side.click_button(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_RETRY)
     eventually(lambda: items(cstack, id=failure.id)[0].status == "resolved", what="the retry")
     assert len(cstack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")) == 1
-    resolved = items(cstack, id=failure.id)[0]
-    assert resolved.retry_count == 1 and "succeeded" in resolved.resolution     # by the retry or the requeued item
     updated = eventually(lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
                          and "Retry succeeded" in json.dumps(m.blocks) and m, what="the item updated in place")
     assert f"exception_actions:{failure.id}" not in json.dumps(updated.blocks)
+    resolved = items(cstack, id=failure.id)[0]
+    assert resolved.retry_count == 1 and "succeeded" in resolved.resolution     # by the retry or the requeued item
