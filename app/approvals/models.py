@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
+
+
+LIVE = 1
 
 
 class ApprovalStatus(StrEnum):
@@ -38,11 +41,14 @@ class ApprovalRequest(ApprovalRequestBase, table=True):
     """One ask for one deal; the unique key stops the same ask from being posted twice."""
 
     __tablename__ = "approval_request"
-    __table_args__ = (UniqueConstraint("deal_id", "kind", "terms_fingerprint"),)
+    __table_args__ = (UniqueConstraint("deal_id", "kind", "terms_fingerprint", "live_marker"),)
 
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(foreign_key="deal.id")
     status: str = Field(default=ApprovalStatus.PENDING, max_length=16, index=True)
+    # 1 while the request counts, NULL once superseded: the same terms may be asked again later.
+    # A plain column without a SQL default (the ORM leaves None out of INSERTs).
+    live_marker: int | None = Field(default=LIVE, sa_column=Column(Integer, nullable=True))
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -111,8 +111,8 @@ def _outdated(request: ApprovalRequest, needs: tuple[ApprovalNeed, ...], fingerp
 
 
 def _find(existing: list[ApprovalRequest], need: ApprovalNeed, fingerprint: str) -> ApprovalRequest | None:
-    return next((request for request in existing
-                 if request.kind == need.kind and request.terms_fingerprint == fingerprint), None)
+    return next((request for request in existing if request.status != ApprovalStatus.SUPERSEDED
+                 and request.kind == need.kind and request.terms_fingerprint == fingerprint), None)
 
 
 def _open(session: Session, *, deal: Deal, need: ApprovalNeed, fingerprint: str, clock: Clock) -> ApprovalRequest:
@@ -130,7 +130,7 @@ def _open(session: Session, *, deal: Deal, need: ApprovalNeed, fingerprint: str,
 
 def _supersede(session: Session, request: ApprovalRequest, *, clock: Clock) -> None:
     previous = request.status
-    request.status = ApprovalStatus.SUPERSEDED
+    request.status, request.live_marker = ApprovalStatus.SUPERSEDED, None
     session.add(request)
     record_event(session, actor="system", action="approval.superseded", subject_type="approval_request",
                  subject_id=str(request.id),

@@ -151,9 +151,6 @@ def test_a_rejection_holds_until_the_terms_change_then_a_new_request_opens(engin
     assert {row.id: row.status for row in stored(engine, deal_id)}[rejected.id] == "rejected"
 
 
-@pytest.mark.xfail(strict=True, reason="terms changed A -> B -> A: _find returns the SUPERSEDED request for A "
-                                       "(unique deal/kind/fingerprint forbids a new one), so the deal waits on a "
-                                       "request nobody can decide")
 def test_terms_changing_back_leave_a_request_someone_can_decide(engine, deal_id, clock):
     approved = sync(engine, deal_id, clock, (TERMS,)).current[0]
     decide_now(engine, clock, approved.id)
