@@ -11,13 +11,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
+from app.invoicing.status_sync import sync_invoice_statuses
 from app.jobs.digest import run_digest
 from app.jobs.reminders import run_reminders
 from app.jobs.worker import Worker
+from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_SECONDS = 300
+INVOICE_STATUS_INTERVAL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class Job:
 def poll_salesforce(rt: Runtime, worker: Worker) -> None:
     """Read what changed since the watermark; a vendor failure waits for the next tick (nothing is lost)."""
     try:
-        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy, clock=rt.clock)
+        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
+                              clock=rt.clock)
     except IntegrationError as error:
         log.warning("Salesforce poll failed, will retry next tick: %s", error)
         return
@@ -53,6 +57,19 @@ def sla_reminders(rt: Runtime, worker: Worker) -> None:
         log.info("SLA reminders: %s sent", sent)
 
 
+def invoice_statuses(rt: Runtime, worker: Worker) -> None:
+    """Payments happen in QuickBooks: bring balance and Paid back, then on to Salesforce."""
+    try:
+        report = sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
+                                       write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+    except IntegrationError as error:
+        log.warning("QuickBooks invoice status sync failed, will retry next tick: %s", error)
+        return
+    if report.updated:
+        log.info("QuickBooks invoice statuses: %s changed", report.updated)
+        worker.wake()
+
+
 def digest_trigger(rt: Runtime) -> CronTrigger:
     digest = rt.policy.digest
     days = ",".join(day.short_name for day in digest.days)
@@ -64,6 +81,7 @@ JOBS: list[Job] = [
         lambda rt: IntervalTrigger(seconds=rt.settings.ledgerbridge_poll_seconds)),
     Job("exception_digest", exception_digest, digest_trigger),
     Job("sla_reminders", sla_reminders, lambda rt: IntervalTrigger(seconds=REMINDER_INTERVAL_SECONDS)),
+    Job("invoice_statuses", invoice_statuses, lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
 ]
 
 

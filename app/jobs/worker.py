@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 import os
 import threading
 import uuid
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.db import session_scope
-from app.errors import IntegrationError
+from app.errors import IntegrationError, RateLimited
 from app.work_queue import service as queue
 from app.work_queue.models import WorkItem
 
@@ -88,8 +89,8 @@ class Worker:
         log.warning("work item %s (%s, attempt %s) failed: %s", item.id, item.kind, item.attempts, error,
                     exc_info=not isinstance(error, IntegrationError))
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item.id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}", clock=self._clock,
-                       retry_in=None if final else queue.backoff(item.attempts))
+            queue.fail(session, item_id=item.id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}",
+                       clock=self._clock, retry_in=None if final else retry_delay(error, item.attempts))
         if final and self._on_final_failure is not None:
             try:
                 self._on_final_failure(item, error)
@@ -103,3 +104,10 @@ class Worker:
             self._on_success(item)
         except Exception:  # the work itself succeeded and is recorded; a hook failure is only logged
             log.exception("work item %s: the success hook failed", item.id)
+
+
+def retry_delay(error: BaseException, attempts: int) -> timedelta:
+    """The backoff, but never sooner than a vendor's Retry-After."""
+    delay = queue.backoff(attempts)
+    retry_after = getattr(error, "retry_after", None) if isinstance(error, RateLimited) else None
+    return max(delay, timedelta(seconds=retry_after)) if retry_after else delay

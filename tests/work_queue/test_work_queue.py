@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 
 from app.clock import FixedClock
 from app.db import session_scope
+from app.errors import RateLimited
+from app.jobs.worker import retry_delay
 from app.work_queue.models import WorkItem
 from app.work_queue.service import LEASE, backoff, claim_next, complete, enqueue, fail, pending_count
 
@@ -250,3 +252,9 @@ def test_a_late_completion_from_an_expired_lease_changes_nothing(engine, clock):
     with session_scope(engine) as session:
         assert complete(session, item_id=item_id, worker_id="slow", clock=clock) is False
     assert (get(engine, item_id).status, get(engine, item_id).locked_by) == ("running", "rescuer")
+
+
+def test_a_vendor_retry_after_is_honoured_over_a_shorter_backoff():
+    assert retry_delay(RateLimited("slow down", vendor="quickbooks", retry_after=60), 1) == timedelta(seconds=60)
+    assert retry_delay(RateLimited("slow down", vendor="slack", retry_after=None), 3) == timedelta(seconds=8)
+    assert retry_delay(RuntimeError("boom"), 2) == timedelta(seconds=4)
