@@ -1,0 +1,166 @@
+"""Invoicing ROI metrics: days-to-invoice, first-pass invoice acceptance, error rate, invoices created.
+
+The pure functions take plain rows (no I/O); `invoiced_deals` and `won_deals` read those rows from the database.
+Definitions (the dashboard and its JSON say the same):
+- days-to-invoice: per invoiced deal, from the start of its CloseDate in the policy zone (or, without a
+  CloseDate, the moment we first saw it won) to `created_in_qbo_at`; an invoice made before its close date
+  counts as 0 days.
+- first-pass acceptance: share of invoiced deals that needed no human fix: no exception ever opened on the
+  deal, no rejected approval, and the invoice job succeeded on its first attempt.
+- error rate: share of won deals first seen won in the window that had at least one exception.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
+from app.deals.models import Deal
+from app.exception_queue.models import ExceptionItem
+from app.invoicing.models import InvoiceJob
+
+ONE_DECIMAL = Decimal("0.1")
+SECONDS_PER_DAY = Decimal(86400)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoicedDeal:
+    """A deal with a QuickBooks invoice, as the metrics read it."""
+
+    deal_id: int
+    close_date: date | None
+    won_seen_at: datetime | None
+    invoiced_at: datetime
+    total: Decimal | None
+    currency: str = "USD"
+    attempts: int = 1
+    had_exception: bool = False
+    had_rejection: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WonDeal:
+    deal_id: int
+    won_seen_at: datetime
+    had_exception: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """`part` of `whole`; `percent` is None when there is nothing to measure."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.whole == 0:
+            return None
+        return (Decimal(100 * self.part) / Decimal(self.whole)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class DaysToInvoice:
+    count: int
+    median: Decimal | None
+    mean: Decimal | None
+    p90: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceTotals:
+    count: int
+    total_by_currency: dict[str, Decimal]
+
+
+def started_at(row: InvoicedDeal, tz: tzinfo) -> datetime | None:
+    """When the clock starts for a deal: its CloseDate's midnight in `tz`, else when we saw it won."""
+    if row.close_date is not None:
+        return datetime.combine(row.close_date, time(0), tzinfo=tz)
+    return row.won_seen_at
+
+
+def days_between(start: datetime, end: datetime) -> Decimal:
+    """Elapsed days (never negative) as an exact Decimal."""
+    seconds = max(Decimal(0), Decimal(str((end - start).total_seconds())))
+    return seconds / SECONDS_PER_DAY
+
+
+def nearest_rank_p90(ordered: Sequence[Decimal]) -> Decimal:
+    """The 90th percentile by nearest rank (the same rule as the exception metrics)."""
+    return ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
+
+
+def days_to_invoice(rows: Iterable[InvoicedDeal], tz: tzinfo) -> DaysToInvoice:
+    """Median, mean and 90th percentile of days from close (policy zone) to invoice, one decimal each."""
+    spans = sorted(days_between(start, row.invoiced_at) for row in rows
+                   if (start := started_at(row, tz)) is not None)
+    if not spans:
+        return DaysToInvoice(0, None, None, None)
+    mean = sum(spans, Decimal(0)) / len(spans)
+    return DaysToInvoice(len(spans), _one_decimal(median(spans)), _one_decimal(mean),
+                         _one_decimal(nearest_rank_p90(spans)))
+
+
+def _one_decimal(value: Decimal) -> Decimal:
+    return value.quantize(ONE_DECIMAL, ROUND_HALF_UP)
+
+
+def passed_first_time(row: InvoicedDeal) -> bool:
+    return not row.had_exception and not row.had_rejection and row.attempts == 1
+
+
+def first_pass_acceptance(rows: Sequence[InvoicedDeal]) -> Rate:
+    return Rate(sum(1 for row in rows if passed_first_time(row)), len(rows))
+
+
+def error_rate(rows: Sequence[WonDeal]) -> Rate:
+    return Rate(sum(1 for row in rows if row.had_exception), len(rows))
+
+
+def invoice_totals(rows: Sequence[InvoicedDeal]) -> InvoiceTotals:
+    """How many invoices, and their total per currency (never mixed)."""
+    totals: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for row in rows:
+        totals[row.currency] += row.total if row.total is not None else Decimal("0.00")
+    return InvoiceTotals(len(rows), dict(sorted(totals.items())))
+
+
+def _had_exception():
+    return exists().where(col(ExceptionItem.deal_id) == Deal.id)
+
+
+def _had_rejection():
+    return (exists().where(col(ApprovalRequest.deal_id) == Deal.id,
+                           col(ApprovalDecision.request_id) == ApprovalRequest.id,
+                           col(ApprovalDecision.decision) == Decision.REJECTED))
+
+
+def invoiced_deals(session: Session, *, since: datetime) -> list[InvoicedDeal]:
+    """Deals whose QuickBooks invoice was created at or after `since`."""
+    statement = (select(InvoiceJob, Deal, _had_exception(), _had_rejection())
+                 .join(Deal, col(Deal.id) == InvoiceJob.deal_id)
+                 .where(col(InvoiceJob.created_in_qbo_at).is_not(None), col(InvoiceJob.created_in_qbo_at) >= since))
+    return [InvoicedDeal(deal_id=deal.id, close_date=deal.close_date, won_seen_at=deal.won_seen_at,
+                         invoiced_at=job.created_in_qbo_at, total=job.total, currency=deal.currency or "USD",
+                         attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection))
+            for job, deal, exception, rejection in session.exec(statement).all()]
+
+
+def won_deals(session: Session, *, since: datetime) -> list[WonDeal]:
+    """Won deals we first saw won at or after `since`."""
+    statement = (select(Deal.id, Deal.won_seen_at, _had_exception())
+                 .where(col(Deal.won_seen_at).is_not(None), col(Deal.won_seen_at) >= since))
+    return [WonDeal(deal_id=deal_id, won_seen_at=seen, had_exception=bool(exception))
+            for deal_id, seen, exception in session.exec(statement).all()]
+
+
+def window_start(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)

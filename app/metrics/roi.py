@@ -1,0 +1,61 @@
+"""The ROI numbers of one period, read in one session: what the dashboard tiles and its JSON show."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlmodel import Session
+
+from app.exception_queue.queries import count_open
+from app.exception_queue.queries import Filter as QueueFilter
+from app.metrics.exceptions import ExceptionMetrics, exception_metrics
+from app.metrics.invoicing import (
+    DaysToInvoice, InvoiceTotals, Rate, days_to_invoice, error_rate, first_pass_acceptance, invoice_totals,
+    invoiced_deals, window_start, won_deals,
+)
+
+WINDOWS = (7, 30, 90)
+DEFAULT_WINDOW = 30
+
+
+class BadWindow(ValueError):
+    """A period other than the ones offered."""
+
+
+def parse_window(raw: str | None) -> int:
+    """'7' / '30' / '90' (or nothing: 30) -> days; anything else raises BadWindow with a clear message."""
+    if raw is None or raw.strip() == "":
+        return DEFAULT_WINDOW
+    choices = ", ".join(str(days) for days in WINDOWS)
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        raise BadWindow(f"days must be one of {choices}, not {raw[:40]!r}") from None
+    if days not in WINDOWS:
+        raise BadWindow(f"days must be one of {choices}, not {days}")
+    return days
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoiMetrics:
+    days: int
+    since: datetime
+    now: datetime
+    days_to_invoice: DaysToInvoice
+    first_pass: Rate
+    error_rate: Rate
+    invoices: InvoiceTotals
+    open_exceptions: int
+    exceptions: ExceptionMetrics
+
+
+def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo) -> RoiMetrics:
+    """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period."""
+    since = window_start(now, days)
+    invoiced = invoiced_deals(session, since=since)
+    return RoiMetrics(
+        days=days, since=since, now=now, days_to_invoice=days_to_invoice(invoiced, tz),
+        first_pass=first_pass_acceptance(invoiced), error_rate=error_rate(won_deals(session, since=since)),
+        invoices=invoice_totals(invoiced), open_exceptions=count_open(session, filter_=QueueFilter()),
+        exceptions=exception_metrics(session, now=now, since=since, tz=tz),
+    )
