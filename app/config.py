@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     ledgerbridge_http_timeout: float = Field(default=30.0, gt=0, le=300)
     ledgerbridge_scheduler_enabled: bool = True
     ledgerbridge_public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    ledgerbridge_dashboard_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod

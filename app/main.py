@@ -25,6 +25,7 @@ from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
+from app.web.routes import build_dashboard_router
 from app.work_queue.service import enqueue
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     @api.post("/salesforce/notify", status_code=202)
     async def salesforce_notify(request: Request):
         return await _salesforce_notify(runtime, await request.body(), request.headers)
+
+    api.include_router(build_dashboard_router(runtime))
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:

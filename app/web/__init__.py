@@ -1,0 +1,1 @@
+"""The web dashboard (ROI metrics, open exceptions) served under /dashboard."""
