@@ -15,7 +15,7 @@ from app.deals.service import upsert_from_salesforce
 from app.deals.models import Account
 from app.integrations.quickbooks_models import QboCustomer
 from app.integrations.salesforce_models import SfOpportunity
-from app.intake.watermark import Watermark
+from app.intake.watermark import Watermark, content_digest
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.policy import Policy
@@ -55,12 +55,13 @@ def poll_changes(*, engine: Engine, source: OpportunitySource, customers: Custom
     for opportunity in source.opportunities_changed_since(mark.modstamp):
         read += 1
         stamp = opportunity.system_modstamp or clock.now()
-        if mark.already_seen(opportunity.id, stamp):
+        digest = content_digest(opportunity.raw)
+        if mark.already_seen(opportunity.id, stamp, digest):
             continue
         customer_id = _existing_customer(engine, customers, opportunity)
         with session_scope(engine) as session:
             queued += ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=customer_id)
-            mark = mark.advanced(opportunity.id, stamp)
+            mark = mark.advanced(opportunity.id, stamp, digest)
             save_watermark(session, mark, clock=clock)
         processed += 1
         if progress is not None:

@@ -38,11 +38,14 @@ def soql_like_contains(text: str) -> str:
 
 
 def soql_datetime(moment: datetime) -> str:
-    """An unquoted SOQL datetime literal in UTC with milliseconds (SystemModstamp's precision)."""
+    """An unquoted SOQL datetime literal in UTC, floored to the second.
+
+    Salesforce documents only whole-second literals (YYYY-MM-DDThh:mm:ssZ) and stores datetimes to
+    the second; flooring only widens a `>=` filter, and the watermark drops what it already saw.
+    """
     if moment.tzinfo is None:
         raise ValueError("SOQL datetimes need an aware datetime")
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def checked_ids(ids: Sequence[str]) -> list[str]:

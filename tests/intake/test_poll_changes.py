@@ -95,8 +95,10 @@ def poll(engine: Engine, clock: FixedClock, source: ListSource, customers: Named
 
 
 def watermark(engine: Engine) -> Watermark:
+    """The stored mark with its entries reduced to record ids (each entry is "<Id>:<content digest>")."""
     with session_scope(engine) as session:
-        return load_watermark(session)
+        mark = load_watermark(session)
+    return Watermark(mark.modstamp, frozenset(entry.split(":")[0] for entry in mark.ids_at_modstamp))
 
 
 def last_stored(engine: Engine) -> dict[str, datetime]:

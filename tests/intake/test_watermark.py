@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from app.intake.watermark import Watermark
+from app.intake.watermark import Watermark, content_digest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -32,3 +32,9 @@ def test_a_record_modified_again_is_seen_again():
 def test_an_older_record_never_moves_the_mark_back():
     mark = Watermark().advanced("006B", T0)
     assert mark.advanced("006A", T0 - timedelta(seconds=5)) == mark
+
+
+def test_a_second_change_within_the_same_second_is_not_mistaken_for_a_repeat():
+    mark = Watermark().advanced("006A", T0, content_digest({"Id": "006A", "Stage": "Closed Won"}))
+    assert mark.already_seen("006A", T0, content_digest({"Stage": "Closed Won", "Id": "006A"}))   # key order
+    assert not mark.already_seen("006A", T0, content_digest({"Id": "006A", "Stage": "Closed Lost"}))

@@ -52,10 +52,10 @@ def test_parse_datetime_is_aware_utc():
 def test_soql_literal_helpers():
     assert soql_quote("O'Brien \\ x") == "'O\\'Brien \\\\ x'"
     assert soql_like_contains("50%_off") == "'%50\\%\\_off%'"
-    assert soql_datetime(datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=UTC)) == "2024-05-01T14:00:00.123Z"
+    assert soql_datetime(datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=UTC)) == "2024-05-01T14:00:00Z"
     with pytest.raises(ValueError):
         soql_datetime(datetime(2024, 5, 1))
-    assert "SystemModstamp >= 2024-05-01T12:00:00.000Z ORDER BY SystemModstamp, Id LIMIT 5" in \
+    assert "SystemModstamp >= 2024-05-01T12:00:00Z ORDER BY SystemModstamp, Id LIMIT 5" in \
         changed_since_query(START, limit=5)
     assert checked_ids(["0063F00000RdvMK", "0063F00000RdvMK"]) == ["0063F00000RdvMK"]
     with pytest.raises(ValueError):

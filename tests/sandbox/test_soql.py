@@ -96,7 +96,8 @@ def test_in_not_in_null_and_numbers(store):
 
 
 def test_dates_and_datetimes_compare_as_values(store):
-    assert names(store, "QBO_Last_Sync__c >= 2024-05-01T11:30:00.250Z") == ["Acme 50% deal", "Initech_upgrade"]
+    assert names(store, "QBO_Last_Sync__c >= 2024-05-01T11:30:00Z") == ["Acme 50% deal", "Initech_upgrade"]
+    assert names(store, "QBO_Last_Sync__c > 2024-05-01T11:30:00.250Z") == ["Initech_upgrade"]   # stored to the second
     assert names(store, "QBO_Last_Sync__c < 2024-05-01T12:00:00+01:00") == ["O'Brien renewal"]
     assert names(store, "CloseDate = 2024-05-01 AND CloseDate < 2024-05-02") == \
         ["Acme 50% deal", "Initech_upgrade", "no account", "O'Brien renewal"]  # case-insensitive order

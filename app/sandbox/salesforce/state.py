@@ -18,7 +18,7 @@ from app.sandbox.salesforce.paging import CursorStore, QueryPage
 from app.sandbox.salesforce.schema import ObjectSpec, find_object
 from app.sandbox.salesforce.soql import SoqlError, run_soql
 from app.sandbox.salesforce.store import RecordStore, object_or_404
-from app.sandbox.salesforce.values import to_millis
+from app.sandbox.salesforce.values import to_stored
 
 DEFAULT_ACCESS_TOKEN = "00DLB0000000001!sandbox-access-token"
 DEFAULT_USERNAME = "integration@ledgerbridge.sandbox"
@@ -83,7 +83,7 @@ class SalesforceState:
 
     # -- clock ---------------------------------------------------------------------------------
     def now(self) -> datetime:
-        return to_millis(self._clock.now())
+        return to_stored(self._clock.now())
 
     def use_clock(self, clock: Clock) -> None:
         with self.lock:

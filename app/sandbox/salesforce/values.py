@@ -13,10 +13,9 @@ class ValueRejected(ValueError):
     """A request value that does not fit its field's type."""
 
 
-def to_millis(moment: datetime) -> datetime:
-    """Salesforce keeps datetimes to the millisecond."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+def to_stored(moment: datetime) -> datetime:
+    """Salesforce stores datetimes to the second (the API prints .000): many writes share one stamp."""
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def format_datetime(moment: datetime) -> str:
@@ -42,7 +41,7 @@ def parse_datetime_value(text: str) -> datetime:
     moment = datetime.fromisoformat(normalized)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return to_millis(moment)
+    return to_stored(moment)
 
 
 def coerce(field: FieldSpec, value: Any) -> Any:
@@ -77,5 +76,5 @@ def _coerce(kind: FieldType, value: Any) -> Any:
         return value if isinstance(value, date) and not isinstance(value, datetime) \
             else date.fromisoformat(str(value))
     if isinstance(value, datetime):
-        return to_millis(value if value.tzinfo else value.replace(tzinfo=UTC))
+        return to_stored(value if value.tzinfo else value.replace(tzinfo=UTC))
     return parse_datetime_value(str(value))
