@@ -4,6 +4,7 @@ Routes are plain `def`s: FastAPI runs them in its thread pool, so database reads
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,8 @@ from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000
+"""Keeps the OFFSET within what every database takes."""
 TEMPLATES = Path(__file__).with_name("templates")
 UNAUTHORIZED = "This dashboard needs its token: open it once with ?token=... or send Authorization: Bearer ..."
 
@@ -38,9 +41,9 @@ def parse_page(raw: str | None) -> int:
     try:
         page = int(raw.strip())
     except ValueError:
-        raise BadPage(f"page must be a whole number from 1, not {raw[:40]!r}") from None
-    if page < 1:
-        raise BadPage(f"page must be a whole number from 1, not {page}")
+        raise BadPage(f"page must be a whole number from 1 to {MAX_PAGE}, not {raw[:40]!r}") from None
+    if not 1 <= page <= MAX_PAGE:
+        raise BadPage(f"page must be a whole number from 1 to {MAX_PAGE}, not {page}")
     return page
 
 
@@ -49,63 +52,72 @@ def build_templates() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def build_dashboard_router(runtime: Runtime) -> APIRouter:
-    templates, gate = build_templates(), DashboardGate(runtime.settings.ledgerbridge_dashboard_token)
-    router = APIRouter(prefix="/dashboard", include_in_schema=False)
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """The three pages, bound to the runtime they read from."""
 
-    def page(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(name).render(**context), status_code=status_code)
+    runtime: Runtime
+    templates: Environment
+    gate: DashboardGate
 
-    def error_page(status: int, message: str) -> HTMLResponse:
-        return page("error.html", status, message=message, status=status)
-
-    def guard_html(request: Request) -> Response | None:
-        access = gate.check(request)
-        if access is Access.DENIED:
-            return _with_challenge(error_page(401, UNAUTHORIZED))
-        if access is Access.SET_COOKIE:
-            return _set_cookie(RedirectResponse(address_without_token(request), 303), gate, request)
-        return None
-
-    @router.get("")
-    def dashboard(request: Request) -> Response:
-        if (refusal := guard_html(request)) is not None:
+    def overview(self, request: Request) -> Response:
+        if (refusal := self._guard(request)) is not None:
             return refusal
         try:
             days = parse_window(request.query_params.get("days"))
         except BadWindow as bad:
-            return error_page(400, str(bad))
-        metrics = _read_metrics(runtime, days)
-        tz = runtime.policy.zone
-        return page("dashboard.html", metrics=metrics, windows=WINDOWS, tiles=views.tiles(metrics, runtime.policy),
-                    causes=views.cause_rows(metrics, runtime.policy, tz), as_of=views.when(metrics.now, tz),
-                    since=views.when(metrics.since, tz), zone=runtime.policy.timezone)
+            return self._error(400, str(bad))
+        metrics, policy = _read_metrics(self.runtime, days), self.runtime.policy
+        return self._page("dashboard.html", metrics=metrics, windows=WINDOWS, tiles=views.tiles(metrics, policy),
+                          causes=views.cause_rows(metrics, policy, policy.zone), zone=policy.timezone,
+                          as_of=views.when(metrics.now, policy.zone), since=views.when(metrics.since, policy.zone))
 
-    @router.get("/exceptions")
-    def exceptions(request: Request) -> Response:
-        if (refusal := guard_html(request)) is not None:
+    def exceptions(self, request: Request) -> Response:
+        if (refusal := self._guard(request)) is not None:
             return refusal
         try:
             number = parse_page(request.query_params.get("page"))
         except BadPage as bad:
-            return error_page(400, str(bad))
-        total, items, now = _read_exceptions(runtime, number)
-        last = max(1, -(-total // PAGE_SIZE))
-        tz = runtime.policy.zone
-        return page("exceptions.html", lines=views.exception_lines(items, tz), total=total, page=number, last=last, as_of=views.when(now, tz), zone=runtime.policy.timezone)
+            return self._error(400, str(bad))
+        total, items, now = _read_exceptions(self.runtime, number)
+        policy = self.runtime.policy
+        return self._page("exceptions.html", lines=views.exception_lines(items, policy.zone), total=total,
+                          page=number, last=max(1, -(-total // PAGE_SIZE)), as_of=views.when(now, policy.zone),
+                          zone=policy.timezone)
 
-    @router.get("/api/metrics")
-    def api_metrics(request: Request) -> Response:
-        access = gate.check(request)
+    def api_metrics(self, request: Request) -> Response:
+        access = self.gate.check(request)
         if access is Access.DENIED:
             return _with_challenge(JSONResponse({"error": UNAUTHORIZED}, 401))
         try:
             days = parse_window(request.query_params.get("days"))
         except BadWindow as bad:
             return JSONResponse({"error": str(bad)}, 400)
-        response = JSONResponse(metrics_json(_read_metrics(runtime, days)))
-        return _set_cookie(response, gate, request) if access is Access.SET_COOKIE else response
+        response = JSONResponse(metrics_json(_read_metrics(self.runtime, days)))
+        return _set_cookie(response, self.gate, request) if access is Access.SET_COOKIE else response
 
+    def _guard(self, request: Request) -> Response | None:
+        access = self.gate.check(request)
+        if access is Access.DENIED:
+            return _with_challenge(self._error(401, UNAUTHORIZED))
+        if access is Access.SET_COOKIE:
+            return _set_cookie(RedirectResponse(address_without_token(request), 303), self.gate, request)
+        return None
+
+    def _page(self, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.templates.get_template(name).render(**context), status_code=status_code)
+
+    def _error(self, status: int, message: str) -> HTMLResponse:
+        return self._page("error.html", status, message=message, status=status)
+
+
+def build_dashboard_router(runtime: Runtime) -> APIRouter:
+    """GET /dashboard, /dashboard/exceptions and /dashboard/api/metrics (plain defs: run in the thread pool)."""
+    dashboard = Dashboard(runtime, build_templates(), DashboardGate(runtime.settings.ledgerbridge_dashboard_token))
+    router = APIRouter(prefix="/dashboard", include_in_schema=False)
+    router.add_api_route("", dashboard.overview, methods=["GET"])
+    router.add_api_route("/exceptions", dashboard.exceptions, methods=["GET"])
+    router.add_api_route("/api/metrics", dashboard.api_metrics, methods=["GET"])
     return router
 
 

@@ -84,7 +84,8 @@ def seed_exceptions(engine, count: int, *, name: str = "Globex - Renewal") -> li
 def test_bad_query_values_get_a_400_with_a_clear_message(served: Served):
     for path, message in [("/dashboard?days=abc", "days must be one of 7, 30, 90, not &#39;abc&#39;"),
                           ("/dashboard?days=14", "days must be one of 7, 30, 90, not 14"),
-                          ("/dashboard/exceptions?page=-1", "page must be a whole number from 1, not -1"),
+                          ("/dashboard/exceptions?page=-1", "page must be a whole number from 1 to 100000, not -1"),
+                          ("/dashboard/exceptions?page=" + "9" * 30, "page must be a whole number from 1 to 100000"),
                           ("/dashboard/exceptions?page=abc", "page must be a whole number from 1")]:
         response = httpx.get(served.url + path)
         assert response.status_code == 400, path
