@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.clock import FixedClock
+from app.config import load_settings
 from app.db import make_engine, session_scope
 from app.db_migrate import upgrade
 from app.deals.models import Deal
@@ -19,7 +20,6 @@ from app.invoicing.models import InvoiceJob
 from app.main import create_app
 from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.stack import DEMO_POLICY
-from app.config import load_settings
 from app.wiring import build_runtime
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)               # Tuesday 10:00 in New York
