@@ -1,4 +1,4 @@
-"""The Slack emulator as an ASGI app: /api/<method>, /_responses/<id>, /_admin/..."""
+"""The Slack emulator as an ASGI app: /api/<method>, /_responses/<id>, /socket-mode/<ticket>, /_admin/..."""
 from __future__ import annotations
 
 import json
@@ -6,11 +6,12 @@ import json
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
 from app.sandbox.slack.admin import admin_routes
 from app.sandbox.slack.response_urls import deliver_response
+from app.sandbox.slack.socket_mode import SOCKET_PATH, socket_endpoint
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_api import bearer_token, call_method, parse_params
 from app.sandbox.slack.web_common import ApiReply, BadArgument, fail
@@ -53,6 +54,7 @@ def create_slack_emulator(state: SlackState | None = None, *, clock: Clock | Non
     routes = [
         Route("/api/{method}", _web_api, methods=["GET", "POST"]),
         Route("/_responses/{url_id}", _response_url, methods=["POST"]),
+        WebSocketRoute(SOCKET_PATH, socket_endpoint),
         *admin_routes(),
     ]
     app = Starlette(routes=routes)

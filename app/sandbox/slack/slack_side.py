@@ -34,6 +34,7 @@ class DeliveryResult:
     json: Any
     elapsed: float
     payload: Any = None
+    envelope: Any = None  # Socket Mode: the envelope that carried `payload`
 
 
 class SlackSide:
@@ -57,7 +58,7 @@ class SlackSide:
                   "api_app_id": self.api_app_id, "is_enterprise_install": "false",
                   "response_url": self.state.issue_response_url(user_id=user_id, channel_id=channel_id),
                   "trigger_id": self.state.issue_trigger(user_id)}
-        return self._deliver(urlencode(fields), FORM, payload=fields)
+        return self._deliver_command(fields)
 
     def send_event(self, event: dict[str, Any], *, retry_num: int | None = None, retry_reason: str | None = None,
                    event_id: str | None = None) -> DeliveryResult:
@@ -69,10 +70,7 @@ class SlackSide:
                                         "user_id": self.state.bot_user_id, "is_bot": True,
                                         "is_enterprise_install": False}],
                     "is_ext_shared_channel": False, "event_context": f"4-{secrets.token_hex(8)}"}
-        headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason or "http_timeout"}
-        return self._deliver(json.dumps(envelope), JSON, payload=envelope, headers=headers)
+        return self._deliver_event(envelope, retry_num=retry_num, retry_reason=retry_reason)
 
     def open_home(self, user_id: str) -> DeliveryResult:
         """The app_home_opened event Slack sends when a user opens the app's Home tab."""
@@ -187,6 +185,17 @@ class SlackSide:
             raise SlackSideError(f"could not deliver to {self.request_url}: {error!r}") from error
         return DeliveryResult(response.status_code, dict(response.headers), response.text,
                               _json_or_none(response), time.monotonic() - started, payload)
+
+    # The three ways Slack delivers; a transport other than HTTP (Socket Mode) overrides these.
+    def _deliver_command(self, fields: dict[str, str]) -> DeliveryResult:
+        return self._deliver(urlencode(fields), FORM, payload=fields)
+
+    def _deliver_event(self, envelope: dict[str, Any], *, retry_num: int | None,
+                       retry_reason: str | None) -> DeliveryResult:
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason or "http_timeout"}
+        return self._deliver(json.dumps(envelope), JSON, payload=envelope, headers=headers)
 
     def _deliver_interaction(self, payload: dict[str, Any]) -> DeliveryResult:
         return self._deliver(urlencode({"payload": json.dumps(payload)}), FORM, payload=payload)

@@ -14,8 +14,10 @@ from app.clock import Clock, SystemClock
 from app.sandbox.slack.interactions import ResponseUrlBook, TriggerBook
 from app.sandbox.slack.models import CallRecord, Ephemeral, ResponseUrl, SeededUser, StoredMessage
 from app.sandbox.slack.rate_limit import KeyedLimiter
+from app.sandbox.slack.socket_hub import SocketHub
 
 DEFAULT_BOT_TOKEN = "xoxb-ledgerbridge-sandbox"
+DEFAULT_APP_TOKEN = "xapp-1-A0001-ledgerbridge-sandbox"  # app-level: Socket Mode only
 DEFAULT_CHANNEL_ID = "C0001"
 DEFAULT_CHANNEL_NAME = "general"
 
@@ -28,6 +30,7 @@ class SlackState:
         *,
         clock: Clock | None = None,
         tokens: Iterable[str] = (DEFAULT_BOT_TOKEN,),
+        app_tokens: Iterable[str] = (DEFAULT_APP_TOKEN,),
         team_id: str = "T0001",
         team_domain: str = "ledgerbridge",
         app_id: str = "A0001",
@@ -46,6 +49,8 @@ class SlackState:
         self.base_url = base_url.rstrip("/")
         self.tokens: set[str] = set(tokens)
         self.revoked_tokens: set[str] = set()
+        self.app_tokens: set[str] = set(app_tokens)
+        self.sockets = SocketHub()  # Socket Mode connections outlive reset(), like tokens
         self.set_rate_limit(rate=post_message_rate, burst=post_message_burst)
         self.reset()
 
@@ -102,11 +107,18 @@ class SlackState:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def auth_error(self, token: str | None) -> str | None:
+    def auth_error(self, token: str | None, *, app_level: bool = False) -> str | None:
+        """Why `token` may not call a method; app-level methods take only app tokens, the rest only others."""
         if not token:
             return "not_authed"
         if token in self.revoked_tokens:
             return "token_revoked"
+        if app_level:
+            if token in self.app_tokens:
+                return None
+            return "not_allowed_token_type" if token in self.tokens else "invalid_auth"
+        if token in self.app_tokens:
+            return "not_allowed_token_type"
         return None if token in self.tokens else "invalid_auth"
 
     def user(self, user_id: str) -> SeededUser | None:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.sandbox.slack import web_chat, web_directory, web_views
+from app.sandbox.slack import socket_mode, web_chat, web_directory, web_views
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail
 
@@ -21,6 +21,7 @@ METHODS: dict[str, Handler] = {
     "users.lookupByEmail": web_directory.users_lookup_by_email,
     "usergroups.users.list": web_directory.usergroups_users_list,
     "conversations.open": web_directory.conversations_open,
+    "apps.connections.open": socket_mode.connections_open,
 }
 
 
@@ -60,7 +61,7 @@ def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str
     handler = METHODS.get(method)
     if handler is None:
         return fail("unknown_method")
-    auth_error = state.auth_error(token)
+    auth_error = state.auth_error(token, app_level=method in socket_mode.APP_TOKEN_METHODS)
     if auth_error:
         return fail(auth_error)
     try:
