@@ -175,7 +175,7 @@ def test_repeated_polls_post_nothing_twice(stack: Stack, book: Book):
     poll(stack)
     eventually(lambda: approval_messages(stack) and qbo_invoices(stack), what="request and invoice")
 
-    eventually(lambda: all(job.writeback_done for job in invoice_jobs(stack)), what="the write-back")
+    eventually(lambda: (jobs := invoice_jobs(stack)) and all(job.writeback_done for job in jobs), what="the write-back")
     assert poll(stack).processed == 1                          # our own write-back, seen once
     assert poll(stack).processed == 0                          # nothing changed since
     with session_scope(stack.runtime.engine) as session:       # the watermark is not consulted: re-ingest
