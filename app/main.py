@@ -1,8 +1,7 @@
-"""create_app(): the FastAPI app. Its lifespan starts the queue worker and, if enabled, the scheduler."""
+"""create_app(): the FastAPI app. Its lifespan starts the background (worker, scheduler, Socket Mode)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -11,16 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.signature import SignatureVerifier
 
+from app.background import build_background
 from app.db import session_scope
 from app.errors import ConfigError
 from app.integrations.slack_api import build_async_web_client
 from app.intake.notify import NotifyRejected, parse_notification, verify_notify
-from app.jobs.handlers import build_handlers, record_final_failure, resolve_after_success
-from app.jobs.scheduler import build_scheduler
-from app.jobs.worker import Worker
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app
@@ -35,39 +31,27 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     settings = runtime.settings
     if settings.slack_signing_secret is None:
         raise ConfigError("missing setting SLACK_SIGNING_SECRET")
-    bolt = build_bolt_app(runtime, client=build_async_web_client(settings),
-                          signing_secret=settings.slack_signing_secret.get_secret_value())
-    slack_handler = AsyncSlackRequestHandler(bolt)
-    worker = Worker(engine=runtime.engine, handlers=build_handlers(runtime), clock=runtime.clock,
-                    on_final_failure=functools.partial(record_final_failure, runtime),
-                    on_success=functools.partial(resolve_after_success, runtime))
-    runtime.wake_worker = worker.wake
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    bolt = build_bolt_app(runtime, client=build_async_web_client(settings), signing_secret=signing_secret)
     scheduler_on = settings.ledgerbridge_scheduler_enabled if run_scheduler is None else run_scheduler
-    scheduler = build_scheduler(runtime, worker) if scheduler_on else None
-    socket_mode = (AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-                   if settings.slack_app_token else None)
+    background = build_background(runtime, bolt, run_worker=run_worker, run_scheduler=scheduler_on)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if run_worker:
-            worker.start()
-        if scheduler is not None:
-            scheduler.start()
-        if socket_mode is not None:      # SLACK_APP_TOKEN set: Slack delivers over a WebSocket, not HTTP
-            await socket_mode.connect_async()
+        await background.start()
         yield
-        if socket_mode is not None:
-            await socket_mode.close_async()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if run_worker:
-            await asyncio.to_thread(worker.stop)
+        await background.stop()
 
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
-    api.state.runtime, api.state.worker, api.state.socket_mode = runtime, worker, socket_mode
+    api.state.runtime, api.state.worker = runtime, background.worker
+    api.state.socket_mode = background.socket_mode
+    _add_routes(api, runtime, slack_handler=AsyncSlackRequestHandler(bolt),
+                verifier=SignatureVerifier(signing_secret))
+    return api
 
-    verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
 
+def _add_routes(api: FastAPI, runtime: Runtime, *, slack_handler: AsyncSlackRequestHandler,
+                verifier: SignatureVerifier) -> None:
     @api.post("/slack/events")
     async def slack_events(request: Request):
         return await handle_slack_request(request, handler=slack_handler, verifier=verifier)
@@ -76,13 +60,11 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     async def salesforce_notify(request: Request):
         return await _salesforce_notify(runtime, await request.body(), request.headers)
 
-    api.include_router(build_dashboard_router(runtime))
-
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    return api
+    api.include_router(build_dashboard_router(runtime))
 
 
 async def _salesforce_notify(rt: Runtime, body: bytes, headers) -> JSONResponse:
