@@ -128,6 +128,7 @@ def test_slash_command_envelope_is_acked_with_its_payload(emulator: tuple[SlackS
     state, _ = emulator
     wait_until(lambda: bool(app.messages))                            # the client handles frames in a task
     assert [m["type"] for m in app.messages] == ["hello"]
+    wait_until(lambda: app.client.last_ping_pong_time is not None)   # the sdk's ping got its pong
     result = SocketSide(state).send_slash_command("U0ANN", "/invoice-status", "INV-1")
 
     assert result.json == {"text": "got /invoice-status"}
