@@ -60,6 +60,7 @@ def _what_to_try(stack: Stack) -> None:
     say(out, f"  - Open {stack.app_url}/demo/ : act as any person, press Approve / Reject on the other requests")
     say(out, "    (Net 90 terms, a brand-new customer, the CFO-level discount), and run /invoice-status.")
     say(out, "  - Try approving as Erin (no approver role) or as Bob on his own deal: nothing changes.")
+    say(out, f"  - The ROI dashboard and the open exceptions: {stack.app_url}/dashboard")
     say(out, f"  - Invoices land in the QuickBooks emulator: {stack.emulators.url('quickbooks')}"
              "/_admin/realms/9341452000000001/objects/Invoice")
     say(out, "  - 'Umbrella - Clinic rollout' is blocked (Enterprise account, no PO number) and 'Acme - Hardware")
