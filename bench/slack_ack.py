@@ -8,6 +8,7 @@ load generator runs in a child process. Each request is a signed `/invoice-statu
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import tempfile
 import time
@@ -27,7 +28,7 @@ from bench.sync_baseline import create_sync_baseline
 from bench.table import fmt, machine_line, markdown_table, percentile
 
 SLACK_ACK_LIMIT_MS = 3000.0
-WARMUP_RATE = 50
+WARMUP_RATE = 100
 OURS, BASELINE = "ours (AsyncApp)", "baseline (sync App)"
 DEAL_NAMES = [f"Bench deal {n}" for n in range(1, 6)]
 COLUMNS = ["rate/s", "variant", "sent", "ok", "errors", "> 3 s", "p50 ms", "p95 ms", "p99 ms", "max ms", "answered"]
@@ -35,6 +36,7 @@ COLUMNS = ["rate/s", "variant", "sent", "ok", "errors", "> 3 s", "p50 ms", "p95 
 
 @dataclass
 class Step:
+    position: int               # index in --rates (a rate may repeat)
     rate: int
     variant: str
     load: LoadResult
@@ -47,7 +49,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per rate and variant")
     parser.add_argument("--timeout", type=float, default=10.0, help="client timeout per request (s)")
     parser.add_argument("--warmup", type=float, default=2.0,
-                        help="seconds at 50/s per variant before measuring (not reported): pools, caches, auth.test")
+                        help="seconds at 100/s per variant before measuring (not reported): pools, caches, auth.test")
     parser.add_argument("--drain", type=float, default=10.0, help="max seconds to wait for answers after a step")
     args = parser.parse_args(argv)
     args.rates = [int(rate) for rate in args.rates.split(",") if rate.strip()]
@@ -96,14 +98,15 @@ def answered(state: SlackState, commands: list[dict[str, str]]) -> int:
 
 
 def run_step(pool: ProcessPoolExecutor, state: SlackState, *, url: str, rate: int, variant: str,
-             args: argparse.Namespace) -> Step:
+             args: argparse.Namespace, position: int = -1) -> Step:
     commands = slash_commands(state, max(1, round(rate * args.seconds)))
+    gc.collect()    # else the first full collection of the start-up heap (~90 ms here) lands in the first step
     load = pool.submit(run_open_loop, url=url, secret=SANDBOX_SIGNING_SECRET, commands=commands,
                        rate=rate, timeout=args.timeout).result()
     deadline = time.monotonic() + args.drain
     while (done := answered(state, commands)) < load.ok and time.monotonic() < deadline:
         time.sleep(0.1)
-    return Step(rate=rate, variant=variant, load=load, answered=done)
+    return Step(position=position, rate=rate, variant=variant, load=load, answered=done)
 
 
 def measure(stack: Stack, baseline: RunningServer, args: argparse.Namespace) -> list[Step]:
@@ -115,7 +118,8 @@ def measure(stack: Stack, baseline: RunningServer, args: argparse.Namespace) -> 
         for variant, url in targets.items():
             if args.warmup > 0:
                 run_step(pool, state, url=url, rate=WARMUP_RATE, variant=variant, args=_warm_up(args))
-            steps += [run_step(pool, state, url=url, rate=rate, variant=variant, args=args) for rate in args.rates]
+            steps += [run_step(pool, state, url=url, rate=rate, variant=variant, args=args, position=position)
+                      for position, rate in enumerate(args.rates)]
     return steps
 
 
@@ -124,10 +128,10 @@ def _warm_up(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def report(steps: list[Step], args: argparse.Namespace) -> str:
-    rows = [_row(step) for step in sorted(steps, key=lambda s: (s.rate, s.variant != OURS))]
+    rows = [_row(step) for step in sorted(steps, key=lambda s: (s.position, s.variant != OURS))]
     ratio_rows = []
-    for rate in args.rates:
-        p99 = {s.variant: percentile(s.load.latencies_ms, 99) for s in steps if s.rate == rate}
+    for position, rate in enumerate(args.rates):
+        p99 = {s.variant: percentile(s.load.latencies_ms, 99) for s in steps if s.position == position}
         ours, base = p99.get(OURS), p99.get(BASELINE)
         ratio = f"{base / ours:,.1f}x" if ours and base else "-"
         ratio_rows.append([str(rate), fmt(ours), fmt(base), ratio])
@@ -139,7 +143,8 @@ def report(steps: list[Step], args: argparse.Namespace) -> str:
         "request's due time to the ack; errors = non-200 or no answer within "
         f"{args.timeout:g} s. Slack's limit for an ack is 3 s. `answered` = response_url posts received. "
         f"Warm-up: {args.warmup:g} s at {WARMUP_RATE}/s per variant, not counted. Ours runs every rate first, "
-        "then the baseline. Both apps and the three emulators share this process; the load generator has its own.",
+        "then the baseline. Both apps and the three emulators share this process (gc.collect() between steps); "
+        "the load generator has its own.",
         "",
         markdown_table(COLUMNS, rows), "", *(["errors: " + "; ".join(kinds), ""] if kinds else []),
         markdown_table(["rate/s", f"p99 {OURS} ms", f"p99 {BASELINE} ms", "p99 ratio baseline/ours"], ratio_rows),
