@@ -20,14 +20,18 @@ class Background:
     worker: Worker
     run_worker: bool
     scheduler: BackgroundScheduler | None
-    socket_mode: AsyncSocketModeHandler | None
+    bolt: AsyncApp
+    app_token: str | None
+    socket_mode: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
         if self.run_worker:
             self.worker.start()
         if self.scheduler is not None:
             self.scheduler.start()
-        if self.socket_mode is not None:      # SLACK_APP_TOKEN set: Slack delivers over a WebSocket, not HTTP
+        if self.app_token:      # SLACK_APP_TOKEN set: Slack delivers over a WebSocket, not HTTP
+            # built here: slack_sdk's aiohttp client needs the running event loop
+            self.socket_mode = AsyncSocketModeHandler(self.bolt, self.app_token)
             await self.socket_mode.connect_async()
 
     async def stop(self) -> None:
@@ -45,8 +49,6 @@ def build_background(runtime: Runtime, bolt: AsyncApp, *, run_worker: bool, run_
                     on_success=functools.partial(resolve_after_success, runtime))
     runtime.wake_worker = worker.wake
     app_token = runtime.settings.slack_app_token
-    return Background(
-        worker=worker, run_worker=run_worker,
-        scheduler=build_scheduler(runtime, worker) if run_scheduler else None,
-        socket_mode=AsyncSocketModeHandler(bolt, app_token.get_secret_value()) if app_token else None,
-    )
+    return Background(worker=worker, run_worker=run_worker,
+                      scheduler=build_scheduler(runtime, worker) if run_scheduler else None,
+                      bolt=bolt, app_token=app_token.get_secret_value() if app_token else None)

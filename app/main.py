@@ -39,12 +39,13 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await background.start()
+        api.state.socket_mode = background.socket_mode
         yield
         await background.stop()
 
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
     api.state.runtime, api.state.worker = runtime, background.worker
-    api.state.socket_mode = background.socket_mode
+    api.state.socket_mode = None
     _add_routes(api, runtime, slack_handler=AsyncSlackRequestHandler(bolt),
                 verifier=SignatureVerifier(signing_secret))
     return api

@@ -3,21 +3,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from app.clock import Clock, FixedClock
 from app.intake.service import IntakeReport, poll_changes
 from app.sandbox.book import Book
 from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
 
 
-def start_stack(database_url: str, **overrides: Any) -> Stack:
+FIXED_START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)    # Tuesday 08:35 in New York, after the 08:30 slot
+
+
+def start_stack(database_url: str, *, clock: Clock | None = None, **overrides: Any) -> Stack:
     emulators = start_emulators()
     emulators.slack.retry_after_override = 0
     emulators.slack.set_rate_limit(rate=1000.0, burst=1000)
     try:
-        return start_app(emulators, sandbox_settings(emulators, database_url=database_url, **overrides))
+        return start_app(emulators, sandbox_settings(emulators, database_url=database_url, **overrides),
+                         clock=clock)
     except BaseException:
         emulators.stop()
         raise
@@ -40,6 +46,19 @@ def pg_stack(fresh_pg_database: str) -> Iterator[Stack]:
 @pytest.fixture
 def book(stack: Stack) -> Book:
     return Book(stack.emulators.salesforce)
+
+
+@pytest.fixture
+def cstack(sqlite_url: str) -> Iterator[Stack]:
+    """The whole product with a FixedClock: queue backoff, SLAs and digest slots move only when a test says."""
+    running = start_stack(sqlite_url, clock=FixedClock(FIXED_START))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def cbook(cstack: Stack) -> Book:
+    return Book(cstack.emulators.salesforce)
 
 
 def poll(stack: Stack) -> IntakeReport:

@@ -3,48 +3,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlmodel import select
 
 from app.audit.service import events_for
-from app.clock import FixedClock
 from app.db import session_scope
 from app.exception_queue.models import ExceptionItem
 from app.jobs.digest import run_digest
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, CARL
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
-from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
+from app.sandbox.stack import Stack
 from app.slack.ids import ActionId
 from app.work_queue.models import WorkItem
-from tests.e2e.conftest import approval_messages, eventually, poll
+from tests.e2e.conftest import FIXED_START, approval_messages, eventually, poll
 
-START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)          # Tuesday 08:35 in New York, after the 08:30 slot
+START = FIXED_START
 DIGEST = "C05D1GESTFIN"
-
-
-@pytest.fixture
-def cstack(sqlite_url: str) -> Iterator[Stack]:
-    """The whole product with a FixedClock: queue backoff, SLAs and digest slots move only when a test says."""
-    emulators = start_emulators()
-    emulators.slack.retry_after_override = 0
-    emulators.slack.set_rate_limit(rate=1000.0, burst=1000)
-    try:
-        running = start_app(emulators, sandbox_settings(emulators, database_url=sqlite_url), clock=FixedClock(START))
-    except BaseException:
-        emulators.stop()
-        raise
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def cbook(cstack: Stack) -> Book:
-    return Book(cstack.emulators.salesforce)
 
 
 def items(stack: Stack, **where) -> list[ExceptionItem]:

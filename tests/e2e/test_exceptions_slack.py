@@ -20,7 +20,7 @@ from app.slack.ids import ActionId, SlashCommand
 from app.sync.models import JobRun
 from app.wiring import build_runtime
 from tests.e2e.conftest import eventually, poll
-from tests.e2e.test_exceptions import DIGEST, cbook, cstack, digest_message, item_section, items, owner  # noqa: F401
+from tests.e2e.test_exceptions import DIGEST, digest_message, item_section, items, owner
 
 EXCEPTIONS = "C05EXCEPT10N"
 

@@ -1,76 +1,30 @@
-"""SLACK_APP_TOKEN set: the app connects to the Slack emulator over Socket Mode and works over the WebSocket.
-
-uvicorn builds the app with a factory here (`uvicorn --factory` style), so create_app runs on the server's
-event loop; see test_start_stack_with_an_app_token for the plain start_stack path.
-"""
+"""SLACK_APP_TOKEN set: the app connects to the Slack emulator over Socket Mode and works over the WebSocket."""
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlmodel import select
 
 from app.approvals.models import ApprovalDecision
-from app.clock import SystemClock
-from app.db import make_engine, session_scope
-from app.db_migrate import upgrade
-from app.main import create_app
+from app.db import session_scope
 from app.sandbox.book import Book
 from app.sandbox.people import ANN, SAM
-from app.sandbox.server import RunningServer, bind_socket
 from app.sandbox.slack import DEFAULT_APP_TOKEN, SocketSide
-from app.sandbox.stack import Emulators, Stack, sandbox_settings, start_emulators
+from app.sandbox.stack import Stack
 from app.slack.ids import ActionId
-from app.wiring import build_runtime
 from tests.e2e.conftest import approval_messages, eventually, poll, start_stack
 from tests.e2e.test_golden_path import APPROVALS, buttons, discounted_deal, qbo_invoices
 
 
-def serve_factory_in_thread(factory: Callable[[], FastAPI]) -> RunningServer:
-    """Like serve_in_thread, but uvicorn calls `factory` on its own event loop (an ephemeral port)."""
-    sock = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(factory, factory=True, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the app server died during start-up"
-        assert time.monotonic() < deadline, "the app server did not start within 10 s"
-        time.sleep(0.01)
-    port = sock.getsockname()[1]
-    return RunningServer(url=f"http://127.0.0.1:{port}", port=port, server=server, thread=thread)
-
-
 def start_socket_stack(database_url: str) -> Stack:
-    emulators = start_emulators()
-    emulators.slack.retry_after_override = 0
-    emulators.slack.set_rate_limit(rate=1000.0, burst=1000)
-    try:
-        return _start_app(emulators, database_url)
-    except BaseException:
-        emulators.stop()
-        raise
-
-
-def _start_app(emulators: Emulators, database_url: str) -> Stack:
-    settings = sandbox_settings(emulators, database_url=database_url, slack_app_token=DEFAULT_APP_TOKEN)
-    upgrade(settings.database_url)
-    runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=SystemClock())
-    built: list[FastAPI] = []
-
-    def factory() -> FastAPI:
-        built.append(create_app(runtime, run_scheduler=False))
-        return built[-1]
-    server = serve_factory_in_thread(factory)
-    side = SocketSide(emulators.slack, emulator_url=emulators.url("slack"))
-    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=built[-1])
+    """The plain start path (start_stack -> create_app) with SLACK_APP_TOKEN set; Slack talks over the socket."""
+    running = start_stack(database_url, slack_app_token=DEFAULT_APP_TOKEN)
+    running.slack_side = SocketSide(running.emulators.slack, emulator_url=running.emulators.url("slack"))
+    return running
 
 
 @pytest.fixture
@@ -140,13 +94,3 @@ def test_stopping_the_app_closes_the_socket_cleanly(sqlite_url: str, caplog: pyt
     assert any("abandoned by disconnect()" in r.getMessage() for r in caplog.records)   # close_async ran
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert noisy == [], [r.getMessage() for r in noisy]
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="create_app builds AsyncSocketModeHandler outside a running event loop (aiohttp needs one)")
-def test_start_stack_with_an_app_token(sqlite_url: str):
-    running = start_stack(sqlite_url, slack_app_token=DEFAULT_APP_TOKEN)
-    try:
-        assert running.emulators.slack.sockets.wait_for(live=1)
-    finally:
-        running.stop()

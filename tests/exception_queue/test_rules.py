@@ -1,7 +1,7 @@
 """Pure exception-queue rules: business-hours SLA clocks, ping timing, keys, causes, classification, paging."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
