@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.deals.models import Account, Deal, DealLine
+from app.integrations.exact_json import plain_json
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
 
 _ZERO = Decimal(0)
@@ -101,7 +102,7 @@ def _copy_opportunity(deal: Deal, source: SfOpportunity, *, account_id: int | No
     deal.owner_name = source.owner_name
     deal.owner_email = source.owner_email
     deal.sf_modstamp = source.system_modstamp or now
-    deal.snapshot = dict(source.raw)
+    deal.snapshot = plain_json(source.raw)      # the client parses numbers as Decimal
     deal.updated_at = now
     if source.is_won and deal.won_seen_at is None:
         deal.won_seen_at = now

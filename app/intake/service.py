@@ -1,6 +1,7 @@
 """Intake: read changed opportunities from Salesforce, store them, and move each deal forward."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,8 @@ from app.deals.service import upsert_from_salesforce
 from app.deals.models import Account
 from app.integrations.quickbooks_models import QboCustomer
 from app.integrations.salesforce_models import SfOpportunity
+from app.errors import IntegrationError
+from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
@@ -22,6 +25,7 @@ from app.policy import Policy
 from app.sync.models import SyncWatermark
 
 OPPORTUNITY_WATERMARK = "salesforce.opportunity"
+log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
 
@@ -52,21 +56,39 @@ def poll_changes(*, engine: Engine, source: OpportunitySource, customers: Custom
     with session_scope(engine) as session:
         mark = load_watermark(session)
     read = processed = queued = 0
+    lookup = _CustomerLookup(engine, customers)
     for opportunity in source.opportunities_changed_since(mark.modstamp):
         read += 1
         stamp = opportunity.system_modstamp or clock.now()
         digest = content_digest(opportunity.raw)
         if mark.already_seen(opportunity.id, stamp, digest):
             continue
-        customer_id = _existing_customer(engine, customers, opportunity)
-        with session_scope(engine) as session:
-            queued += ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=customer_id)
-            mark = mark.advanced(opportunity.id, stamp, digest)
-            save_watermark(session, mark, clock=clock)
+        mark = mark.advanced(opportunity.id, stamp, digest)
+        queued += _ingest_with_mark(engine, opportunity, mark, lookup(opportunity), policy=policy, clock=clock)
         processed += 1
         if progress is not None:
             progress(processed)
     return IntakeReport(read=read, processed=processed, queued=queued)
+
+
+def _ingest_with_mark(engine: Engine, opportunity: SfOpportunity, mark: Watermark, customer_id: str | None, *,
+                      policy: Policy, clock: Clock) -> int:
+    """Store the record and move the mark in one transaction. A record that cannot be stored (bad data,
+    a bug) becomes an exception and the mark moves past it; vendor errors propagate (retry next poll)."""
+    try:
+        with session_scope(engine) as session:
+            queued = ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=customer_id)
+            clear_unreadable(session, opportunity_id=opportunity.id, clock=clock)
+            save_watermark(session, mark, clock=clock)
+        return queued
+    except IntegrationError:
+        raise
+    except Exception as error:  # reported as an exception item below and logged with the record id
+        log.exception("could not store Salesforce opportunity %s", opportunity.id)
+        with session_scope(engine) as session:
+            report_unreadable(session, opportunity_id=opportunity.id, error=error, policy=policy, clock=clock)
+            save_watermark(session, mark, clock=clock)
+        return 0
 
 
 def read_opportunities(*, engine: Engine, source: OpportunitySource, customers: CustomerDirectory,
@@ -74,10 +96,10 @@ def read_opportunities(*, engine: Engine, source: OpportunitySource, customers: 
     """The push path: read these ids now (the watermark is left alone; the poll sees them again, harmlessly)."""
     opportunities = source.opportunities_by_ids(list(ids))
     queued = 0
+    lookup = _CustomerLookup(engine, customers)
     for opportunity in opportunities:
-        customer_id = _existing_customer(engine, customers, opportunity)
         with session_scope(engine) as session:
-            queued += ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=customer_id)
+            queued += ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=lookup(opportunity))
     return IntakeReport(read=len(opportunities), processed=len(opportunities), queued=queued)
 
 
@@ -108,6 +130,21 @@ def save_watermark(session: Session, mark: Watermark, *, clock: Clock) -> None:
     row.updated_at = clock.now()
     session.add(row)
     session.flush()
+
+
+class _CustomerLookup:
+    """Per poll: one QuickBooks lookup per account name, not one per deal of that account."""
+
+    def __init__(self, engine: Engine, customers: CustomerDirectory) -> None:
+        self._engine, self._customers = engine, customers
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, opportunity: SfOpportunity) -> str | None:
+        account = opportunity.account
+        key = account.id if account is not None else ""
+        if key not in self._seen:
+            self._seen[key] = _existing_customer(self._engine, self._customers, opportunity)
+        return self._seen[key]
 
 
 def _existing_customer(engine: Engine, customers: CustomerDirectory, opportunity: SfOpportunity) -> str | None:

@@ -36,3 +36,16 @@ def to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, float):
         return Decimal(repr(value))
     return Decimal(str(value))
+
+
+def plain_json(value: Any) -> Any:
+    """A copy safe for a JSON column: Decimal becomes its exact text, dates their ISO form."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

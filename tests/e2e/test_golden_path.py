@@ -212,3 +212,17 @@ def test_golden_path_on_postgresql(pg_stack: Stack):
     assert invoice["DocNumber"] == deal_id
     job = eventually(lambda: [j for j in invoice_jobs(pg_stack) if j.status == "created"], what="the job")[0]
     assert job.total == Decimal("18000.00") and job.qbo_invoice_id == invoice["Id"]
+
+
+def test_fractional_prices_and_discounts_stay_exact_end_to_end(stack: Stack, book: Book):
+    book.add_account("Globex Inc")
+    deal_id = book.add_deal("Globex - Workshop days", account="Globex Inc", owner_id=stack.emulators.sf_user_ids["sam"],
+                            lines=[Line("Consulting Services", Decimal(3), unit_price=Decimal("337.50"),
+                                        discount=Decimal("12.5"))])       # 3 x 337.50 x 0.875 = 885.9375
+    poll(stack)
+    invoice = eventually(lambda: qbo_invoices(stack), what="the invoice")[0]
+    assert Decimal(str(invoice["TotalAmt"])) == Decimal("885.94")
+    job = eventually(lambda: [j for j in invoice_jobs(stack) if j.writeback_done], what="the write-back")[0]
+    assert job.total == Decimal("885.94")
+    assert str(stack.emulators.salesforce.record("Opportunity", deal_id)["QBO_Balance__c"]) == "885.94"
+    assert deal_row(stack, deal_id).snapshot["Amount"] == "885.94"

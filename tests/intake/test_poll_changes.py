@@ -16,6 +16,7 @@ from sqlmodel import select
 from app.clock import FixedClock
 from app.db import session_scope
 from app.deals.models import Account, Deal
+from app.exception_queue.models import ExceptionItem
 from app.errors import VendorUnavailable
 from app.integrations.quickbooks_models import QboCustomer
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
@@ -194,3 +195,32 @@ def test_a_record_older_than_the_mark_is_not_processed_again(engine, clock):
     assert last_stored(engine) == {old.id: POLL_1, new.id: POLL_1}
 
 
+
+
+def test_decimal_amounts_in_the_raw_record_are_stored(engine, clock):
+    # simple-salesforce parses JSON numbers as Decimal: the snapshot must still fit a JSON column
+    fractional = replace(opportunity(1, T1), raw={"Id": "006000000000000001", "Amount": Decimal("337.50"),
+                                                   "OpportunityLineItems": {"records": [{"UnitPrice": Decimal("0.5")}]}})
+    assert poll(engine, clock, ListSource([fractional])).processed == 1
+    with session_scope(engine) as session:
+        assert session.exec(select(Deal)).one().snapshot["Amount"] == "337.50"
+
+
+def test_a_record_that_cannot_be_stored_is_reported_and_does_not_block_the_rest(engine, clock):
+    broken = replace(opportunity(1, T1), raw={"Id": "006000000000000001", "weird": {1, 2}})   # not JSON
+    records = [broken, opportunity(2, T2), opportunity(3, T3)]
+    report = poll(engine, clock, ListSource(records))
+    assert (report.read, report.processed) == (3, 3)
+    assert set(last_stored(engine)) == {records[1].id, records[2].id}
+    with session_scope(engine) as session:
+        item = session.exec(select(ExceptionItem)).one()
+        assert (item.kind, item.status, item.dedupe_key) == ("invalid_field", "open", f"intake:{broken.id}")
+        assert broken.id in item.reason and "serializable" in item.reason
+    assert poll(engine, clock, ListSource(records)).processed == 0          # not retried until it changes
+
+    fixed = replace(broken, raw={"Id": broken.id}, system_modstamp=T3 + timedelta(seconds=1))
+    clock.advance(timedelta(minutes=1))
+    assert poll(engine, clock, ListSource([fixed, *records[1:]])).processed == 1
+    with session_scope(engine) as session:
+        assert session.exec(select(ExceptionItem)).one().status == "resolved"
+        assert broken.id in {deal.sf_id for deal in session.exec(select(Deal))}
