@@ -153,8 +153,8 @@ def report(results: list[Measured], mix: Mix, args: argparse.Namespace, no_pg: s
 
 def _customers_note(args: argparse.Namespace) -> str:
     if args.unknown_customers:
-        return ("--unknown-customers: 17 of 20 accounts are not QuickBooks customers, so nearly every deal costs "
-                "a QuickBooks customer query, paced by our client at 8/s and 450/min.")
+        return ("--unknown-customers: 17 of 20 accounts are not QuickBooks customers; each costs one paced (8/s) "
+                "customer query per poll, remembered for the rest of that poll.")
     return ("All 20 accounts exist as QuickBooks customers: one paced (8/s) customer query per account, then "
             "linked; the time is mostly ours and the database's.")
 

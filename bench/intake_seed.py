@@ -10,9 +10,6 @@ from app.sandbox.quickbooks.demo import DEMO_CUSTOMERS, DEMO_REALM_ID
 from app.sandbox.quickbooks.state import QuickBooksState
 from app.sandbox.salesforce.state import SalesforceState
 
-# Fractional amounts (e.g. Amount 12562.5) are avoided on purpose: on 2026-11-26 simple-salesforce's
-# parse_float=Decimal puts Decimals in the raw record, and storing it in the JSON `snapshot` column raised
-# "TypeError: Object of type Decimal is not JSON serializable" inside poll_changes (reported, not ours to fix).
 MAPPED_PRODUCTS = ["Consulting Services", "Annual Subscription", "Implementation", "Support Plan"]
 NEW_ACCOUNTS = 17        # plus the QuickBooks demo company's customers, found by exact name
 
@@ -57,8 +54,8 @@ def _deal_shape(index: int, rng: random.Random) -> tuple[str, list[Line], dict[s
             return "not_delivered", lines, {"Billing_Status__c": "Not Started"}
         case 2 | 3:
             return "pipeline", lines, {"StageName": "Negotiation", "Billing_Status__c": None}
-        case 4:     # quantity 2 keeps the discounted Amount whole: see the note on fractional amounts below
-            return "discounted", [Line(lines[0].product, Decimal(2), discount=Decimal(25)), *lines[1:]], {}
+        case 4:     # 3 x list price x 0.75: fractional amounts, as Salesforce sends them
+            return "discounted", [Line(lines[0].product, Decimal(3), discount=Decimal(25)), *lines[1:]], {}
         case 5:
             return "unmapped", [*lines[:-1], Line("Hardware Bundle", Decimal(2))], {}
         case _:
