@@ -23,7 +23,7 @@ class SfAccount:
     shipping_postal_code: str | None = None
     shipping_country: str | None = None
     segment: str | None = None
-    tax_exempt: bool = False
+    tax_exempt: bool | None = None      # None: the record did not say (a checkbox always says)
     credit_limit: Decimal | None = None
     phone: str | None = None
 
@@ -100,6 +100,10 @@ def _text(record: Mapping[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _parent(record: Mapping[str, Any], relationship: str) -> Mapping[str, Any]:
     return record.get(relationship) or {}
 
@@ -113,7 +117,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
                                   ("PostalCode", "postal_code"), ("Country", "country"))}
     return SfAccount(
         id=_text(record, "Id") or account_id or "", name=_text(record, "Name"), **fields,
-        segment=_text(record, "Segment__c"), tax_exempt=bool(record.get("Tax_Exempt__c")),
+        segment=_text(record, "Segment__c"), tax_exempt=_flag(record.get("Tax_Exempt__c")),
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
     )
 

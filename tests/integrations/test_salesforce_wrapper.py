@@ -17,7 +17,7 @@ from app.errors import (
     AuthenticationFailed, ConfigError, RateLimited, VendorNotFound, VendorUnavailable, VendorValidationError,
 )
 from app.integrations.salesforce import SalesforceGateway, build_salesforce
-from app.integrations.salesforce_models import parse_datetime, parse_opportunity
+from app.integrations.salesforce_models import parse_account, parse_datetime, parse_opportunity
 from app.integrations.salesforce_soql import (
     changed_since_query, checked_ids, soql_datetime, soql_like_contains, soql_quote,
 )
@@ -241,3 +241,11 @@ def test_build_salesforce_with_jwt(server: RunningServer, state: SalesforceState
 def test_build_salesforce_without_credentials_is_a_config_error(server: RunningServer):
     with pytest.raises(ConfigError, match="SALESFORCE_ACCESS_TOKEN"):
         build_salesforce(settings_for(server, salesforce_access_token=None))
+
+
+def test_a_checkbox_is_false_until_set_and_an_absent_one_stays_unknown(gateway: SalesforceGateway,
+                                                                        state: SalesforceState):
+    account_id = state.seed("Account", {"Name": "Checkbox Co"})
+    assert state.record("Account", account_id)["Tax_Exempt__c"] is False        # never null in Salesforce
+    assert parse_account({"Id": account_id, "Name": "X", "Tax_Exempt__c": True}).tax_exempt is True
+    assert parse_account({"Id": account_id, "Name": "X"}).tax_exempt is None

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.sandbox.salesforce.errors import ApiError, json_parser_error, not_found
 from app.sandbox.salesforce.ids import make_id, to_18
-from app.sandbox.salesforce.schema import OBJECTS, FieldSpec, ObjectSpec, find_object
+from app.sandbox.salesforce.schema import OBJECTS, FieldSpec, FieldType, ObjectSpec, find_object
 from app.sandbox.salesforce.values import ValueRejected, coerce
 
 Row = dict[str, Any]
@@ -41,6 +41,7 @@ class RecordStore:
         self._counter += 1
         record_id = make_id(spec.key_prefix, self._counter)
         row: Row = {"Id": record_id, "IsDeleted": False, "CreatedDate": now}
+        row.update(_checkbox_defaults(spec))     # Salesforce checkboxes are never null: false until set
         row.update(values)
         self._rows[spec.name][record_id] = row
         self._stamp(spec, row, now)
@@ -149,3 +150,8 @@ class Snapshot:
             row["ProductCode"] = product.get("ProductCode")
         names = [part.get("Name") for part in (opportunity, product) if part is not None]
         row["Name"] = " ".join(name for name in names if name) or None
+
+
+def _checkbox_defaults(spec: ObjectSpec) -> Row:
+    return {field.name: False for field in spec.fields
+            if field.type == FieldType.BOOLEAN and field.writable}
