@@ -13,14 +13,19 @@ from app.slack.ids import ActionId
 from tests.e2e.conftest import approval_messages, eventually, poll
 
 
-def test_console_buttons_and_commands_work_like_slack(stack: Stack, book: Book):
+def console_with_a_request(stack: Stack, book: Book) -> tuple[object, httpx.Client]:
+    """The console mounted as the demo mounts it, and one discounted deal waiting for approval."""
     stack.app.mount("/demo", create_console(stack))
     book.add_account("Globex Inc")
     book.add_deal("Globex - Expansion", account="Globex Inc", owner_id=stack.emulators.sf_user_ids["sam"],
                   lines=[Line("Annual Subscription", Decimal(2), discount=Decimal(25))])
     poll(stack)
     request = eventually(lambda: approval_messages(stack), what="the approval request")[0]
-    console = httpx.Client(base_url=stack.app_url + "/demo/", follow_redirects=True)
+    return request, httpx.Client(base_url=stack.app_url + "/demo/", follow_redirects=True)
+
+
+def test_console_buttons_and_commands_work_like_slack(stack: Stack, book: Book):
+    request, console = console_with_a_request(stack, book)
 
     page = console.get("", params={"as": ERIN.slack_id})
     assert page.status_code == 200 and "Globex - Expansion" in page.text and "Approve" in page.text
@@ -42,13 +47,7 @@ def test_console_buttons_and_commands_work_like_slack(stack: Stack, book: Book):
 
 
 def test_console_reject_sends_the_reason_through_the_modal(stack: Stack, book: Book):
-    stack.app.mount("/demo", create_console(stack))
-    book.add_account("Globex Inc")
-    book.add_deal("Globex - Expansion", account="Globex Inc", owner_id=stack.emulators.sf_user_ids["sam"],
-                  lines=[Line("Annual Subscription", Decimal(2), discount=Decimal(25))])
-    poll(stack)
-    request = eventually(lambda: approval_messages(stack), what="the approval request")[0]
-    console = httpx.Client(base_url=stack.app_url + "/demo/", follow_redirects=True)
+    request, console = console_with_a_request(stack, book)
     rejected = console.post("click", data={"as": ANN.slack_id, "channel": "C05APPR0VAL", "ts": request.ts,
                                            "action": ActionId.REJECT.value, "reason": "Needs a 3-year term"})
     assert rejected.status_code == 200
