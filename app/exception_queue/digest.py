@@ -44,6 +44,9 @@ class ItemView:
     resolved_by: str | None = None
     resolution: str | None = None
     note: str | None = None
+    last_retry_at: datetime | None = None
+    last_retry_by: str | None = None
+    last_retry_result: str | None = None
 
     @property
     def kind_label(self) -> str:
@@ -73,6 +76,8 @@ class DigestContent:
     sections: tuple[Section, ...] = ()
     not_shown: int = 0
     more_hint: str = ""
+    updated_at: datetime | None = None
+    """Set when the message is re-rendered after it was posted (counts are as of then)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,12 +106,20 @@ def build_digest(*, counts: QueueCounts, breached: Sequence[ItemView], due_soon:
         budget -= len(shown)
         if shown:
             sections.append(Section(title, shown))
-    shown_count = sum(len(section.items) for section in sections)
+    shown_count = sum(1 for section in sections for view in section.items if view.status == "open")
     return DigestContent(
         generated_at=now, total_open=counts.total, breached=counts.breached, due_soon=counts.due_soon,
         by_kind=kind_counts(counts.by_kind), by_cause=cause_counts(counts.by_cause, policy),
         sections=tuple(sections), not_shown=max(0, counts.total - shown_count),
         more_hint="`/exceptions all` lists every open exception, `/exceptions mine` yours")
+
+
+def split_by_due(views: Sequence[ItemView], *, at: datetime, soon_until: datetime
+                 ) -> tuple[list[ItemView], list[ItemView], list[ItemView]]:
+    """(breached, due soon, the rest) as they were at `at`: re-rendering a digest keeps its sections."""
+    breached = [view for view in views if view.sla_due_at <= at]
+    soon = [view for view in views if at < view.sla_due_at <= soon_until]
+    return breached, soon, [view for view in views if view.sla_due_at > soon_until]
 
 
 def kind_counts(by_kind: dict[str, int]) -> tuple[Count, ...]:

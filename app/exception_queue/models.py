@@ -48,10 +48,15 @@ class ExceptionItem(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     retry_count: int = 0
+    last_retry_by: str | None = Field(default=None, max_length=32)
+    last_retry_result: str | None = Field(default=None, sa_type=Text)
+    """What the last Retry found ("succeeded", "still failing — why"); the reason itself is never overwritten."""
     reminded_before_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     breach_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
+    slack_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the digest message at slack_channel/slack_ts was generated: it is re-rendered as of then."""
     work_item_id: int | None = Field(default=None)
     """The queued work whose final failure opened this exception: Retry runs that step again."""

@@ -38,14 +38,15 @@ def _open(filter_: Filter | None = None):
     return conditions
 
 
-def queue_counts(session: Session, *, now: datetime, soon: timedelta = rules.DUE_SOON) -> QueueCounts:
-    """Counts by kind and by (tagged, else suggested) cause, in three GROUP BY queries."""
+def queue_counts(session: Session, *, now: datetime, soon_until: datetime) -> QueueCounts:
+    """Counts by kind and by (tagged, else suggested) cause, in three GROUP BY queries.
+    Due soon: the SLA falls after now and at or before `soon_until` (rules.due_soon_until)."""
     by_kind = dict(session.exec(select(ExceptionItem.kind, func.count()).where(*_open())
                                 .group_by(ExceptionItem.kind)).all())
     by_cause = dict(session.exec(select(cause_column(), func.count()).where(*_open())
                                  .group_by(cause_column())).all())
     breached = _count(session, col(ExceptionItem.sla_due_at) <= now)
-    due_soon = _count(session, col(ExceptionItem.sla_due_at) > now, col(ExceptionItem.sla_due_at) <= now + soon)
+    due_soon = _count(session, col(ExceptionItem.sla_due_at) > now, col(ExceptionItem.sla_due_at) <= soon_until)
     return QueueCounts(total=sum(by_kind.values()), breached=breached, due_soon=due_soon, by_kind=by_kind,
                        by_cause=by_cause)
 
@@ -55,11 +56,11 @@ def _count(session: Session, *conditions) -> int:
 
 
 def digest_rows(session: Session, *, now: datetime, limit: int,
-                soon: timedelta = rules.DUE_SOON) -> tuple[list[tuple], list[tuple], list[tuple]]:
+                soon_until: datetime) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """(breached, due soon, the rest), each ordered by SLA due time and at most `limit` long."""
     due = col(ExceptionItem.sla_due_at)
-    return (_rows(session, [due <= now], limit), _rows(session, [due > now, due <= now + soon], limit),
-            _rows(session, [due > now + soon], limit))
+    return (_rows(session, [due <= now], limit), _rows(session, [due > now, due <= soon_until], limit),
+            _rows(session, [due > soon_until], limit))
 
 
 def count_open(session: Session, *, filter_: Filter) -> int:
@@ -76,6 +77,14 @@ def rows_by_id(session: Session, ids: list[int]) -> list[tuple]:
                  .where(col(ExceptionItem.id).in_(ids)))
     found = {item.id: (item, deal) for item, deal in session.exec(statement).all()}
     return [found[item_id] for item_id in ids if item_id in found]
+
+
+def rows_in_message(session: Session, *, channel: str, ts: str) -> list[tuple]:
+    """Every item (open or closed) whose tracked message is channel/ts, in digest order."""
+    statement = (select(ExceptionItem, Deal).join(Deal, col(Deal.id) == ExceptionItem.deal_id, isouter=True)
+                 .where(ExceptionItem.slack_channel == channel, ExceptionItem.slack_ts == ts)
+                 .order_by(ExceptionItem.sla_due_at, ExceptionItem.id))
+    return list(session.exec(statement).all())
 
 
 def _rows(session: Session, conditions: list, limit: int, *, filter_: Filter | None = None,
@@ -107,6 +116,7 @@ def item_view(item: ExceptionItem, deal: Deal | None, *, now: datetime, policy: 
         root_cause_label=rules.cause_label(cause, policy), cause_is_suggestion=item.root_cause is None,
         sla_due_at=item.sla_due_at, status=item.status, breached=rules.is_breached(item.sla_due_at, now),
         retry_count=item.retry_count, resolved_by=item.resolved_by, resolution=item.resolution, note=note,
+        last_retry_at=item.last_retry_at, last_retry_by=item.last_retry_by, last_retry_result=item.last_retry_result,
     )
 
 

@@ -5,6 +5,7 @@ converted to the policy's zone only to find the working day.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -12,7 +13,9 @@ from enum import StrEnum
 from app.policy import BusinessHours, Digest, ExceptionKind, Policy
 
 MAX_DAYS_SCANNED = 3660
-DUE_SOON = timedelta(hours=4)
+DUE_SOON_HOURS = 4
+"""An item is 'due soon' when its SLA falls within this many business hours (like the SLA itself)."""
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class Ping(StrEnum):
@@ -146,8 +149,13 @@ def is_breached(sla_due: datetime, now: datetime) -> bool:
     return now >= sla_due
 
 
-def is_due_soon(sla_due: datetime, now: datetime, window: timedelta = DUE_SOON) -> bool:
-    return now < sla_due <= now + window
+def due_soon_until(now: datetime, policy: Policy, hours: float = DUE_SOON_HOURS) -> datetime:
+    """The end of the 'due soon' window: `hours` business hours from now in the policy's zone."""
+    return add_business_hours(now, hours, business_hours=policy.business_hours, tz=policy.zone)
+
+
+def is_due_soon(sla_due: datetime, now: datetime, policy: Policy, hours: float = DUE_SOON_HOURS) -> bool:
+    return now < sla_due <= due_soon_until(now, policy, hours)
 
 
 # ---- dedupe keys and causes --------------------------------------------------------------------------
@@ -174,12 +182,28 @@ def _key(text: str) -> str:
     return text[:200]
 
 
-def suggested_cause(kind: ExceptionKind, policy: Policy) -> str | None:
-    """The first cause the policy offers for this kind; else 'other' if the taxonomy has it."""
+def suggested_cause(kind: ExceptionKind, policy: Policy, code: str | None = None) -> str | None:
+    """The cause whose key names the problem ("missing_field:po_number" -> `missing_po`), else the first
+    cause the policy offers for this kind, else 'other' if the taxonomy has it."""
+    matched = cause_matching(code, policy) if code else None
+    if matched is not None:
+        return matched
     offered = policy.root_causes_for(kind)
     if offered and kind in offered[0].suggested_for:
         return offered[0].key
     return next((cause.key for cause in policy.root_causes if cause.key == "other"), None)
+
+
+def cause_matching(code: str, policy: Policy) -> str | None:
+    """The cause whose key words all appear in the problem code's words; the most specific (most words) wins,
+    ties go to the policy's order. 'missing_po' matches 'missing_field:po_number'; 'other' matches nothing."""
+    words = set(_WORD.findall(code.casefold()))
+    best: tuple[int, str] | None = None
+    for cause in policy.root_causes:
+        needed = set(_WORD.findall(cause.key.casefold()))
+        if needed and needed <= words and (best is None or len(needed) > best[0]):
+            best = (len(needed), cause.key)
+    return best[1] if best else None
 
 
 def cause_label(key: str | None, policy: Policy) -> str | None:

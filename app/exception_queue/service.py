@@ -11,13 +11,15 @@ from sqlmodel import Session, col, select
 
 from app.audit.service import record_event
 from app.clock import Clock
-from app.errors import InvalidTransition, NotFound
-from app.exception_queue import rules
+from app.errors import InvalidTransition, NotAllowed, NotFound
+from app.exception_queue import permissions, rules
 from app.exception_queue.classify import FIXES
+from app.exception_queue.messages import queue_message_refresh
 from app.exception_queue.models import OPEN, ExceptionItem, ExceptionStatus
 from app.policy import ExceptionKind, Policy
 
 SYSTEM = "system"
+RETRY_RESULT_LIMIT = 1000
 FIXED_AT_SOURCE = "Fixed at the source: the latest Salesforce read no longer shows this problem"
 _PING_COLUMNS = {rules.Ping.REMINDER: "reminded_before_at", rules.Ping.BREACH: "breach_posted_at",
                  rules.Ping.ESCALATION: "escalated_at"}
@@ -39,6 +41,8 @@ class NewException:
     deal_id: int | None = None
     account_id: int | None = None
     work_item_id: int | None = None
+    code: str | None = None
+    """The problem's stable code ("missing_field:po_number"): it picks the suggested root cause."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ def open_exception(session: Session, *, new: NewException, policy: Policy, clock
     item = ExceptionItem(kind=new.kind, dedupe_key=new.dedupe_key, deal_id=new.deal_id, account_id=new.account_id,
                          reason=new.reason, fix=new.fix, created_at=now, work_item_id=new.work_item_id,
                          sla_due_at=rules.sla_due_at(opened_at=now, kind=new.kind, policy=policy),
-                         suggested_root_cause=rules.suggested_cause(new.kind, policy))
+                         suggested_root_cause=rules.suggested_cause(new.kind, policy, new.code))
     try:
         with session.begin_nested():
             session.add(item)
@@ -96,12 +100,22 @@ def sync_deal_exceptions(session: Session, *, deal_id: int, account_id: int | No
     return SyncResult(opened=opened, resolved=resolved)
 
 
-def resolve_for_work(session: Session, *, work_item_id: int, note: str, clock: Clock) -> list[ExceptionItem]:
-    """The failed step has now succeeded: its open exceptions are resolved."""
+def resolve_for_work(session: Session, *, work_item_id: int, note: str, clock: Clock,
+                     actor: str = SYSTEM) -> list[ExceptionItem]:
+    """The failed step has now succeeded: its open exceptions are resolved (by `actor` when a Retry did it)."""
     statement = select(ExceptionItem).where(ExceptionItem.work_item_id == work_item_id,
                                             ExceptionItem.open_marker == OPEN)
-    return [close(session, item_id=item.id, status=ExceptionStatus.RESOLVED, actor=SYSTEM, note=note, clock=clock)
+    return [close(session, item_id=item.id, status=ExceptionStatus.RESOLVED, actor=actor, note=note, clock=clock)
             for item in session.exec(statement).all()]
+
+
+def authorize(session: Session, *, item_id: int, control: permissions.Control, actor: str,
+              finance: frozenset[str]) -> ExceptionItem:
+    """The item, if `actor` may use `control` on it; else NotAllowed (nothing changes, nothing is audited)."""
+    item = get_item(session, item_id)
+    if not permissions.may_act(control, actor=actor, owner=item.owner_slack_id, finance=finance):
+        raise NotAllowed(permissions.refusal(control, item_id=item_id, owner=item.owner_slack_id))
+    return item
 
 
 def assign(session: Session, *, item_id: int, owner_slack_id: str, actor: str, clock: Clock) -> ExceptionItem:
@@ -118,7 +132,7 @@ def tag_cause(session: Session, *, item_id: int, cause: str, actor: str, policy:
     known = [root.key for root in policy.root_causes]
     if cause not in known:
         raise InvalidTransition(f"'{cause}' is not a root cause in the policy; use one of {', '.join(known)}")
-    item = get_item(session, item_id)
+    item = _open_item(session, item_id)
     previous, item.root_cause = item.root_cause, cause
     session.add(item)
     _audit(session, item, "exception.tagged", actor=actor, clock=clock,
@@ -128,7 +142,8 @@ def tag_cause(session: Session, *, item_id: int, cause: str, actor: str, policy:
 
 def close(session: Session, *, item_id: int, status: ExceptionStatus, actor: str, note: str | None,
           clock: Clock) -> ExceptionItem:
-    """Resolve or dismiss, with who and why. Dismissing needs a reason; the suggested cause is kept if none."""
+    """Resolve or dismiss, with who and why. Dismissing needs a reason; the suggested cause is kept if none.
+    A Slack message tracked for the item is queued for a refresh in the same transaction."""
     if status == ExceptionStatus.OPEN:
         raise InvalidTransition("close() resolves or dismisses; it cannot reopen")
     why = (note or "").strip()
@@ -143,16 +158,17 @@ def close(session: Session, *, item_id: int, status: ExceptionStatus, actor: str
     action = "exception.auto_resolved" if actor == SYSTEM else f"exception.{status.value}"
     _audit(session, item, action, actor=actor, clock=clock,
            details={"status": status.value, "why": item.resolution, "root_cause": item.root_cause})
+    queue_message_refresh(session, item=item, clock=clock)
     return item
 
 
 def record_retry(session: Session, *, item_id: int, actor: str, succeeded: bool, detail: str,
                  clock: Clock) -> ExceptionItem:
+    """Count the retry and keep its outcome beside the reason (which stays what the problem is)."""
     item = get_item(session, item_id)
     item.retry_count += 1
-    item.last_retry_at = clock.now()
-    if not succeeded and item.status == ExceptionStatus.OPEN:
-        item.reason = detail
+    item.last_retry_at, item.last_retry_by = clock.now(), actor
+    item.last_retry_result = ("succeeded" if succeeded else f"still failing — {detail}")[:RETRY_RESULT_LIMIT]
     session.add(item)
     _audit(session, item, "exception.retried", actor=actor, clock=clock,
            details={"succeeded": succeeded, "detail": detail[:1000], "retry_count": item.retry_count})
@@ -175,7 +191,7 @@ def claim_pings(session: Session, *, item_id: int, pings: Sequence[rules.Ping], 
 def _gate_exception(deal_id: int, account_id: int | None, problem: GateProblem) -> NewException:
     kind = rules.kind_of_code(problem.code)
     return NewException(kind=kind, dedupe_key=rules.gate_key(deal_id, problem.code), deal_id=deal_id,
-                        account_id=account_id, reason=problem.message, fix=FIXES[kind])
+                        account_id=account_id, reason=problem.message, fix=FIXES[kind], code=problem.code)
 
 
 def _synced_open(session: Session, deal_id: int) -> list[ExceptionItem]:

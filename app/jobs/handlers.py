@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from app.exception_queue.customers import check_new_customer
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
+from app.jobs.digest import refresh_message
 from app.invoicing import service as invoicing
 from app.jobs.worker import Handler
 from app.pipeline.follow_ups import WorkKind
@@ -30,6 +32,7 @@ from app.slack.presenters import approval_card, invoice_confirmation
 from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import enqueue
 
+log = logging.getLogger(__name__)
 Payload = dict[str, Any]
 RETRY_WAIT_SECONDS = 10.0
 
@@ -42,6 +45,7 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.CREATE_INVOICE: create_invoice,
         WorkKind.WRITE_BACK_INVOICE: write_back_invoice,
         WorkKind.ANNOUNCE_INVOICE: announce_invoice,
+        WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
 
@@ -145,14 +149,23 @@ def _instance_url(rt: Runtime) -> str | None:
 
 # ---- exceptions: work that failed for good, work that now succeeds, and Retry ---------------------------
 
+def refresh_exception_message(rt: Runtime, payload: Payload) -> None:
+    """An exception closed: the digest that shows it is re-rendered so the item offers no live controls."""
+    refresh_message(rt, channel=payload["channel"], ts=payload["ts"])
+
+
 def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> None:
-    """The worker's on_final_failure hook: the step becomes one exception (mapping, duplicate or vendor error)."""
+    """The worker's on_final_failure hook: the step becomes one exception (mapping, duplicate or vendor error).
+    A message refresh that failed for good is only logged: the item it shows is closed already."""
+    if item.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE:
+        log.warning("could not refresh exception message %s: %s", item.payload, error)
+        return
     classified = classify_failure(error, step=item.kind)
     with session_scope(rt.engine) as session:
         deal = _deal_of(session, item)
         new = exceptions.NewException(
             kind=classified.kind, dedupe_key=work_key(item.kind, _subject(item, deal)), reason=classified.reason,
-            fix=classified.fix, deal_id=deal.id if deal else None, account_id=deal.account_id if deal else None,
+            fix=classified.fix, code=classified.code, deal_id=deal.id if deal else None, account_id=deal.account_id if deal else None,
             work_item_id=item.id)
         exceptions.open_exception(session, new=new, policy=rt.policy, clock=rt.clock)
 
@@ -188,13 +201,13 @@ def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
             if status is None:                             # still FAILED: run the step here, right now
                 build_handlers(rt)[step[0]](step[1])
             if status in (None, WorkStatus.DONE):          # the queue row may stay FAILED; its step is done
-                _resolve_work(rt, step[2], note=f"Retry by {actor} succeeded")
+                _resolve_work(rt, step[2], actor=actor, note="Retry succeeded")
     except Exception as error:  # the failure is the result the person asked for: recorded and shown
         outcome = RetryOutcome(False, classify_failure(error, step=step[0] if step else "read_opportunities").reason)
     else:
         open_now = _still_open(rt, item_id)
-        outcome = RetryOutcome(not open_now, "Still open: the data in Salesforce still shows the problem"
-                               if open_now else "Retry succeeded: the problem is gone")
+        outcome = RetryOutcome(not open_now, "the latest Salesforce data still shows the problem"
+                               if open_now else "the problem is gone")
     with session_scope(rt.engine) as session:
         exceptions.record_retry(session, item_id=item_id, actor=actor, succeeded=outcome.succeeded,
                                 detail=outcome.detail, clock=rt.clock)
@@ -217,10 +230,10 @@ def _wait_if_requeued(rt: Runtime, work_item_id: int) -> str | None:
         time.sleep(0.05)
 
 
-def _resolve_work(rt: Runtime, work_item_id: int, *, note: str) -> None:
+def _resolve_work(rt: Runtime, work_item_id: int, *, actor: str, note: str) -> None:
     try:
         with session_scope(rt.engine) as session:
-            exceptions.resolve_for_work(session, work_item_id=work_item_id, clock=rt.clock, note=note)
+            exceptions.resolve_for_work(session, work_item_id=work_item_id, clock=rt.clock, note=note, actor=actor)
     except InvalidTransition:   # the worker's success hook closed it first
         pass
 

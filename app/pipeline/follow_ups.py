@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.deals.models import Deal
+from app.exception_queue.messages import REFRESH_MESSAGE_KIND
 from app.pipeline.advance import Advance
 from app.work_queue.service import enqueue
 
@@ -18,6 +19,8 @@ class WorkKind(StrEnum):
     CREATE_INVOICE = "create_invoice"
     WRITE_BACK_INVOICE = "write_back_invoice"
     ANNOUNCE_INVOICE = "announce_invoice"
+    REFRESH_EXCEPTION_MESSAGE = REFRESH_MESSAGE_KIND
+    """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
 
 
 def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock: Clock) -> int:

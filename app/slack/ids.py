@@ -20,6 +20,8 @@ class ActionId(StrEnum):
     EXCEPTION_ASSIGN = "exception_assign"
     EXCEPTION_RESOLVE = "exception_resolve"
     EXCEPTIONS_PAGE = "exceptions_page"
+    EXCEPTION_CLOSE_OUTCOME = "exception_close_outcome"
+    EXCEPTION_CLOSE_NOTE = "exception_close_note"
 
 
 class BlockId(StrEnum):
@@ -34,12 +36,15 @@ class BlockId(StrEnum):
     EXCEPTION_ITEM = "exception_item"
     """Prefix: the section describing exception N is "exception_item:N"."""
     EXCEPTIONS_PAGER = "exceptions_pager"
+    EXCEPTION_CLOSE_OUTCOME = "exception_close_outcome_input"
+    EXCEPTION_CLOSE_NOTE = "exception_close_note_input"
 
 
 class CallbackId(StrEnum):
     """`callback_id` of modals."""
 
     REJECT_REASON = "approval_reject_reason"
+    EXCEPTION_CLOSE = "exception_close"
 
 
 class SlashCommand(StrEnum):

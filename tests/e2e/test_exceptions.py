@@ -59,7 +59,7 @@ def test_gate_problems_become_exceptions_once_and_close_when_fixed_in_salesforce
     poll(cstack)
     opened = {item.dedupe_key.split(":", 2)[2]: item for item in items(cstack, status="open")}
     assert set(opened) == {"missing_field:po_number", "unmapped_product:HW-BUNDLE", "unmapped_terms:Net 45"}
-    assert opened["missing_field:po_number"].suggested_root_cause == "rep_data_entry"
+    assert opened["missing_field:po_number"].suggested_root_cause == "missing_po"     # the cause named by the problem
     assert "PO number is required for Enterprise" in opened["missing_field:po_number"].reason
     # SLA: 8 business hours from 09:00 New York (the poll ran at 08:35) -> 17:00 = 22:00 UTC
     assert opened["missing_field:po_number"].sla_due_at == datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
@@ -119,8 +119,9 @@ def test_a_look_alike_customer_is_a_duplicate_until_the_account_is_renamed(cstac
     invoice = cstack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")
     assert len(invoice) == 1 and invoice[0]["CustomerRef"]["value"] == "2"           # the existing Globex Inc
     updated = eventually(lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
-                         and "Retry succeeded" in json.dumps(m.blocks) and m, what="the item updated in place")
+                         and "Last retry" in item_section(m, duplicate.id) and m, what="the item updated in place")
     assert f"exception_actions:{duplicate.id}" not in json.dumps(updated.blocks)
+    assert f"by <@{ANN.slack_id}>: succeeded" in item_section(updated, duplicate.id)
 
 
 def test_a_vendor_error_retries_could_not_clear_then_retry_clears_it(cstack: Stack, cbook: Book):
@@ -148,7 +149,8 @@ def test_a_vendor_error_retries_could_not_clear_then_retry_clears_it(cstack: Sta
     eventually(lambda: items(cstack, id=failure.id)[0].status == "resolved", what="the retry")
     assert len(cstack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")) == 1
     updated = eventually(lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
-                         and "Retry succeeded" in json.dumps(m.blocks) and m, what="the item updated in place")
+                         and "Last retry" in item_section(m, failure.id) and m, what="the item updated in place")
     assert f"exception_actions:{failure.id}" not in json.dumps(updated.blocks)
+    assert f"by <@{ANN.slack_id}>: succeeded" in item_section(updated, failure.id)
     resolved = items(cstack, id=failure.id)[0]
     assert resolved.retry_count == 1 and "succeeded" in resolved.resolution     # by the retry or the requeued item

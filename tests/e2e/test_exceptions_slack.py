@@ -16,13 +16,14 @@ from app.jobs.reminders import run_reminders
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, CARL, SAM
 from app.sandbox.stack import Stack
-from app.slack.ids import ActionId, SlashCommand
+from app.slack.ids import ActionId, BlockId, SlashCommand
 from app.sync.models import JobRun
 from app.wiring import build_runtime
 from tests.e2e.conftest import eventually, poll
 from tests.e2e.test_exceptions import DIGEST, digest_message, item_section, items, owner
 
 EXCEPTIONS = "C05EXCEPT10N"
+CLOSE_NOTE = BlockId.EXCEPTION_CLOSE_NOTE.value
 
 
 def missing_po(stack: Stack, book: Book) -> int:
@@ -36,26 +37,30 @@ def missing_po(stack: Stack, book: Book) -> int:
 def test_tag_assign_and_resolve_update_the_digest_in_place(cstack: Stack, cbook: Book):
     item_id = missing_po(cstack, cbook)
     message = digest_message(cstack)
-    assert "Sales rep data entry (suggested)" in item_section(message, item_id)
+    assert "Customer PO not received (suggested)" in item_section(message, item_id)
     assert "/lightning/r/Opportunity/" in item_section(message, item_id)          # links the Salesforce record
     side, slack = cstack.slack_side, cstack.emulators.slack
 
-    reply = side.select_option(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_TAG_CAUSE, "missing_po")
+    reply = side.select_option(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_TAG_CAUSE, "rep_data_entry")
     assert reply.status_code == 200 and reply.elapsed < 3
-    eventually(lambda: "Customer PO not received" in item_section(slack.find_message(DIGEST, message.ts), item_id),
+    eventually(lambda: "Sales rep data entry" in item_section(slack.find_message(DIGEST, message.ts), item_id),
                what="the tag in place")
     side.select_option(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_ASSIGN, SAM.slack_id)
     eventually(lambda: f"<@{SAM.slack_id}>" in item_section(slack.find_message(DIGEST, message.ts), item_id),
                what="the owner in place")
     side.click_button(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_RESOLVE)
+    modal = eventually(lambda: slack.views, what="the resolve modal")[0]
+    assert items(cstack, id=item_id)[0].status == "open"                        # nothing closes before the modal
+    side.submit_view(ANN.slack_id, modal["id"], {CLOSE_NOTE: {ActionId.EXCEPTION_CLOSE_NOTE: "Rep added the PO"}})
     resolved = eventually(lambda: (m := slack.find_message(DIGEST, message.ts))
                           and "Resolved" in item_section(m, item_id) and m, what="the resolution in place")
     assert f"exception_actions:{item_id}" not in json.dumps(resolved.blocks)   # no stale controls
     assert resolved.blocks[0] == message.blocks[0]                              # the rest of the digest is kept
+    assert "Rep added the PO" in item_section(resolved, item_id)
 
     item = items(cstack, id=item_id)[0]
-    assert (item.status, item.owner_slack_id, item.root_cause, item.resolved_by) == (
-        "resolved", SAM.slack_id, "missing_po", ANN.slack_id)
+    assert (item.status, item.owner_slack_id, item.root_cause, item.resolved_by, item.resolution) == (
+        "resolved", SAM.slack_id, "rep_data_entry", ANN.slack_id, "Rep added the PO")
     with session_scope(cstack.runtime.engine) as session:
         actions = [(e.action, e.actor) for e in events_for(session, "exception", item_id)]
     assert actions == [("exception.opened", "system"), ("exception.tagged", ANN.slack_id),
@@ -115,7 +120,7 @@ def test_exceptions_command_lists_filters_and_closes(cstack: Stack, cbook: Book)
     assert listed["response_type"] == "ephemeral" and "1–1 of 1" in json.dumps(listed["blocks"], ensure_ascii=False)
     assert f"exception_actions:{item_id}" in json.dumps(listed["blocks"])
     assert "No open exceptions match" in json.dumps(ask("mine")["blocks"])
-    assert f"exception_item:{item_id}" in json.dumps(ask("Sales rep data entry")["blocks"])
+    assert f"exception_item:{item_id}" in json.dumps(ask("Customer PO not received")["blocks"])
     assert "neither" in ask("gremlins")["text"]
     assert "Say why" in ask(f"dismiss {item_id}")["text"]
     closed = ask(f"dismiss #{item_id} the customer cancelled")

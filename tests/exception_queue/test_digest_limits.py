@@ -16,6 +16,7 @@ from app.deals.models import Deal
 from app.exception_queue import queries
 from app.exception_queue.digest import MAX_DIGEST_ITEMS, build_digest
 from app.exception_queue.models import ExceptionItem
+from app.exception_queue.rules import due_soon_until
 from app.integrations.slack_api import SlackApi
 from app.policy import ExceptionKind, load_policy
 from app.sandbox.server import serve_in_thread
@@ -57,9 +58,10 @@ def big_queue(sqlite_url: str) -> Iterator:
 
 def render(engine):
     with session_scope(engine) as session:
-        breached, soon, others = queries.digest_rows(session, now=NOW, limit=MAX_DIGEST_ITEMS)
+        soon_until = due_soon_until(NOW, POLICY)
+        breached, soon, others = queries.digest_rows(session, now=NOW, limit=MAX_DIGEST_ITEMS, soon_until=soon_until)
         content = build_digest(
-            counts=queries.queue_counts(session, now=NOW), policy=POLICY, now=NOW,
+            counts=queries.queue_counts(session, now=NOW, soon_until=soon_until), policy=POLICY, now=NOW,
             breached=queries.views(breached, now=NOW, policy=POLICY, record_link=lambda i: f"https://sf.test/{i}"),
             due_soon=queries.views(soon, now=NOW, policy=POLICY, record_link=None),
             others=queries.views(others, now=NOW, policy=POLICY, record_link=None))
@@ -70,7 +72,8 @@ def render(engine):
 def test_ten_thousand_open_exceptions_fit_in_one_message(big_queue):
     content, blocks = render(big_queue)
     assert content.total_open == QUEUE_SIZE
-    assert content.breached == 5001 and content.due_soon == 240
+    # due soon = 4 business hours: 08:35 New York is before opening, so the window runs to 13:00 (265 minutes)
+    assert content.breached == 5001 and content.due_soon == 265
     assert [section.title for section in content.sections] == ["SLA breached"]      # breached first fill the budget
     assert content.not_shown == QUEUE_SIZE - MAX_DIGEST_ITEMS
     assert message_violations(blocks) == [] and len(blocks) <= 50

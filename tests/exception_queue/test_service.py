@@ -65,7 +65,7 @@ def test_the_same_problem_never_opens_twice(engine, deal_id, clock):
     sync(engine, deal_id, clock, [PO, HW])
     items = open_items(engine)
     assert [item.kind for item in items] == ["missing_field", "unmapped_product"]
-    assert items[0].suggested_root_cause == "rep_data_entry" and items[1].suggested_root_cause == "new_product"
+    assert items[0].suggested_root_cause == "missing_po" and items[1].suggested_root_cause == "new_product"
     assert items[0].sla_due_at == datetime(2026, 11, 25, 9, 30, tzinfo=NY)   # 8 business hours: 7.5 today, 0.5 tomorrow
 
 
@@ -77,7 +77,7 @@ def test_a_fixed_problem_is_resolved_and_audited_and_can_reopen(engine, deal_id,
     with session_scope(engine) as session:
         closed = session.get(ExceptionItem, result.resolved[0].id)
         assert (closed.status, closed.resolved_by, closed.open_marker) == ("resolved", "system", None)
-        assert closed.root_cause == "rep_data_entry"
+        assert closed.root_cause == "missing_po"
         actions = [event.action for event in events_for(session, "exception", closed.id)]
         assert actions == ["exception.opened", "exception.auto_resolved"]
         assert verify_chain(session).ok

@@ -20,7 +20,7 @@ def digest_blocks(content: DigestContent, *, policy: Policy, tz: ZoneInfo, dashb
     """At most MESSAGE_BLOCK_LIMIT blocks whatever the queue size (the content is already capped)."""
     local = content.generated_at.astimezone(tz)
     blocks: list[Block] = [header(f"Billing exceptions · {local:%a %d %b %Y}"), section(_summary(content))]
-    if content.total_open == 0:
+    if content.total_open == 0 and not content.sections:
         blocks.append(section("_Nothing open. :tada:_"))
         return blocks
     for part in content.sections:
@@ -55,5 +55,6 @@ def _counts(counts: tuple[Count, ...]) -> str:
 def _footer(content: DigestContent, dashboard_url: str | None, tz: ZoneInfo) -> str:
     more = f"{content.not_shown} more not shown. " if content.not_shown else ""
     dashboard = f" · {link(dashboard_url, 'dashboard')}" if dashboard_url else ""
-    text = f"{more}{content.more_hint}{dashboard} · as of {when(content.generated_at, tz)}"
+    updated = f" · updated {when(content.updated_at, tz)}" if content.updated_at else ""
+    text = f"{more}{content.more_hint}{dashboard} · as of {when(content.generated_at, tz)}{updated}"
     return text[:CONTEXT_TEXT_LIMIT]

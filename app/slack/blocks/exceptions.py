@@ -12,32 +12,45 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
-    ActionsBlock, Block, ConfirmObject, Option, PlainTextObject, StaticSelectElement, UserSelectElement,
+    ActionsBlock, Block, InputBlock, Option, PlainTextInputElement, PlainTextObject, RadioButtonsElement,
+    StaticSelectElement, UserSelectElement,
 )
+from slack_sdk.models.views import View
 
 from app.exception_queue.digest import ItemView
 from app.policy import ExceptionKind, Policy
 from app.slack.blocks.common import button, section
 from app.slack.blocks.format import NAME_LIMIT, escape, link, mention, safe_text, truncate, when
-from app.slack.ids import ActionId, BlockId, SlashCommand
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
 
 MAX_CAUSE_OPTIONS = 100
 OPTION_TEXT_LIMIT = 75
 _REASON_LIMIT = 900
 _FIX_LIMIT = 600
 _NOTE_LIMIT = 400
+CLOSE_NOTE_MAX_LENGTH = 1000
+MAX_ID_DIGITS = 18
+AUTOMATIC = "system"
 
 
 def item_block_id(prefix: BlockId, item_id: int) -> str:
     return f"{prefix.value}:{item_id}"
 
 
+def parse_item_id(text: object) -> int | None:
+    """An exception id from user or payload text: ASCII digits only, at most MAX_ID_DIGITS (a BIGINT fits)."""
+    value = str(text or "").strip().lstrip("#")
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
+        return None
+    return int(value)
+
+
 def item_id_of(block_id: str | None) -> int | None:
     """The exception id inside "exception_actions:42" / "exception_item:42"; None for other blocks."""
-    prefix, _, rest = (block_id or "").partition(":")
-    if prefix not in (BlockId.EXCEPTION_ACTIONS.value, BlockId.EXCEPTION_ITEM.value) or not rest.isdigit():
+    prefix, _, rest = str(block_id or "").partition(":")
+    if prefix not in (BlockId.EXCEPTION_ACTIONS.value, BlockId.EXCEPTION_ITEM.value) or rest.startswith("#"):
         return None
-    return int(rest)
+    return parse_item_id(rest)
 
 
 def item_blocks(view: ItemView, *, policy: Policy, tz: ZoneInfo, now: datetime) -> list[Block]:
@@ -114,12 +127,24 @@ def _item_text(view: ItemView, tz: ZoneInfo, now: datetime) -> str:
         lines.append(f"_Fix:_ {safe_text(view.fix, _FIX_LIMIT)}")
         lines.append(_status_line(view, tz))
     else:
-        closer = mention(view.resolved_by, view.resolved_by or "someone")
-        lines.append(f"*{escape(view.status.capitalize())}* by {closer}: "
-                     f"{safe_text(view.resolution or '', _NOTE_LIMIT)}")
+        lines.append(_closed_line(view))
+    if view.last_retry_at is not None and view.last_retry_result:
+        lines.append(f"_Last retry {when(view.last_retry_at, tz)} by "
+                     f"{mention(view.last_retry_by, view.last_retry_by or 'someone')}: "
+                     f"{safe_text(view.last_retry_result, _NOTE_LIMIT)}_")
     if view.note:
         lines.append(f"_{safe_text(view.note, _NOTE_LIMIT)}_")
     return "\n".join(lines)
+
+
+def _closed_line(view: ItemView) -> str:
+    """'✅ Resolved automatically: fixed in Salesforce' or '✅ *Resolved* by @ann: …' (no controls follow)."""
+    icon = ":white_check_mark:" if view.status == "resolved" else ":heavy_minus_sign:"
+    why = safe_text(view.resolution or "", _NOTE_LIMIT)
+    if view.resolved_by == AUTOMATIC:
+        return f"{icon} *{escape(view.status.capitalize())} automatically*: {why}"
+    closer = mention(view.resolved_by, view.resolved_by or "someone")
+    return f"{icon} *{escape(view.status.capitalize())}* by {closer}: {why}"
 
 
 def _status_line(view: ItemView, tz: ZoneInfo) -> str:
@@ -133,9 +158,6 @@ def _status_line(view: ItemView, tz: ZoneInfo) -> str:
 
 def _controls(view: ItemView, policy: Policy) -> ActionsBlock:
     resolve = button("Resolve", action_id=ActionId.EXCEPTION_RESOLVE.value, value=str(view.id), style="primary")
-    resolve.confirm = ConfirmObject(title="Resolve this exception?", confirm="Resolve", deny="Cancel",
-                                    text=f"It is recorded as resolved by you, cause: "
-                                         f"{truncate(view.root_cause_label or 'not tagged', 100)}.")
     elements = [button("Retry", action_id=ActionId.EXCEPTION_RETRY.value, value=str(view.id)),
                 _cause_select(view, policy),
                 UserSelectElement(action_id=ActionId.EXCEPTION_ASSIGN.value, placeholder="Assign",
@@ -158,3 +180,25 @@ def _cause_select(view: ItemView, policy: Policy) -> StaticSelectElement | None:
                    None)
     return StaticSelectElement(action_id=ActionId.EXCEPTION_TAG_CAUSE.value, placeholder="Tag cause",
                                options=options, initial_option=initial)
+
+
+# ---- the Resolve modal -------------------------------------------------------------------------------------
+
+def close_modal(view: ItemView, *, private_metadata: str, may_dismiss: bool) -> View:
+    """Resolve (an optional note) or, for the finance team, dismiss (a reason is required: the listener checks)."""
+    intro = section(f"*{escape(view.kind_label)}* · {safe_text(view.deal_name or 'no deal', NAME_LIMIT)} · "
+                    f"`#{view.id}`\n{safe_text(view.reason, _REASON_LIMIT)}")
+    resolve, dismiss = (Option(value=value, text=PlainTextObject(text=label)) for value, label in (
+        ("resolved", "Resolved: the problem is fixed"), ("dismissed", "Dismissed: nothing to fix")))
+    outcome = InputBlock(block_id=BlockId.EXCEPTION_CLOSE_OUTCOME.value, label=PlainTextObject(text="Outcome"),
+                         element=RadioButtonsElement(action_id=ActionId.EXCEPTION_CLOSE_OUTCOME.value,
+                                                     options=[resolve, dismiss] if may_dismiss else [resolve],
+                                                     initial_option=resolve))
+    note = InputBlock(block_id=BlockId.EXCEPTION_CLOSE_NOTE.value, label=PlainTextObject(text="What was done, or why"),
+                      optional=True, hint=PlainTextObject(text="Optional when resolving; required to dismiss."),
+                      element=PlainTextInputElement(action_id=ActionId.EXCEPTION_CLOSE_NOTE.value, multiline=True,
+                                                    max_length=CLOSE_NOTE_MAX_LENGTH))
+    return View(type="modal", callback_id=CallbackId.EXCEPTION_CLOSE.value, private_metadata=private_metadata,
+                title=PlainTextObject(text=f"Close exception #{view.id}"[:24]),
+                submit=PlainTextObject(text="Close it"), close=PlainTextObject(text="Cancel"),
+                blocks=[intro, outcome, note])

@@ -1,39 +1,54 @@
-"""Exception controls (Retry, Tag cause, Assign, Resolve), list paging, and `/exceptions`.
+"""Exception controls (Retry, Tag cause, Assign, Resolve with its modal), list paging, and `/exceptions`.
 
-Each control acks at once; the use case runs in a worker thread; the item is then re-rendered in place
-inside the message that was clicked (chat.update for channel messages, response_url for ephemeral ones).
+Every listener acks first, then parses defensively: a bad id or a missing field gets a clear ephemeral
+reply, a refusal (no permission, already closed) a ":no_entry: … Nothing was changed." note, and any
+other failure is reported once by `after_ack`. The use case runs in a worker thread; the item is then
+re-rendered in place inside the clicked message (chat.update for channel messages, response_url for
+ephemeral ones). A closed item's tracked digest is also refreshed by the worker (queued by the close).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from app.approvals.roles import role_members
 from app.db import session_scope
 from app.errors import InvalidTransition, NotAllowed, NotFound
-from app.exception_queue import queries, service
-from app.exception_queue.digest import PAGE_SIZE, page_bounds
+from app.exception_queue import permissions, queries, rules, service
+from app.exception_queue.digest import PAGE_SIZE, ItemView, page_bounds
 from app.exception_queue.models import ExceptionStatus
+from app.exception_queue.permissions import Control
 from app.jobs.handlers import retry_exception
 from app.policy import normalize_name
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.exceptions import (
-    exceptions_list_blocks, exceptions_usage_text, item_blocks, item_id_of, item_text, parse_page_value,
-    replace_item_blocks,
+    close_modal, exceptions_list_blocks, exceptions_usage_text, item_blocks, item_id_of, item_text,
+    parse_item_id, parse_page_value, replace_item_blocks,
 )
-from app.slack.ids import ActionId, SlashCommand
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.listeners.failures import after_ack
 from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
-Refusal = (InvalidTransition, NotAllowed, NotFound)
-Change = Callable[[Session, str], Any]
+METADATA_LIMIT = 2900
+"""private_metadata holds at most 3000 characters: the clicked message's other blocks ride along if they fit."""
+
+
+class BadInput(ValueError):
+    """The payload lacks what the control needs (an id, a choice): told to the user, never a crash."""
+
+
+Refusal = (InvalidTransition, NotAllowed, NotFound, BadInput)
+Change = Callable[[Session, str, int], Any]
 
 
 @dataclass(frozen=True)
@@ -43,81 +58,126 @@ class Rendered:
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    def control(change_for: Callable[[dict[str, Any]], Change]):
+    def control(work: Callable[[Runtime, dict[str, Any], AsyncRespond], Awaitable[None]]):
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
-            await _guard(_apply(rt, body, respond, change_for(body["actions"][0])), rt, body, respond)
+            await after_ack(_polite(work(rt, body, respond), respond), body=body, respond=respond)
         return listener
 
-    async def on_retry(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_resolve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client) -> None:
         await ack()
-        await _guard(_retry(rt, body, respond), rt, body, respond)
+        await after_ack(_polite(_open_close_modal(rt, body, client), respond), body=body, respond=respond)
 
-    async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        outcome, note = _close_values(view)
+        if outcome == ExceptionStatus.DISMISSED and not note:
+            await ack(response_action="errors", errors={BlockId.EXCEPTION_CLOSE_NOTE.value: "Say why you dismiss it."})
+            return
         await ack()
-        query, offset = parse_page_value(body["actions"][0].get("value", ""))
-        reply = await asyncio.to_thread(list_reply, rt, user_id=body["user"]["id"], query=query, offset=offset)
-        await respond(**reply, replace_original=True)
+        await after_ack(asyncio.to_thread(_close_from_modal, rt, body, view, outcome, note), body=body)
 
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        reply = await asyncio.to_thread(command_reply, rt, user_id=command["user_id"], text=command.get("text") or "")
-        await respond(**reply)
+        work = asyncio.to_thread(command_reply, rt, user_id=str(command.get("user_id") or ""),
+                                 text=str(command.get("text") or ""))
+        await after_ack(_reply(work, respond), body=command, respond=respond)
 
-    app.action(ActionId.EXCEPTION_TAG_CAUSE.value)(control(lambda action: partial(
-        _tag, rt, action["selected_option"]["value"])))
-    app.action(ActionId.EXCEPTION_ASSIGN.value)(control(lambda action: partial(_assign, rt, action["selected_user"])))
-    app.action(ActionId.EXCEPTION_RESOLVE.value)(control(lambda action: partial(_close, rt, ExceptionStatus.RESOLVED,
-                                                                                None)))
-    app.action(ActionId.EXCEPTION_RETRY.value)(on_retry)
-    app.action(ActionId.EXCEPTIONS_PAGE.value)(on_page)
+    app.action(ActionId.EXCEPTION_TAG_CAUSE.value)(control(_tag))
+    app.action(ActionId.EXCEPTION_ASSIGN.value)(control(_assign))
+    app.action(ActionId.EXCEPTION_RETRY.value)(control(_retry))
+    app.action(ActionId.EXCEPTIONS_PAGE.value)(control(_page))
+    app.action(ActionId.EXCEPTION_RESOLVE.value)(on_resolve)
+    app.view(CallbackId.EXCEPTION_CLOSE.value)(on_close_submitted)
     app.command(SlashCommand.EXCEPTIONS.value)(on_command)
+
+
+async def _polite(work: Awaitable[None], respond: AsyncRespond) -> None:
+    """Refusals and bad input become an ephemeral note; anything else goes on to after_ack."""
+    try:
+        await work
+    except Refusal as refusal:
+        await respond(text=f":no_entry: {refusal}. Nothing was changed.", response_type="ephemeral",
+                      replace_original=False)
+
+
+async def _reply(work: Awaitable[dict[str, Any]], respond: AsyncRespond) -> None:
+    await respond(**await work)
 
 
 # ---- controls --------------------------------------------------------------------------------------------
 
-def _tag(rt: Runtime, cause: str, session: Session, actor: str, item_id: int) -> None:
-    service.tag_cause(session, item_id=item_id, cause=cause, actor=actor, policy=rt.policy, clock=rt.clock)
+async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+    cause = str((_action(body).get("selected_option") or {}).get("value") or "")
+    if not cause:
+        raise BadInput("Pick a root cause from the list")
+    await _change(rt, body, respond, Control.TAG, lambda session, actor, item_id: service.tag_cause(
+        session, item_id=item_id, cause=cause, actor=actor, policy=rt.policy, clock=rt.clock))
 
 
-def _assign(rt: Runtime, owner: str, session: Session, actor: str, item_id: int) -> None:
-    service.assign(session, item_id=item_id, owner_slack_id=owner, actor=actor, clock=rt.clock)
+async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+    owner = str(_action(body).get("selected_user") or "")
+    if not owner:
+        raise BadInput("Pick the person to assign it to")
+    await _change(rt, body, respond, Control.ASSIGN, lambda session, actor, item_id: service.assign(
+        session, item_id=item_id, owner_slack_id=owner, actor=actor, clock=rt.clock))
 
 
-def _close(rt: Runtime, status: ExceptionStatus, note: str | None, session: Session, actor: str,
-           item_id: int) -> None:
-    cause = service.get_item(session, item_id).root_cause or service.get_item(session, item_id).suggested_root_cause
-    why = note or f"Marked {status.value} in Slack (cause: {cause or 'not tagged'})"
-    service.close(session, item_id=item_id, status=status, actor=actor, note=why, clock=rt.clock)
-
-
-async def _apply(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, change: Callable[..., Any]) -> None:
-    item_id, actor = _item_id(body), body["user"]["id"]
+async def _change(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, control: Control,
+                  change: Change) -> None:
+    item_id, actor = _item_id(body), _actor(body)
 
     def run() -> Rendered:
+        finance = finance_team(rt)
         with session_scope(rt.engine) as session:
+            service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
             change(session, actor, item_id)
         return render_item(rt, item_id)
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
 async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    item_id, actor = _item_id(body), body["user"]["id"]
+    item_id, actor = _item_id(body), _actor(body)
 
     def run() -> Rendered:
-        outcome = retry_exception(rt, item_id=item_id, actor=actor)
-        return render_item(rt, item_id, note=f"Retry by {actor}: {outcome.detail}")
+        _authorize(rt, item_id=item_id, control=Control.RETRY, actor=actor)
+        retry_exception(rt, item_id=item_id, actor=actor)       # the outcome is stored and shown on the item
+        return render_item(rt, item_id)
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
-def render_item(rt: Runtime, item_id: int, *, note: str | None = None) -> Rendered:
-    now = rt.clock.now()
+async def _page(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+    query, offset = parse_page_value(str(_action(body).get("value") or ""))
+    reply = await asyncio.to_thread(list_reply, rt, user_id=_actor(body), query=query, offset=offset)
+    await respond(**reply, replace_original=True)
+
+
+def finance_team(rt: Runtime) -> frozenset[str]:
+    """Members of every approver role: the policy's users plus their Slack user groups."""
+    return permissions.finance_team(role_members(rt.policy, role, directory=rt.slack)
+                                    for role in rt.policy.approver_roles)
+
+
+def _authorize(rt: Runtime, *, item_id: int, control: Control, actor: str,
+               finance: frozenset[str] | None = None) -> ItemView:
+    finance = finance_team(rt) if finance is None else finance
+    with session_scope(rt.engine) as session:
+        item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
+        if item.status != ExceptionStatus.OPEN:
+            raise InvalidTransition(f"Exception {item_id} is already {item.status} by {item.resolved_by or 'someone'}")
+    return _view(rt, item_id)
+
+
+def render_item(rt: Runtime, item_id: int) -> Rendered:
+    view, now = _view(rt, item_id), rt.clock.now()
+    return Rendered(item_text(view), to_dicts(item_blocks(view, policy=rt.policy, tz=rt.policy.zone, now=now)))
+
+
+def _view(rt: Runtime, item_id: int) -> ItemView:
     with session_scope(rt.engine) as session:
         rows = queries.rows_by_id(session, [item_id])
         if not rows:
             raise NotFound(f"Exception {item_id} does not exist")
-        view = queries.item_view(*rows[0], now=now, policy=rt.policy, record_link=_link(rt), note=note)
-    return Rendered(item_text(view), to_dicts(item_blocks(view, policy=rt.policy, tz=rt.policy.zone, now=now)))
+        return queries.item_view(*rows[0], now=rt.clock.now(), policy=rt.policy, record_link=_link(rt))
 
 
 async def _show(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, item_id: int, rendered: Rendered) -> None:
@@ -125,40 +185,126 @@ async def _show(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, item_i
     message = body.get("message") or {}
     container = body.get("container") or {}
     blocks = replace_item_blocks(message.get("blocks") or [], item_id, rendered.blocks) or rendered.blocks
-    if container.get("is_ephemeral") or not message:
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or message.get("ts")
+    if container.get("is_ephemeral") or not (message and channel and ts):
         await respond(text=rendered.text, blocks=blocks, replace_original=True)
         return
-    channel, ts = container.get("channel_id") or body["channel"]["id"], container.get("message_ts") or message["ts"]
     await asyncio.to_thread(rt.slack.update_message, channel, ts, text=message.get("text") or rendered.text,
                             blocks=blocks)
 
 
-async def _guard(work: Awaitable[None], rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    """Refusals become a polite ephemeral note; other failures are logged once and never re-raised after ack."""
-    try:
-        await work
-    except Refusal as refusal:
-        await respond(text=f":no_entry: {refusal}. Nothing was changed.", response_type="ephemeral",
-                      replace_original=False)
-    except Exception:  # after ack() nothing may escape: log with context, tell the user
-        log.exception("exception control failed (user=%s)", body.get("user", {}).get("id"))
-        await respond(text="Sorry, something went wrong on our side; it has been logged.",
-                      response_type="ephemeral", replace_original=False)
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise BadInput("This control sent no action")
+    return actions[0]
+
+
+def _actor(body: dict[str, Any]) -> str:
+    actor = str((body.get("user") or {}).get("id") or "")
+    if not actor:
+        raise BadInput("Slack did not say who clicked")
+    return actor
 
 
 def _item_id(body: dict[str, Any]) -> int:
-    action = body["actions"][0]
+    action = _action(body)
     found = item_id_of(action.get("block_id"))
-    if found is None and str(action.get("value", "")).isdigit():
-        found = int(action["value"])
     if found is None:
-        raise NotFound("This control does not name an exception")
+        found = parse_item_id(action.get("value"))
+    if found is None:
+        raise BadInput("This control does not name an exception")
     return found
 
 
 def _link(rt: Runtime) -> Callable[[str], str | None]:
     instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
-    return partial(record_url, instance, "Opportunity")
+    return lambda sf_id: record_url(instance, "Opportunity", sf_id)
+
+
+# ---- Resolve: a modal asks why -----------------------------------------------------------------------------
+
+async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
+    """Checked first (a refusal never opens the modal), then opened at once: the trigger_id lives 3 s."""
+    item_id, actor = _item_id(body), _actor(body)
+
+    def prepare():
+        finance = finance_team(rt)
+        view = _authorize(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
+        may_dismiss = permissions.may_act(Control.DISMISS, actor=actor, owner=view.owner_slack_id, finance=finance)
+        return close_modal(view, private_metadata=_close_metadata(body, item_id), may_dismiss=may_dismiss)
+    await client.views_open(trigger_id=body.get("trigger_id"), view=await asyncio.to_thread(prepare))
+
+
+def _close_metadata(body: dict[str, Any], item_id: int) -> str:
+    """Where the clicked item is shown, so the submission can update it there."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    data: dict[str, Any] = {"i": item_id, "c": container.get("channel_id"), "t": container.get("message_ts"),
+                            "e": bool(container.get("is_ephemeral")), "r": body.get("response_url")}
+    skeleton = replace_item_blocks(message.get("blocks") or [], item_id, [{"block_id": f"exception_item:{item_id}"}])
+    with_skeleton = json.dumps({**data, "s": skeleton}, separators=(",", ":"))
+    return with_skeleton if len(with_skeleton) <= METADATA_LIMIT else json.dumps(data, separators=(",", ":"))
+
+
+def _close_values(view: dict[str, Any]) -> tuple[ExceptionStatus, str]:
+    values = (view.get("state") or {}).get("values") or {}
+    chosen = (values.get(BlockId.EXCEPTION_CLOSE_OUTCOME.value) or {}).get(ActionId.EXCEPTION_CLOSE_OUTCOME.value)
+    outcome = str(((chosen or {}).get("selected_option") or {}).get("value") or "")
+    note = (values.get(BlockId.EXCEPTION_CLOSE_NOTE.value) or {}).get(ActionId.EXCEPTION_CLOSE_NOTE.value) or {}
+    status = ExceptionStatus.DISMISSED if outcome == ExceptionStatus.DISMISSED else ExceptionStatus.RESOLVED
+    return status, str(note.get("value") or "").strip()
+
+
+def _close_from_modal(rt: Runtime, body: dict[str, Any], view: dict[str, Any], status: ExceptionStatus,
+                      note: str) -> None:
+    meta = _metadata(view.get("private_metadata"))
+    actor = _actor(body)
+    item_id = parse_item_id(meta.get("i"))
+    control = Control.DISMISS if status == ExceptionStatus.DISMISSED else Control.RESOLVE
+    try:
+        if item_id is None:
+            raise BadInput("This form does not name an exception")
+        finance = finance_team(rt)
+        with session_scope(rt.engine) as session:
+            item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
+            cause = rules.cause_label(item.root_cause or item.suggested_root_cause, rt.policy) or "not tagged"
+            service.close(session, item_id=item_id, status=status, actor=actor, clock=rt.clock,
+                          note=note or f"Resolved in Slack, no note given (cause: {cause})")
+            tracked = (item.slack_channel, item.slack_ts) == (meta.get("c"), meta.get("t"))
+    except Refusal as refusal:
+        _tell(rt, actor, meta.get("c"), f":no_entry: {refusal}. Nothing was changed.")
+        return
+    if not tracked:                          # the tracked digest is refreshed by the worker
+        _show_closed(rt, meta, render_item(rt, item_id))
+
+
+def _show_closed(rt: Runtime, meta: dict[str, Any], rendered: Rendered) -> None:
+    skeleton = meta.get("s") if isinstance(meta.get("s"), list) else None
+    blocks = replace_item_blocks(skeleton, meta["i"], rendered.blocks) if skeleton else rendered.blocks
+    if meta.get("e") or not (meta.get("c") and meta.get("t")):
+        if meta.get("r"):
+            WebhookClient(str(meta["r"])).send(text=rendered.text, blocks=blocks, replace_original=True)
+        return
+    if skeleton:
+        rt.slack.update_message(str(meta["c"]), str(meta["t"]), text=rendered.text, blocks=blocks)
+
+
+def _metadata(raw: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(str(raw or ""))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _tell(rt: Runtime, user: str, channel: Any, text: str) -> None:
+    """An ephemeral note in the message's channel, or a DM when the modal came from elsewhere."""
+    if isinstance(channel, str) and channel:
+        rt.slack.post_ephemeral(channel, user, text=text)
+    else:
+        rt.slack.post_message(user, text=text)
 
 
 # ---- /exceptions ------------------------------------------------------------------------------------------
@@ -202,15 +348,19 @@ def _filter(rt: Runtime, *, user_id: str, query: str) -> tuple[queries.Filter | 
 
 
 def _close_command(rt: Runtime, *, user_id: str, verb: str, words: list[str]) -> dict[str, Any]:
-    if not words or not words[0].lstrip("#").isdigit():
+    item_id = parse_item_id(words[0]) if words else None
+    if item_id is None:
         return _note(f"Usage: `{SlashCommand.EXCEPTIONS.value} {verb} <id> <why>` (the id is the #number).")
-    item_id, why = int(words[0].lstrip("#")), " ".join(words[1:])
+    why = " ".join(words[1:])
     status = ExceptionStatus.RESOLVED if verb == "resolve" else ExceptionStatus.DISMISSED
+    control = Control.RESOLVE if verb == "resolve" else Control.DISMISS
     try:
+        finance = finance_team(rt)
         with session_scope(rt.engine) as session:
+            service.authorize(session, item_id=item_id, control=control, actor=user_id, finance=finance)
             service.close(session, item_id=item_id, status=status, actor=user_id, note=why or None, clock=rt.clock)
     except Refusal as refusal:
-        return _note(f":no_entry: {refusal}.")
+        return _note(f":no_entry: {refusal}. Nothing was changed.")
     return {**_note(f"Exception #{item_id} {status.value}."), "blocks": render_item(rt, item_id).blocks}
 
 
