@@ -12,12 +12,15 @@ from app.audit.service import events_for, verify_chain
 from app.clock import FixedClock
 from app.db import session_scope
 from app.deals.models import Deal
-from app.errors import InvalidTransition
+from app.errors import InvalidTransition, NotAllowed
 from app.exception_queue import service
 from app.exception_queue.models import ExceptionItem, ExceptionStatus
+from app.exception_queue.permissions import Control
 from app.exception_queue.rules import Ping
+from app.pipeline.follow_ups import WorkKind
 from app.policy import load_policy
 from app.sandbox.stack import DEMO_POLICY
+from app.work_queue.models import WorkItem
 
 POLICY = load_policy(DEMO_POLICY)
 NY = ZoneInfo("America/New_York")
@@ -137,3 +140,58 @@ def test_pings_are_claimed_once(engine, deal_id, clock):
     with session_scope(engine) as session:
         second = service.claim_pings(session, item_id=item_id, pings=[Ping.REMINDER, Ping.BREACH], clock=clock)
     assert first == [Ping.REMINDER, Ping.BREACH] and second == []
+
+
+def test_a_failed_retry_keeps_the_reason_and_records_the_outcome_beside_it(engine, deal_id, clock):
+    sync(engine, deal_id, clock, [HW])
+    item_id = open_items(engine)[0].id
+    with session_scope(engine) as session:
+        service.record_retry(session, item_id=item_id, actor="U05ANNFIN01", succeeded=False,
+                             detail="the latest Salesforce data still shows the problem", clock=clock)
+    with session_scope(engine) as session:
+        item = session.get(ExceptionItem, item_id)
+        assert item.reason == HW.message                                  # never overwritten
+        assert (item.retry_count, item.last_retry_by, item.last_retry_at) == (1, "U05ANNFIN01", clock.now())
+        assert item.last_retry_result == "still failing — the latest Salesforce data still shows the problem"
+        retried = [e for e in events_for(session, "exception", item_id) if e.action == "exception.retried"][0]
+        assert retried.details["succeeded"] is False and "still shows" in retried.details["detail"]
+
+
+def test_a_closed_item_cannot_be_tagged_and_strangers_are_refused(engine, deal_id, clock):
+    sync(engine, deal_id, clock, [PO])
+    item_id = open_items(engine)[0].id
+    with pytest.raises(NotAllowed, match="Only the finance team"):
+        with session_scope(engine) as session:
+            service.authorize(session, item_id=item_id, control=Control.RESOLVE, actor="U05ERINOPS1",
+                              finance=frozenset({"U05ANNFIN01"}))
+    with session_scope(engine) as session:
+        service.close(session, item_id=item_id, status=ExceptionStatus.RESOLVED, actor="U05ANNFIN01", note=None,
+                      clock=clock)
+    with pytest.raises(InvalidTransition, match="already resolved"):
+        with session_scope(engine) as session:
+            service.tag_cause(session, item_id=item_id, cause="other", actor="U05ANNFIN01", policy=POLICY, clock=clock)
+
+
+def test_closing_an_item_shown_in_a_digest_queues_its_refresh_in_the_same_transaction(engine, deal_id, clock):
+    sync(engine, deal_id, clock, [PO, HW])
+    shown, hidden = open_items(engine)
+    with session_scope(engine) as session:
+        item = session.get(ExceptionItem, shown.id)
+        item.slack_channel, item.slack_ts = "C05D1GESTFIN", "1700000000.000100"
+        session.add(item)
+    with pytest.raises(RuntimeError):
+        with session_scope(engine) as session:          # a close that rolls back queues nothing
+            service.close(session, item_id=shown.id, status=ExceptionStatus.RESOLVED, actor="U1", note=None,
+                          clock=clock)
+            raise RuntimeError("rolled back")
+    assert refreshes(engine) == []
+    with session_scope(engine) as session:
+        service.close(session, item_id=shown.id, status=ExceptionStatus.RESOLVED, actor="U1", note=None, clock=clock)
+        service.close(session, item_id=hidden.id, status=ExceptionStatus.RESOLVED, actor="U1", note=None, clock=clock)
+    assert refreshes(engine) == [{"channel": "C05D1GESTFIN", "ts": "1700000000.000100"}]
+
+
+def refreshes(engine) -> list[dict]:
+    with session_scope(engine) as session:
+        return [item.payload for item in session.exec(select(WorkItem).where(
+            WorkItem.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE)).all()]
