@@ -14,6 +14,7 @@ import pytest
 from app.audit.service import events_for
 from app.db import session_scope
 from app.exception_queue import service
+from app.jobs.reminders import run_reminders
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, ERIN, SAM
 from app.sandbox.slack.slack_side import FORM, DeliveryResult
@@ -21,6 +22,7 @@ from app.sandbox.stack import Stack
 from app.slack.ids import ActionId, BlockId, SlashCommand
 from tests.e2e.conftest import eventually, poll
 from tests.e2e.test_exceptions import DIGEST, digest_message, item_section, items, owner
+from tests.e2e.test_exceptions_slack import EXCEPTIONS
 
 HUGE = "99999999999999999999999"
 OUTCOME, NOTE = BlockId.EXCEPTION_CLOSE_OUTCOME.value, BlockId.EXCEPTION_CLOSE_NOTE.value
@@ -192,3 +194,34 @@ def test_a_close_by_any_path_updates_the_digest_in_place(cstack: Stack, cbook: B
     assert expected in item_section(updated, po) and ":white_check_mark:" in item_section(updated, po)
     assert f"exception_actions:{hardware}" in json.dumps(updated.blocks)              # the other item stays live
     assert updated.blocks[0] == message.blocks[0] and "updated" in json.dumps(updated.blocks[-1])
+
+
+def test_resolving_from_an_sla_post_or_an_ephemeral_list_updates_that_message(cstack: Stack, cbook: Book):
+    po, hardware = two_problems(cstack, cbook)
+    slack, side = cstack.emulators.slack, cstack.slack_side
+    cstack.runtime.clock.set(items(cstack, id=po)[0].sla_due_at)                # breached: posted in the channel
+    assert run_reminders(cstack.runtime) >= 1
+    post = next(m for m in slack.messages(EXCEPTIONS) if f"exception_item:{po}" in json.dumps(m.blocks))
+    side.click_button(ANN.slack_id, EXCEPTIONS, post.ts, ActionId.EXCEPTION_RESOLVE)
+    side.submit_view(ANN.slack_id, eventually(lambda: slack.views, what="the modal")[0]["id"],
+                     {NOTE: {ActionId.EXCEPTION_CLOSE_NOTE: "PO received by email"}})
+    updated = eventually(lambda: (m := slack.find_message(EXCEPTIONS, post.ts))
+                         and "PO received by email" in json.dumps(m.blocks) and m, what="the SLA post updated")
+    assert updated.blocks[0] == post.blocks[0] and f"exception_actions:{po}" not in json.dumps(updated.blocks)
+
+    listed = side.send_slash_command(ANN.slack_id, SlashCommand.EXCEPTIONS.value, "all")
+    page = eventually(lambda: slack.responses(listed.payload["response_url"]), what="the list")[-1]
+    response_url = slack.issue_response_url(user_id=ANN.slack_id, channel_id=DIGEST)
+    payload = {"type": "block_actions", "user": {"id": ANN.slack_id, "name": "ann", "team_id": slack.team_id},
+               "api_app_id": slack.app_id, "token": side.verification_token,
+               "trigger_id": slack.issue_trigger(ANN.slack_id), "team": {"id": slack.team_id},
+               "container": {"type": "message", "message_ts": "1.1", "channel_id": DIGEST, "is_ephemeral": True},
+               "channel": {"id": DIGEST}, "message": {"ts": "1.1", "blocks": page["blocks"], "text": page["text"]},
+               "response_url": response_url, "actions": [{"action_id": ActionId.EXCEPTION_RESOLVE.value,
+                                                          "block_id": f"exception_actions:{hardware}",
+                                                          "type": "button", "value": str(hardware)}]}
+    assert side.deliver_raw(urlencode({"payload": json.dumps(payload)}), FORM).status_code == 200
+    side.submit_view(ANN.slack_id, eventually(lambda: slack.views, what="the modal")[0]["id"])
+    replaced = eventually(lambda: slack.responses(response_url), what="the list updated")[-1]
+    assert replaced["replace_original"] is True and f"exception_actions:{hardware}" not in json.dumps(replaced)
+    assert "Resolved in Slack, no note given" in json.dumps(replaced["blocks"])

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from app.exception_queue.digest import ItemView
+from app.exception_queue.models import ExceptionStatus
 from app.policy import ExceptionKind, Policy
 from app.slack.blocks.common import button, section
 from app.slack.blocks.format import NAME_LIMIT, escape, link, mention, safe_text, truncate, when
@@ -29,6 +30,8 @@ _REASON_LIMIT = 900
 _FIX_LIMIT = 600
 _NOTE_LIMIT = 400
 CLOSE_NOTE_MAX_LENGTH = 1000
+METADATA_LIMIT = 2900
+"""private_metadata holds at most 3000 characters: the clicked message's other blocks ride along if they fit."""
 MAX_ID_DIGITS = 18
 AUTOMATIC = "system"
 
@@ -202,3 +205,33 @@ def close_modal(view: ItemView, *, private_metadata: str, may_dismiss: bool) -> 
                 title=PlainTextObject(text=f"Close exception #{view.id}"[:24]),
                 submit=PlainTextObject(text="Close it"), close=PlainTextObject(text="Cancel"),
                 blocks=[intro, outcome, note])
+
+
+def close_metadata(body: dict[str, Any], item_id: int) -> str:
+    """Where the clicked item is shown, so the submission can update it there."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    data: dict[str, Any] = {"i": item_id, "c": container.get("channel_id"), "t": container.get("message_ts"),
+                            "e": bool(container.get("is_ephemeral")), "r": body.get("response_url")}
+    skeleton = replace_item_blocks(message.get("blocks") or [], item_id, [{"block_id": f"exception_item:{item_id}"}])
+    with_skeleton = json.dumps({**data, "s": skeleton}, separators=(",", ":"))
+    return with_skeleton if len(with_skeleton) <= METADATA_LIMIT else json.dumps(data, separators=(",", ":"))
+
+
+def close_values(view: dict[str, Any]) -> tuple[ExceptionStatus, str]:
+    """(outcome, note) from the submitted modal; anything but an explicit 'dismissed' resolves."""
+    values = (view.get("state") or {}).get("values") or {}
+    chosen = (values.get(BlockId.EXCEPTION_CLOSE_OUTCOME.value) or {}).get(ActionId.EXCEPTION_CLOSE_OUTCOME.value)
+    outcome = str(((chosen or {}).get("selected_option") or {}).get("value") or "")
+    note = (values.get(BlockId.EXCEPTION_CLOSE_NOTE.value) or {}).get(ActionId.EXCEPTION_CLOSE_NOTE.value) or {}
+    status = ExceptionStatus.DISMISSED if outcome == ExceptionStatus.DISMISSED else ExceptionStatus.RESOLVED
+    return status, str(note.get("value") or "").strip()
+
+
+def parse_close_metadata(raw: Any) -> dict[str, Any]:
+    """close_metadata() read back; tampered or missing metadata gives {} (the listener then refuses)."""
+    try:
+        data = json.loads(str(raw or ""))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -9,7 +9,6 @@ ephemeral ones). A closed item's tracked digest is also refreshed by the worker 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,16 +30,14 @@ from app.policy import normalize_name
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.exceptions import (
-    close_modal, exceptions_list_blocks, exceptions_usage_text, item_blocks, item_id_of, item_text,
-    parse_item_id, parse_page_value, replace_item_blocks,
+    close_metadata, close_modal, close_values, exceptions_list_blocks, exceptions_usage_text, item_blocks,
+    item_id_of, item_text, parse_close_metadata, parse_item_id, parse_page_value, replace_item_blocks,
 )
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
 from app.slack.listeners.failures import after_ack
 from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
-METADATA_LIMIT = 2900
-"""private_metadata holds at most 3000 characters: the clicked message's other blocks ride along if they fit."""
 
 
 class BadInput(ValueError):
@@ -69,7 +66,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await after_ack(_polite(_open_close_modal(rt, body, client), respond), body=body, respond=respond)
 
     async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        outcome, note = _close_values(view)
+        outcome, note = close_values(view)
         if outcome == ExceptionStatus.DISMISSED and not note:
             await ack(response_action="errors", errors={BlockId.EXCEPTION_CLOSE_NOTE.value: "Say why you dismiss it."})
             return
@@ -233,33 +230,13 @@ async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
         finance = finance_team(rt)
         view = _authorize(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
         may_dismiss = permissions.may_act(Control.DISMISS, actor=actor, owner=view.owner_slack_id, finance=finance)
-        return close_modal(view, private_metadata=_close_metadata(body, item_id), may_dismiss=may_dismiss)
+        return close_modal(view, private_metadata=close_metadata(body, item_id), may_dismiss=may_dismiss)
     await client.views_open(trigger_id=body.get("trigger_id"), view=await asyncio.to_thread(prepare))
-
-
-def _close_metadata(body: dict[str, Any], item_id: int) -> str:
-    """Where the clicked item is shown, so the submission can update it there."""
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    data: dict[str, Any] = {"i": item_id, "c": container.get("channel_id"), "t": container.get("message_ts"),
-                            "e": bool(container.get("is_ephemeral")), "r": body.get("response_url")}
-    skeleton = replace_item_blocks(message.get("blocks") or [], item_id, [{"block_id": f"exception_item:{item_id}"}])
-    with_skeleton = json.dumps({**data, "s": skeleton}, separators=(",", ":"))
-    return with_skeleton if len(with_skeleton) <= METADATA_LIMIT else json.dumps(data, separators=(",", ":"))
-
-
-def _close_values(view: dict[str, Any]) -> tuple[ExceptionStatus, str]:
-    values = (view.get("state") or {}).get("values") or {}
-    chosen = (values.get(BlockId.EXCEPTION_CLOSE_OUTCOME.value) or {}).get(ActionId.EXCEPTION_CLOSE_OUTCOME.value)
-    outcome = str(((chosen or {}).get("selected_option") or {}).get("value") or "")
-    note = (values.get(BlockId.EXCEPTION_CLOSE_NOTE.value) or {}).get(ActionId.EXCEPTION_CLOSE_NOTE.value) or {}
-    status = ExceptionStatus.DISMISSED if outcome == ExceptionStatus.DISMISSED else ExceptionStatus.RESOLVED
-    return status, str(note.get("value") or "").strip()
 
 
 def _close_from_modal(rt: Runtime, body: dict[str, Any], view: dict[str, Any], status: ExceptionStatus,
                       note: str) -> None:
-    meta = _metadata(view.get("private_metadata"))
+    meta = parse_close_metadata(view.get("private_metadata"))
     actor = _actor(body)
     item_id = parse_item_id(meta.get("i"))
     control = Control.DISMISS if status == ExceptionStatus.DISMISSED else Control.RESOLVE
@@ -289,14 +266,6 @@ def _show_closed(rt: Runtime, meta: dict[str, Any], rendered: Rendered) -> None:
         return
     if skeleton:
         rt.slack.update_message(str(meta["c"]), str(meta["t"]), text=rendered.text, blocks=blocks)
-
-
-def _metadata(raw: Any) -> dict[str, Any]:
-    try:
-        data = json.loads(str(raw or ""))
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _tell(rt: Runtime, user: str, channel: Any, text: str) -> None:
