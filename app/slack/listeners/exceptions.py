@@ -11,47 +11,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
-from app.approvals.roles import role_members
 from app.db import session_scope
-from app.errors import InvalidTransition, NotAllowed, NotFound
-from app.exception_queue import permissions, queries, rules, service
-from app.exception_queue.digest import PAGE_SIZE, ItemView, page_bounds
+from app.exception_queue import permissions, rules, service
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
 from app.jobs.handlers import retry_exception
-from app.policy import normalize_name
 from app.runtime import Runtime
-from app.slack.blocks.common import to_dicts
 from app.slack.blocks.exceptions import (
-    close_metadata, close_modal, close_values, exceptions_list_blocks, exceptions_usage_text, item_blocks,
-    item_id_of, item_text, parse_close_metadata, parse_item_id, parse_page_value, replace_item_blocks,
+    close_metadata, close_modal, close_values, item_id_of, parse_close_metadata, parse_item_id, parse_page_value,
+    replace_item_blocks,
 )
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.listeners.exception_views import (
+    BadInput, Refusal, Rendered, authorize_item, finance_team, render_item,
+)
+from app.slack.listeners.exceptions_command import command_reply, list_reply
 from app.slack.listeners.failures import after_ack
-from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
-
-
-class BadInput(ValueError):
-    """The payload lacks what the control needs (an id, a choice): told to the user, never a crash."""
-
-
-Refusal = (InvalidTransition, NotAllowed, NotFound, BadInput)
 Change = Callable[[Session, str, int], Any]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -136,7 +120,7 @@ async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> No
     item_id, actor = _item_id(body), _actor(body)
 
     def run() -> Rendered:
-        _authorize(rt, item_id=item_id, control=Control.RETRY, actor=actor)
+        authorize_item(rt, item_id=item_id, control=Control.RETRY, actor=actor)
         retry_exception(rt, item_id=item_id, actor=actor)       # the outcome is stored and shown on the item
         return render_item(rt, item_id)
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
@@ -146,35 +130,6 @@ async def _page(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> Non
     query, offset = parse_page_value(str(_action(body).get("value") or ""))
     reply = await asyncio.to_thread(list_reply, rt, user_id=_actor(body), query=query, offset=offset)
     await respond(**reply, replace_original=True)
-
-
-def finance_team(rt: Runtime) -> frozenset[str]:
-    """Members of every approver role: the policy's users plus their Slack user groups."""
-    return permissions.finance_team(role_members(rt.policy, role, directory=rt.slack)
-                                    for role in rt.policy.approver_roles)
-
-
-def _authorize(rt: Runtime, *, item_id: int, control: Control, actor: str,
-               finance: frozenset[str] | None = None) -> ItemView:
-    finance = finance_team(rt) if finance is None else finance
-    with session_scope(rt.engine) as session:
-        item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
-        if item.status != ExceptionStatus.OPEN:
-            raise InvalidTransition(f"Exception {item_id} is already {item.status} by {item.resolved_by or 'someone'}")
-    return _view(rt, item_id)
-
-
-def render_item(rt: Runtime, item_id: int) -> Rendered:
-    view, now = _view(rt, item_id), rt.clock.now()
-    return Rendered(item_text(view), to_dicts(item_blocks(view, policy=rt.policy, tz=rt.policy.zone, now=now)))
-
-
-def _view(rt: Runtime, item_id: int) -> ItemView:
-    with session_scope(rt.engine) as session:
-        rows = queries.rows_by_id(session, [item_id])
-        if not rows:
-            raise NotFound(f"Exception {item_id} does not exist")
-        return queries.item_view(*rows[0], now=rt.clock.now(), policy=rt.policy, record_link=_link(rt))
 
 
 async def _show(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, item_id: int, rendered: Rendered) -> None:
@@ -215,11 +170,6 @@ def _item_id(body: dict[str, Any]) -> int:
     return found
 
 
-def _link(rt: Runtime) -> Callable[[str], str | None]:
-    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
-    return lambda sf_id: record_url(instance, "Opportunity", sf_id)
-
-
 # ---- Resolve: a modal asks why -----------------------------------------------------------------------------
 
 async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
@@ -228,7 +178,7 @@ async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
 
     def prepare():
         finance = finance_team(rt)
-        view = _authorize(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
+        view = authorize_item(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
         may_dismiss = permissions.may_act(Control.DISMISS, actor=actor, owner=view.owner_slack_id, finance=finance)
         return close_modal(view, private_metadata=close_metadata(body, item_id), may_dismiss=may_dismiss)
     await client.views_open(trigger_id=body.get("trigger_id"), view=await asyncio.to_thread(prepare))
@@ -274,64 +224,3 @@ def _tell(rt: Runtime, user: str, channel: Any, text: str) -> None:
         rt.slack.post_ephemeral(channel, user, text=text)
     else:
         rt.slack.post_message(user, text=text)
-
-
-# ---- /exceptions ------------------------------------------------------------------------------------------
-
-def command_reply(rt: Runtime, *, user_id: str, text: str) -> dict[str, Any]:
-    words = text.split()
-    verb = words[0].lower() if words else "all"
-    if verb in ("resolve", "dismiss"):
-        return _close_command(rt, user_id=user_id, verb=verb, words=words[1:])
-    if verb in ("help", "?"):
-        return _note(exceptions_usage_text([cause.key for cause in rt.policy.root_causes]))
-    return list_reply(rt, user_id=user_id, query=" ".join(words), offset=0)
-
-
-def list_reply(rt: Runtime, *, user_id: str, query: str, offset: int) -> dict[str, Any]:
-    filter_, title = _filter(rt, user_id=user_id, query=query)
-    if filter_ is None:
-        return _note(f"`{query[:80]}` is neither `mine`, `all` nor a root cause.\n"
-                     + exceptions_usage_text([cause.key for cause in rt.policy.root_causes]))
-    now = rt.clock.now()
-    with session_scope(rt.engine) as session:
-        total = queries.count_open(session, filter_=filter_)
-        start, previous, following = page_bounds(total, offset, PAGE_SIZE)
-        rows = queries.page_rows(session, filter_=filter_, offset=start, limit=PAGE_SIZE)
-        views = queries.views(rows, now=now, policy=rt.policy, record_link=_link(rt))
-    blocks = exceptions_list_blocks(views, title=title, total=total, offset=start, previous=previous,
-                                    following=following, query=query, policy=rt.policy, tz=rt.policy.zone, now=now)
-    return {"text": f"{title}: {total} open", "blocks": to_dicts(blocks), "response_type": "ephemeral"}
-
-
-def _filter(rt: Runtime, *, user_id: str, query: str) -> tuple[queries.Filter | None, str]:
-    wanted = normalize_name(query)
-    if wanted in ("", "all"):
-        return queries.Filter(), "Open exceptions"
-    if wanted == "mine":
-        return queries.Filter(owner=user_id), "Your open exceptions"
-    for cause in rt.policy.root_causes:
-        if wanted in (normalize_name(cause.key), normalize_name(cause.label)):
-            return queries.Filter(cause=cause.key), f"Open exceptions caused by: {cause.label}"
-    return None, ""
-
-
-def _close_command(rt: Runtime, *, user_id: str, verb: str, words: list[str]) -> dict[str, Any]:
-    item_id = parse_item_id(words[0]) if words else None
-    if item_id is None:
-        return _note(f"Usage: `{SlashCommand.EXCEPTIONS.value} {verb} <id> <why>` (the id is the #number).")
-    why = " ".join(words[1:])
-    status = ExceptionStatus.RESOLVED if verb == "resolve" else ExceptionStatus.DISMISSED
-    control = Control.RESOLVE if verb == "resolve" else Control.DISMISS
-    try:
-        finance = finance_team(rt)
-        with session_scope(rt.engine) as session:
-            service.authorize(session, item_id=item_id, control=control, actor=user_id, finance=finance)
-            service.close(session, item_id=item_id, status=status, actor=user_id, note=why or None, clock=rt.clock)
-    except Refusal as refusal:
-        return _note(f":no_entry: {refusal}. Nothing was changed.")
-    return {**_note(f"Exception #{item_id} {status.value}."), "blocks": render_item(rt, item_id).blocks}
-
-
-def _note(text: str) -> dict[str, Any]:
-    return {"text": text, "response_type": "ephemeral"}

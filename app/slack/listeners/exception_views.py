@@ -1,0 +1,65 @@
+"""What the exception listeners share: who is on the finance team, rendering an item, refusals."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.approvals.roles import role_members
+from app.db import session_scope
+from app.errors import InvalidTransition, NotAllowed, NotFound
+from app.exception_queue import permissions, queries, service
+from app.exception_queue.digest import ItemView
+from app.exception_queue.models import ExceptionStatus
+from app.exception_queue.permissions import Control
+from app.runtime import Runtime
+from app.slack.blocks.common import to_dicts
+from app.slack.blocks.exceptions import item_blocks, item_text
+from app.slack.presenters import record_url
+
+
+class BadInput(ValueError):
+    """The payload lacks what the control needs (an id, a choice): told to the user, never a crash."""
+
+
+Refusal = (InvalidTransition, NotAllowed, NotFound, BadInput)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def finance_team(rt: Runtime) -> frozenset[str]:
+    """Members of every approver role: the policy's users plus their Slack user groups."""
+    return permissions.finance_team(role_members(rt.policy, role, directory=rt.slack)
+                                    for role in rt.policy.approver_roles)
+
+
+def authorize_item(rt: Runtime, *, item_id: int, control: Control, actor: str,
+               finance: frozenset[str] | None = None) -> ItemView:
+    finance = finance_team(rt) if finance is None else finance
+    with session_scope(rt.engine) as session:
+        item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
+        if item.status != ExceptionStatus.OPEN:
+            raise InvalidTransition(f"Exception {item_id} is already {item.status} by {item.resolved_by or 'someone'}")
+    return view_of(rt, item_id)
+
+
+def render_item(rt: Runtime, item_id: int) -> Rendered:
+    view, now = view_of(rt, item_id), rt.clock.now()
+    return Rendered(item_text(view), to_dicts(item_blocks(view, policy=rt.policy, tz=rt.policy.zone, now=now)))
+
+
+def view_of(rt: Runtime, item_id: int) -> ItemView:
+    with session_scope(rt.engine) as session:
+        rows = queries.rows_by_id(session, [item_id])
+        if not rows:
+            raise NotFound(f"Exception {item_id} does not exist")
+        return queries.item_view(*rows[0], now=rt.clock.now(), policy=rt.policy, record_link=record_link(rt))
+
+
+def record_link(rt: Runtime) -> Callable[[str], str | None]:
+    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    return lambda sf_id: record_url(instance, "Opportunity", sf_id)
