@@ -55,6 +55,7 @@ class InvoicePlan:
     account_name: str
     qbo_customer_id: str | None
     billing_address: QboAddress
+    realm_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,14 @@ def begin_attempt(session: Session, *, deal_id: int, realm_id: str, clock: Clock
                                                    updated_at=clock.now())
     return InvoicePlan(job_id=job.id, deal_id=deal_id, attempt=job.attempts, idempotency_key=job.idempotency_key,
                        facts=deal_facts(session, deal), account_name=account.name,
-                       qbo_customer_id=account.qbo_customer_id, billing_address=_address(account))
+                       qbo_customer_id=account.qbo_customer_id, billing_address=_address(account),
+                       realm_id=job.qbo_realm_id)
 
 
 def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy,
                          txn_date: date) -> QuickBooksResult:
     """The vendor calls. Idempotent: requestid replay plus a DocNumber lookup on every retry."""
+    _check_company(plan, policy)
     customer_id = plan.qbo_customer_id or quickbooks.find_or_create_customer(
         plan.account_name, request_id=customer_request_id_for(plan.facts.account.account_id or str(plan.deal_id)),
         company_name=plan.account_name, billing_address=plan.billing_address).id
@@ -140,6 +143,16 @@ def mark_written_back(session: Session, *, job_id: int, clock: Clock) -> None:
     job.writeback_done, job.updated_at = True, clock.now()
     session.add(job)
     session.flush()
+
+
+def _check_company(plan: InvoicePlan, policy: Policy) -> None:
+    """Never book a deal into the wrong company: the policy's entity mapping must name the connected one."""
+    segment = plan.facts.account.segment
+    wanted = policy.mappings.realm_for(segment)
+    if plan.realm_id and wanted != plan.realm_id:
+        raise MappingFailed(f"The policy books {segment or 'these'} deals in QuickBooks company {wanted}, but "
+                            f"Ledgerbridge is connected to company {plan.realm_id} (QBO_REALM_ID)",
+                            code=f"invalid_field:quickbooks_company:{wanted}")
 
 
 def _new_job(session: Session, deal: Deal, *, realm_id: str, clock: Clock) -> InvoiceJob:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.deals.models import Deal
+from app.exception_queue.models import ExceptionItem
 from app.invoicing import service as invoicing
 from app.invoicing.models import InvoiceJob
 from app.jobs.handlers import build_handlers
@@ -83,3 +84,23 @@ def test_repeating_the_create_step_replays_by_requestid(stack: Stack, book: Book
                                            txn_date=rt.clock.now().date())
     assert again.invoice.id == first.invoice.id
     assert len(invoices(stack)) == 1
+
+
+def test_a_deal_the_policy_books_in_another_company_is_never_invoiced_here(stack: Stack, book: Book):
+    entities = stack.runtime.policy.mappings.entities
+    other = entities.model_copy(update={"by_segment": {"Public Sector": "9341452000009999"}})
+    stack.runtime.policy = stack.runtime.policy.model_copy(update={"mappings": stack.runtime.policy.mappings
+                                                                   .model_copy(update={"entities": other})})
+    book.add_account("Globex Inc", Segment__c="Public Sector")
+    book.add_deal("Globex - Records", account="Globex Inc", owner_id=stack.emulators.sf_user_ids["sam"],
+                  lines=[Line("Support Plan", Decimal(1))], PO_Number__c="PS-1")
+    poll(stack)
+
+    found = eventually(lambda: _open_items(stack), what="the exception")
+    assert "9341452000009999" in found[0].reason and found[0].kind == "invalid_field"
+    assert invoices(stack) == []
+
+
+def _open_items(stack: Stack) -> list[ExceptionItem]:
+    with session_scope(stack.runtime.engine) as session:
+        return list(session.exec(select(ExceptionItem).where(ExceptionItem.status == "open")))
