@@ -1,4 +1,4 @@
-"""Shared database fixtures for the whole test suite.
+"""Shared fixtures for the whole test suite: databases, and the Salesforce emulator.
 
 - `sqlite_url`: a file database in the test's tmp_path.
 - `postgres_url`: the server's maintenance URL (LEDGERBRIDGE_TEST_PG_URL, default
@@ -8,6 +8,8 @@
 - `db_url`: parametrized over ["sqlite", "postgres"]: an empty database of each kind.
 - `engine`: an Engine at `db_url`, migrated to head with app.db_migrate.upgrade (what `ledgerbridge db
   upgrade` runs), disposed afterwards. Use it with app.db.session_scope(engine).
+- `sf_clock`, `sf_state`, `sf_server`: a FixedClock at SF_START, a SalesforceState on that clock, and the
+  Salesforce emulator serving it on an ephemeral port (shared by tests/integrations and tests/sandbox).
 
 Tests that use PostgreSQL get the `postgres` marker automatically (`-m "not postgres"` to leave them out).
 """
@@ -16,17 +18,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from app.clock import FixedClock
 from app.db import make_engine
 from app.db_migrate import upgrade
+from app.sandbox.salesforce import SalesforceState, create_salesforce_emulator
+from app.sandbox.server import RunningServer, serve_in_thread
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_FIXTURES = {"postgres_url", "fresh_pg_database"}
+SF_START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def _admin_engine(url: str) -> Engine:
@@ -86,6 +93,22 @@ def engine(db_url: str) -> Iterator[Engine]:
         yield db_engine
     finally:
         db_engine.dispose()
+
+
+@pytest.fixture
+def sf_clock() -> FixedClock:
+    return FixedClock(SF_START)
+
+
+@pytest.fixture
+def sf_state(sf_clock: FixedClock) -> SalesforceState:
+    return SalesforceState(clock=sf_clock)
+
+
+@pytest.fixture
+def sf_server(sf_state: SalesforceState) -> Iterator[RunningServer]:
+    with serve_in_thread(create_salesforce_emulator(sf_state)) as running:
+        yield running
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
