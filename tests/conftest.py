@@ -10,6 +10,8 @@
   upgrade` runs), disposed afterwards. Use it with app.db.session_scope(engine).
 - `sf_clock`, `sf_state`, `sf_server`: a FixedClock at SF_START, a SalesforceState on that clock, and the
   Salesforce emulator serving it on an ephemeral port (shared by tests/integrations and tests/sandbox).
+- `qbo_clock`, `qbo_state`, `qbo_demo`, `qbo_server`: the same for QuickBooks Online, QBO_START, with the demo
+  company seeded before the emulator starts serving.
 
 Tests that use PostgreSQL get the `postgres` marker automatically (`-m "not postgres"` to leave them out).
 """
@@ -28,12 +30,14 @@ from sqlalchemy.pool import NullPool
 from app.clock import FixedClock
 from app.db import make_engine
 from app.db_migrate import upgrade
+from app.sandbox.quickbooks import DemoCompany, QuickBooksState, create_quickbooks_emulator, seed_demo_company
 from app.sandbox.salesforce import SalesforceState, create_salesforce_emulator
 from app.sandbox.server import RunningServer, serve_in_thread
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_FIXTURES = {"postgres_url", "fresh_pg_database"}
 SF_START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+QBO_START = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
 
 
 def _admin_engine(url: str) -> Engine:
@@ -108,6 +112,27 @@ def sf_state(sf_clock: FixedClock) -> SalesforceState:
 @pytest.fixture
 def sf_server(sf_state: SalesforceState) -> Iterator[RunningServer]:
     with serve_in_thread(create_salesforce_emulator(sf_state)) as running:
+        yield running
+
+
+@pytest.fixture
+def qbo_clock() -> FixedClock:
+    return FixedClock(QBO_START)
+
+
+@pytest.fixture
+def qbo_state(qbo_clock: FixedClock) -> QuickBooksState:
+    return QuickBooksState(clock=qbo_clock)
+
+
+@pytest.fixture
+def qbo_demo(qbo_state: QuickBooksState) -> DemoCompany:
+    return seed_demo_company(qbo_state)
+
+
+@pytest.fixture
+def qbo_server(qbo_state: QuickBooksState, qbo_demo: DemoCompany) -> Iterator[RunningServer]:
+    with serve_in_thread(create_quickbooks_emulator(qbo_state)) as running:
         yield running
 
 

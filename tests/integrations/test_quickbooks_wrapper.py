@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,13 +23,12 @@ from app.integrations.exact_json import dumps_exact, loads_exact
 from app.integrations.quickbooks_models import invoice_payload, parse_customer, parse_invoice
 from app.integrations.tokens import MemoryTokenStore, StoredTokens
 from app.sandbox.quickbooks import (
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoCompany, QuickBooksState, ThrottleLimits, create_quickbooks_emulator,
-    seed_demo_company,
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoCompany, QuickBooksState, ThrottleLimits,
 )
-from app.sandbox.server import RunningServer, serve_in_thread
+from app.sandbox.server import RunningServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks"
-START = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
+START = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)  # where qbo_clock (tests/conftest.py) starts
 
 
 @dataclass
@@ -54,12 +52,9 @@ class World:
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    clock = FixedClock(START)
-    state = QuickBooksState(clock=clock)
-    demo = seed_demo_company(state)
-    with serve_in_thread(create_quickbooks_emulator(state)) as server:
-        yield World(state, server, demo, clock, MemoryTokenStore())
+def world(qbo_state: QuickBooksState, qbo_server: RunningServer, qbo_demo: DemoCompany,
+          qbo_clock: FixedClock) -> World:
+    return World(qbo_state, qbo_server, qbo_demo, qbo_clock, MemoryTokenStore())
 
 
 def _draft(doc_number: str | None = "SF-0001", **overrides: object) -> InvoiceDraft:

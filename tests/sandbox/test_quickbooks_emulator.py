@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,14 +24,12 @@ from app.clock import FixedClock
 from app.integrations.http import RewriteAdapter
 from app.sandbox.quickbooks import (
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoCompany, QuickBooksState, ThrottleLimits, create_quickbooks_emulator,
-    seed_demo_company,
 )
 from app.sandbox.quickbooks.faults import QboFault
 from app.sandbox.quickbooks.query import Condition, parse_query
 from app.sandbox.server import RunningServer, serve_in_thread
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "quickbooks"
-START = datetime(2024, 5, 1, 17, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -65,12 +62,8 @@ class Emu:
 
 
 @pytest.fixture
-def emu() -> Iterator[Emu]:
-    clock = FixedClock(START)
-    state = QuickBooksState(clock=clock)
-    demo = seed_demo_company(state)
-    with serve_in_thread(create_quickbooks_emulator(state)) as server:
-        yield Emu(state, server, demo, clock)
+def emu(qbo_state: QuickBooksState, qbo_server: RunningServer, qbo_demo: DemoCompany, qbo_clock: FixedClock) -> Emu:
+    return Emu(qbo_state, qbo_server, qbo_demo, qbo_clock)
 
 
 def _fixture(name: str) -> dict:
