@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -58,16 +59,6 @@ def outcome(decision: str = "approved", comment: str | None = None, **changes: A
         comment=comment,
     )
     return replace(base, **changes)
-
-
-def texts(node: Any) -> list[str]:
-    """Every `text` string anywhere in a Block Kit JSON tree."""
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for value in node.values() for t in texts(value)]
-    if isinstance(node, list):
-        return [t for item in node for t in texts(item)]
-    return []
 
 
 def mrkdwn_texts(node: Any) -> list[str]:
@@ -213,7 +204,7 @@ def test_request_card_structure_buttons_and_values() -> None:
     json.dumps(dicts)  # serialisable for the Web API
 
 
-def test_request_card_content() -> None:
+def test_request_card_content(texts: Callable[[Any], list[str]]) -> None:
     dicts = to_dicts(approval_request_blocks(make_card()))
     body = "\n".join(texts(dicts))
     assert "Acme 2027 renewal" in dicts[0]["text"]["text"]
@@ -226,7 +217,7 @@ def test_request_card_content() -> None:
     assert "Request #42 · opened 2026-11-26 14:05 UTC" in body
 
 
-def test_request_card_without_slack_id_names_the_requester() -> None:
+def test_request_card_without_slack_id_names_the_requester(texts: Callable[[Any], list[str]]) -> None:
     body = "\n".join(texts(to_dicts(approval_request_blocks(make_card(requester_slack_id=None)))))
     assert "Bob Seller" in body and "<@" not in body
 
@@ -236,7 +227,7 @@ def test_request_fallback_text() -> None:
     assert text == "Approval needed: Acme 2027 renewal for Acme Corp, $12,500.00 (Payment terms, Discount)"
 
 
-def test_decided_card_has_no_actions_and_states_the_outcome() -> None:
+def test_decided_card_has_no_actions_and_states_the_outcome(texts: Callable[[Any], list[str]]) -> None:
     approved = to_dicts(approval_decided_blocks(make_card(), outcome("approved")))
     rejected = to_dicts(approval_decided_blocks(make_card(), outcome("rejected", comment="PO <missing> & late")))
     for dicts in (approved, rejected):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,15 +13,6 @@ from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.ids import ActionId, BlockId
 
 HOSTILE = "<!channel> & <@U0BOSS>"
-
-
-def texts(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for value in node.values() for t in texts(value)]
-    if isinstance(node, list):
-        return [t for item in node for t in texts(item)]
-    return []
 
 
 def pending(n: int, name: str = "Acme renewal") -> tuple[PendingApprovalRow, ...]:
@@ -35,7 +27,7 @@ def invoices(n: int) -> tuple[RecentInvoiceRow, ...]:
     return tuple(RecentInvoiceRow(f"{1000 + i}", "Acme Corp", Decimal("12500.5")) for i in range(n))
 
 
-def test_home_structure_refresh_button_and_counters() -> None:
+def test_home_structure_refresh_button_and_counters(texts: Callable[[Any], list[str]]) -> None:
     view = home_view(HomeView(is_approver=True, pending_approvals=pending(2), recent_invoices=invoices(1),
                               open_exceptions=3, deals_awaiting_data=7)).to_dict()
     assert view["type"] == "home" and "submit" not in view and "close" not in view
@@ -51,19 +43,19 @@ def test_home_structure_refresh_button_and_counters() -> None:
     json.dumps(view)
 
 
-def test_home_for_non_approver_hides_the_queue() -> None:
+def test_home_for_non_approver_hides_the_queue(texts: Callable[[Any], list[str]]) -> None:
     view = home_view(HomeView(is_approver=False, pending_approvals=pending(3))).to_dict()
     body = "\n".join(texts(view))
     assert "not an approver" in body and "Acme renewal" not in body and "Waiting for you*" not in body
     assert "No invoices yet" in body
 
 
-def test_home_empty_queue_for_approver() -> None:
+def test_home_empty_queue_for_approver(texts: Callable[[Any], list[str]]) -> None:
     body = "\n".join(texts(home_view(HomeView(is_approver=True)).to_dict()))
     assert "Nothing waits for you" in body and "*Waiting for you*\n0" in body
 
 
-def test_home_with_200_pending_and_200_invoices_stays_under_100_blocks() -> None:
+def test_home_with_200_pending_and_200_invoices_stays_under_100_blocks(texts: Callable[[Any], list[str]]) -> None:
     view = home_view(HomeView(is_approver=True, pending_approvals=pending(200, "x" * 3000),
                               recent_invoices=invoices(200))).to_dict()  # to_dict validates <= 100 blocks
     blocks = view["blocks"]
@@ -77,7 +69,7 @@ def test_home_with_200_pending_and_200_invoices_stays_under_100_blocks() -> None
             assert len(block["text"]["text"]) <= 3000
 
 
-def test_home_escapes_hostile_rows_and_refuses_float_amounts() -> None:
+def test_home_escapes_hostile_rows_and_refuses_float_amounts(texts: Callable[[Any], list[str]]) -> None:
     rows = (PendingApprovalRow(HOSTILE, HOSTILE, timedelta(days=2), "javascript:alert(1)"),)
     inv = (RecentInvoiceRow(HOSTILE, HOSTILE, Decimal("1"), qbo_url=None),)
     body = "\n".join(texts(home_view(HomeView(is_approver=True, pending_approvals=rows,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -49,15 +50,6 @@ def make_view(**changes: Any) -> InvoiceStatusView:
     return replace(view, **changes)
 
 
-def texts(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["text"]] if isinstance(node.get("text"), str) else []
-        return found + [t for value in node.values() for t in texts(value)]
-    if isinstance(node, list):
-        return [t for item in node for t in texts(item)]
-    return []
-
-
 def assert_within_limits(dicts: list[dict[str, Any]]) -> None:
     assert len(dicts) <= 50
     for block in dicts:
@@ -74,7 +66,7 @@ def assert_within_limits(dicts: list[dict[str, Any]]) -> None:
 
 # ---------- /invoice-status ----------
 
-def test_status_structure_and_content() -> None:
+def test_status_structure_and_content(texts: Callable[[Any], list[str]]) -> None:
     dicts = to_dicts(invoice_status_blocks(make_view(), tz=NEW_YORK))
     assert [b["type"] for b in dicts] == ["header", "section", "section", "section", "section"]
     assert not [b for b in dicts if b["type"] == "actions"]
@@ -89,12 +81,12 @@ def test_status_structure_and_content() -> None:
     assert "*Invoice*\n1037" in body and "Partially paid" in body and "*Due*\n26 Dec 2026" in body
 
 
-def test_status_times_follow_the_readers_zone() -> None:
+def test_status_times_follow_the_readers_zone(texts: Callable[[Any], list[str]]) -> None:
     tokyo = "\n".join(texts(to_dicts(invoice_status_blocks(make_view(), tz=ZoneInfo("Asia/Tokyo")))))
     assert "26 Nov 2026 23:05 JST" in tokyo and "EST" not in tokyo
 
 
-def test_status_without_invoice_problems_or_approvals() -> None:
+def test_status_without_invoice_problems_or_approvals(texts: Callable[[Any], list[str]]) -> None:
     view = make_view(gate_problems=(), approvals=(), invoice_number=None, balance=None, due_date=None,
                      invoice_status=None, amount=None, opportunity_url=None)
     dicts = to_dicts(invoice_status_blocks(view, tz=NEW_YORK))
@@ -113,7 +105,7 @@ def test_status_refuses_float_amounts_and_naive_times() -> None:
         invoice_status_blocks(make_view(approvals=naive), tz=NEW_YORK)
 
 
-def test_status_escapes_and_bounds_hostile_and_huge_inputs() -> None:
+def test_status_escapes_and_bounds_hostile_and_huge_inputs(texts: Callable[[Any], list[str]]) -> None:
     huge = HOSTILE * 200
     view = make_view(
         deal_name=huge, opportunity_id=huge, stage=huge, gate_status=huge, gate_problems=(huge,) * 300,
