@@ -7,7 +7,7 @@ from typing import Any
 
 from app.sandbox.quickbooks.books import RealmBook
 from app.sandbox.quickbooks.faults import business_rule, invalid_reference, invalid_value, required
-from app.sandbox.quickbooks.values import as_amount, as_date, ref_id
+from app.sandbox.quickbooks.values import as_amount, as_date, referenced
 
 LINKABLE = ("Invoice", "CreditMemo")
 
@@ -30,16 +30,11 @@ def applied_to(book: RealmBook, txn_type: str, txn_id: str | None, *, skip_payme
 
 
 def prepare_payment(book: RealmBook, obj: dict[str, Any], *, today: date, own_id: str | None) -> dict[str, Any]:
-    customer_id = ref_id(obj, "CustomerRef")
-    if customer_id is None:
-        raise required("CustomerRef")
-    customer = book.find("Customer", customer_id)
-    if customer is None:
-        raise invalid_reference("Customer", customer_id)
+    customer = referenced(book, obj, "CustomerRef", "Customer")
     if obj.get("TotalAmt") in (None, ""):
         raise required("TotalAmt")
     total = as_amount(obj["TotalAmt"], "TotalAmt")
-    lines = [_payment_line(book, raw, customer_id, own_id) for raw in obj.get("Line") or []]
+    lines = [_payment_line(book, raw, customer["Id"], own_id) for raw in obj.get("Line") or []]
     paid = sum((Decimal(l["Amount"]) for l in lines if l["LinkedTxn"][0]["TxnType"] == "Invoice"), Decimal("0.00"))
     credited = sum((Decimal(l["Amount"]) for l in lines if l["LinkedTxn"][0]["TxnType"] == "CreditMemo"),
                    Decimal("0.00"))

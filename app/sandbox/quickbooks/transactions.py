@@ -10,7 +10,7 @@ from app.sandbox.quickbooks.faults import (
     QboFault, business_rule, duplicate_doc_number, invalid_reference, invalid_value, required,
 )
 from app.sandbox.quickbooks.links import applied_to
-from app.sandbox.quickbooks.values import CENT, as_amount, as_date, ref_id
+from app.sandbox.quickbooks.values import CENT, as_amount, as_date, ref_id, referenced
 
 MAX_DOC_NUMBER = 21
 FIRST_DOC_NUMBER = 1001
@@ -21,7 +21,7 @@ def prepare_sale(
     check_doc_numbers: bool,
 ) -> dict[str, Any]:
     """Validate an Invoice/CreditMemo and compute what QBO computes (lines, totals, dates, number)."""
-    customer = _customer(book, obj)
+    customer = referenced(book, obj, "CustomerRef", "Customer")
     lines, subtotal, discount = _lines(book, obj.get("Line") or [])
     total = subtotal - discount
     obj["Line"], obj["TotalAmt"] = lines, total
@@ -37,16 +37,6 @@ def prepare_sale(
     obj["Balance"] = balance
     _defaults(obj, customer)
     return obj
-
-
-def _customer(book: RealmBook, obj: dict[str, Any]) -> dict[str, Any]:
-    customer_id = ref_id(obj, "CustomerRef")
-    if customer_id is None:
-        raise required("CustomerRef")
-    customer = book.find("Customer", customer_id)
-    if customer is None:
-        raise invalid_reference("Customer", customer_id)
-    return customer
 
 
 def _lines(book: RealmBook, raw_lines: list[Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
@@ -80,12 +70,7 @@ def _lines(book: RealmBook, raw_lines: list[Any]) -> tuple[list[dict[str, Any]],
 
 def _sales_line(book: RealmBook, raw: dict[str, Any], number: int) -> dict[str, Any]:
     detail = raw.get("SalesItemLineDetail") or {}
-    item_id = ref_id(detail, "ItemRef")
-    if item_id is None:
-        raise required("Line.SalesItemLineDetail.ItemRef")
-    item = book.find("Item", item_id)
-    if item is None:
-        raise invalid_reference("Item", item_id)
+    item = referenced(book, detail, "ItemRef", "Item", path="Line.SalesItemLineDetail.ItemRef")
     qty = as_amount(detail.get("Qty"), "Qty", places=None)
     price = as_amount(detail.get("UnitPrice"), "UnitPrice", places=None)
     amount = _line_amount(raw.get("Amount"), qty, price)

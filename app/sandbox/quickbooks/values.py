@@ -6,7 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from app.integrations.exact_json import to_decimal
-from app.sandbox.quickbooks.faults import invalid_value
+from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.faults import invalid_reference, invalid_value, required
 
 CENT = Decimal("0.01")
 
@@ -53,3 +54,15 @@ def ref_id(obj: dict[str, Any], field: str) -> str | None:
     if isinstance(ref, (str, int)) and str(ref):
         return str(ref)
     return None
+
+
+def referenced(book: RealmBook, obj: dict[str, Any], field: str, entity: str, *, path: str | None = None
+               ) -> dict[str, Any]:
+    """The `entity` that the required reference `obj[field]` names; `path` is the field as QBO reports it."""
+    object_id = ref_id(obj, field)
+    if object_id is None:
+        raise required(path or field)
+    found = book.find(entity, object_id)
+    if found is None:
+        raise invalid_reference(entity, object_id)
+    return found
