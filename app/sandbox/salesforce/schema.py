@@ -161,7 +161,3 @@ OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, 
 def find_object(name: str) -> ObjectSpec | None:
     lowered = name.lower()
     return next((o for o in OBJECTS if o.name.lower() == lowered), None)
-
-
-def object_for_prefix(record_id: str) -> ObjectSpec | None:
-    return next((o for o in OBJECTS if record_id.startswith(o.key_prefix)), None)
