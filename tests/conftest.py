@@ -12,6 +12,8 @@
   Salesforce emulator serving it on an ephemeral port (shared by tests/integrations and tests/sandbox).
 - `qbo_clock`, `qbo_state`, `qbo_demo`, `qbo_server`: the same for QuickBooks Online, QBO_START, with the demo
   company seeded before the emulator starts serving.
+- `slack_emulator`: (app, server) of one Slack emulator per test module; tests swap a fresh SlackState into
+  `app.state.slack`.
 
 Tests that use PostgreSQL get the `postgres` marker automatically (`-m "not postgres"` to leave them out).
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
+from starlette.applications import Starlette
 
 from app.clock import FixedClock
 from app.db import make_engine
@@ -33,6 +36,7 @@ from app.db_migrate import upgrade
 from app.sandbox.quickbooks import DemoCompany, QuickBooksState, create_quickbooks_emulator, seed_demo_company
 from app.sandbox.salesforce import SalesforceState, create_salesforce_emulator
 from app.sandbox.server import RunningServer, serve_in_thread
+from app.sandbox.slack import create_slack_emulator
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POSTGRES_FIXTURES = {"postgres_url", "fresh_pg_database"}
@@ -134,6 +138,13 @@ def qbo_demo(qbo_state: QuickBooksState) -> DemoCompany:
 def qbo_server(qbo_state: QuickBooksState, qbo_demo: DemoCompany) -> Iterator[RunningServer]:
     with serve_in_thread(create_quickbooks_emulator(qbo_state)) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def slack_emulator() -> Iterator[tuple[Starlette, RunningServer]]:
+    app = create_slack_emulator()
+    with serve_in_thread(app) as server:
+        yield app, server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -30,32 +29,25 @@ from app.integrations.slack_api import (
     build_async_web_client,
     build_web_client,
 )
-from app.sandbox.server import RunningServer, serve_in_thread
-from app.sandbox.slack import SlackState, create_slack_emulator
+from app.sandbox.server import RunningServer
+from app.sandbox.slack import SlackState
 
 TOKEN = "xoxb-wrapper-test"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[tuple[Starlette, RunningServer]]:
-    app = create_slack_emulator()
-    with serve_in_thread(app) as server:
-        yield app, server
-
-
 @pytest.fixture
-def state(emulator: tuple[Starlette, RunningServer]) -> SlackState:
+def state(slack_emulator: tuple[Starlette, RunningServer]) -> SlackState:
     fresh = SlackState(tokens=[TOKEN], post_message_burst=3)
     fresh.add_user("U1ANN", "ann", real_name="Ann Lee", email="ann@example.com", tz="Europe/Paris")
     fresh.add_channel("C0BILLING", "billing")
     fresh.add_usergroup("S0FINANCE", ["U1ANN"])
-    emulator[0].state.slack = fresh
+    slack_emulator[0].state.slack = fresh
     return fresh
 
 
 @pytest.fixture
-def settings(emulator: tuple[Starlette, RunningServer]) -> Settings:
-    return load_settings(slack_bot_token=TOKEN, slack_api_url=f"{emulator[1].url}/api/",
+def settings(slack_emulator: tuple[Starlette, RunningServer]) -> Settings:
+    return load_settings(slack_bot_token=TOKEN, slack_api_url=f"{slack_emulator[1].url}/api/",
                          ledgerbridge_http_timeout=5)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 
 from app.clock import FixedClock
-from app.sandbox.server import RunningServer, serve_in_thread
-from app.sandbox.slack import SlackState, create_slack_emulator
+from app.sandbox.server import RunningServer
+from app.sandbox.slack import SlackState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 TOKEN = "xoxb-test-emulator"
@@ -28,22 +28,15 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[tuple[Starlette, RunningServer]]:
-    app = create_slack_emulator()
-    with serve_in_thread(app) as server:
-        yield app, server
-
-
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime.now(UTC))
 
 
 @pytest.fixture
-def state(emulator: tuple[Starlette, RunningServer], clock: FixedClock) -> SlackState:
+def state(slack_emulator: tuple[Starlette, RunningServer], clock: FixedClock) -> SlackState:
     """A fresh workspace per test, swapped into the module's running emulator."""
-    app, server = emulator
+    app, server = slack_emulator
     fresh = SlackState(clock=clock, tokens=[TOKEN], post_message_burst=3, base_url=server.url)
     fresh.add_user("U1ANN", "ann", real_name="Ann Lee", email="ann@example.com", tz="America/New_York",
                    is_admin=True)
@@ -55,8 +48,8 @@ def state(emulator: tuple[Starlette, RunningServer], clock: FixedClock) -> Slack
 
 
 @pytest.fixture
-def api_url(emulator: tuple[Starlette, RunningServer]) -> str:
-    return f"{emulator[1].url}/api/"
+def api_url(slack_emulator: tuple[Starlette, RunningServer]) -> str:
+    return f"{slack_emulator[1].url}/api/"
 
 
 @pytest.fixture
@@ -296,9 +289,9 @@ def test_every_call_is_recorded_without_the_token(client: WebClient, state: Slac
 
 
 # ---- admin API -----------------------------------------------------------------------------------
-def test_admin_api_seeds_and_inspects_over_http(emulator: tuple[Starlette, RunningServer], state: SlackState,
+def test_admin_api_seeds_and_inspects_over_http(slack_emulator: tuple[Starlette, RunningServer], state: SlackState,
                                                 api_url: str) -> None:
-    admin = emulator[1].url + "/_admin"
+    admin = slack_emulator[1].url + "/_admin"
     assert httpx.post(f"{admin}/users", json={"users": [{"id": "U3CAT", "name": "cat", "email": "c@x.io",
                                                          "tz": "Europe/Paris", "is_admin": True}]}).json()["ok"]
     assert httpx.post(f"{admin}/usergroups", json={"id": "S2", "users": ["U3CAT"]}).json()["ok"]
@@ -316,8 +309,9 @@ def test_admin_api_seeds_and_inspects_over_http(emulator: tuple[Starlette, Runni
     assert state.messages() == [] and state.user("U3CAT") is None
 
 
-def test_admin_api_rejects_bad_input_with_400(emulator: tuple[Starlette, RunningServer], state: SlackState) -> None:
-    admin = emulator[1].url + "/_admin"
+def test_admin_api_rejects_bad_input_with_400(slack_emulator: tuple[Starlette, RunningServer],
+                                              state: SlackState) -> None:
+    admin = slack_emulator[1].url + "/_admin"
     for path, body in [("users", {"users": [{"name": "no id"}]}), ("usergroups", {"id": "S1"}),
                        ("rate_limit", {"rate": -1}), ("tokens", {"tokens": "xoxb"})]:
         response = httpx.post(f"{admin}/{path}", json=body)
