@@ -33,6 +33,21 @@ def job(stack: Stack) -> InvoiceJob | None:
         return session.exec(select(InvoiceJob)).one_or_none()
 
 
+def first_attempt(stack: Stack, book: Book) -> invoicing.InvoicePlan:
+    """The standard deal polled in, and its first invoice attempt begun (step 1 of invoicing, by hand)."""
+    standard_deal(stack, book)
+    poll(stack)
+    with session_scope(stack.runtime.engine) as session:
+        deal_id = session.exec(select(Deal.id)).one()
+        return invoicing.begin_attempt(session, deal_id=deal_id, realm_id=DEMO_REALM_ID, clock=stack.runtime.clock)
+
+
+def create_in_quickbooks(stack: Stack, plan: invoicing.InvoicePlan) -> invoicing.QuickBooksResult:
+    rt = stack.runtime
+    return invoicing.create_in_quickbooks(plan, quickbooks=rt.quickbooks, policy=rt.policy,
+                                          txn_date=rt.clock.now().date())
+
+
 def test_a_lost_quickbooks_answer_is_retried_without_a_second_invoice(stack: Stack, book: Book):
     stack.emulators.quickbooks.inject_fault("lost_response", count=1, path_contains="invoice")
     deal_id = standard_deal(stack, book)
@@ -47,17 +62,11 @@ def test_a_lost_quickbooks_answer_is_retried_without_a_second_invoice(stack: Sta
 
 def test_a_crash_after_quickbooks_created_the_invoice_adopts_it_on_restart(stack: Stack, book: Book):
     stack.app.state.worker.stop()                                 # nothing runs in the background now
-    standard_deal(stack, book)
-    poll(stack)
-    rt = stack.runtime
-    with session_scope(rt.engine) as session:
-        deal_id = session.exec(select(Deal.id)).one()
-        plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=DEMO_REALM_ID, clock=rt.clock)
-    invoicing.create_in_quickbooks(plan, quickbooks=rt.quickbooks, policy=rt.policy,
-                                   txn_date=rt.clock.now().date())
+    create_in_quickbooks(stack, first_attempt(stack, book))
     # ... the process dies here: QuickBooks has the invoice, our database does not know it.
     assert len(invoices(stack)) == 1 and job(stack).qbo_invoice_id is None
 
+    rt = stack.runtime
     restarted = Worker(engine=rt.engine, handlers=build_handlers(rt), clock=rt.clock)
     assert restarted.drain() >= 1
 
@@ -72,16 +81,9 @@ def test_a_crash_after_quickbooks_created_the_invoice_adopts_it_on_restart(stack
 
 def test_repeating_the_create_step_replays_by_requestid(stack: Stack, book: Book):
     stack.app.state.worker.stop()
-    standard_deal(stack, book)
-    poll(stack)
-    rt = stack.runtime
-    with session_scope(rt.engine) as session:
-        deal_id = session.exec(select(Deal.id)).one()
-        plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=DEMO_REALM_ID, clock=rt.clock)
-    first = invoicing.create_in_quickbooks(plan, quickbooks=rt.quickbooks, policy=rt.policy,
-                                           txn_date=rt.clock.now().date())
-    again = invoicing.create_in_quickbooks(plan, quickbooks=rt.quickbooks, policy=rt.policy,
-                                           txn_date=rt.clock.now().date())
+    plan = first_attempt(stack, book)
+    first = create_in_quickbooks(stack, plan)
+    again = create_in_quickbooks(stack, plan)
     assert again.invoice.id == first.invoice.id
     assert len(invoices(stack)) == 1
 
