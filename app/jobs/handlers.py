@@ -51,7 +51,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
 
 
 def read_opportunity_ids(rt: Runtime, payload: Payload) -> None:
-    read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=payload["ids"], policy=rt.policy, clock=rt.clock)
+    read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=payload["ids"],
+                       policy=rt.policy, clock=rt.clock)
 
 
 def post_approval_request(rt: Runtime, payload: Payload) -> None:
@@ -165,8 +166,8 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
         deal = _deal_of(session, item)
         new = exceptions.NewException(
             kind=classified.kind, dedupe_key=work_key(item.kind, _subject(item, deal)), reason=classified.reason,
-            fix=classified.fix, code=classified.code, deal_id=deal.id if deal else None, account_id=deal.account_id if deal else None,
-            work_item_id=item.id)
+            fix=classified.fix, code=classified.code, deal_id=deal.id if deal else None,
+            account_id=deal.account_id if deal else None, work_item_id=item.id)
         exceptions.open_exception(session, new=new, policy=rt.policy, clock=rt.clock)
 
 
