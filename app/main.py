@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
 
 from app.background import build_background
 from app.db import session_scope
@@ -46,16 +45,15 @@ def create_app(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
     api.state.runtime, api.state.worker = runtime, background.worker
     api.state.socket_mode = None
-    _add_routes(api, runtime, slack_handler=AsyncSlackRequestHandler(bolt),
-                verifier=SignatureVerifier(signing_secret))
+    _add_routes(api, runtime, slack_handler=AsyncSlackRequestHandler(bolt), signing_secret=signing_secret)
     return api
 
 
 def _add_routes(api: FastAPI, runtime: Runtime, *, slack_handler: AsyncSlackRequestHandler,
-                verifier: SignatureVerifier) -> None:
+                signing_secret: str) -> None:
     @api.post("/slack/events")
     async def slack_events(request: Request):
-        return await handle_slack_request(request, handler=slack_handler, verifier=verifier)
+        return await handle_slack_request(request, handler=slack_handler, signing_secret=signing_secret)
 
     @api.post("/salesforce/notify", status_code=202)
     async def salesforce_notify(request: Request):

@@ -12,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from app.signing import fresh_timestamp, same_signature
+
 MAX_CLOCK_SKEW_SECONDS = 300
 MAX_IDS_PER_NOTIFY = 200
 _SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -37,12 +39,10 @@ def verify_notify(
     """Raise NotifyRejected unless the signature matches and the timestamp is fresh."""
     if not timestamp or not signature:
         raise NotifyRejected("missing X-Ledgerbridge-Timestamp or X-Ledgerbridge-Signature header")
-    if not timestamp.isdigit():
-        raise NotifyRejected("X-Ledgerbridge-Timestamp must be unix seconds")
-    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
-        raise NotifyRejected("timestamp is more than 5 minutes away from now")
-    expected = sign_notify(secret, int(timestamp), body)
-    if not hmac.compare_digest(expected, signature):
+    stamp = fresh_timestamp(timestamp, now=now, max_skew=MAX_CLOCK_SKEW_SECONDS)
+    if stamp is None:
+        raise NotifyRejected("X-Ledgerbridge-Timestamp must be unix seconds within 5 minutes of now")
+    if not same_signature(sign_notify(secret, stamp, body), signature):
         raise NotifyRejected("signature does not match")
 
 
@@ -52,6 +52,8 @@ def parse_notification(body: bytes) -> Notification:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotifyRejected(f"body is not JSON: {error}") from None
+    except RecursionError:
+        raise NotifyRejected("body is nested too deeply") from None
     ids = data.get("opportunity_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not ids:
         raise NotifyRejected('body must be {"opportunity_ids": ["006..."]} with at least one id')

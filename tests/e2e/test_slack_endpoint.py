@@ -17,7 +17,8 @@ from app.db import session_scope
 from app.intake.notify import sign_notify
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, SAM
-from app.sandbox.stack import SANDBOX_NOTIFY_SECRET, Stack
+from app.sandbox.stack import SANDBOX_NOTIFY_SECRET, SANDBOX_SIGNING_SECRET, Stack
+from app.signing import slack_signature
 from app.slack.ids import ActionId
 from tests.e2e.conftest import approval_messages, eventually, poll
 
@@ -139,3 +140,32 @@ def test_a_button_with_a_foreign_value_is_answered_politely(stack: Stack):
     assert reply.status_code == 200 and reply.elapsed < 3
     note = eventually(lambda: stack.emulators.slack.ephemerals(ANN.slack_id), what="the note")
     assert "does not belong to an approval request" in note[0].text
+
+
+def test_hostile_headers_and_bodies_get_a_4xx_never_a_500(stack: Stack):
+    url, now = stack.app_url + "/slack/events", int(time.time())
+
+    def post(body: bytes, timestamp: str | bytes, signature: str | bytes) -> int:
+        headers = [(b"Content-Type", b"application/x-www-form-urlencoded"),
+                   (b"X-Slack-Request-Timestamp", timestamp if isinstance(timestamp, bytes) else timestamp.encode()),
+                   (b"X-Slack-Signature", signature if isinstance(signature, bytes) else signature.encode())]
+        return httpx.post(url, content=body, headers=headers).status_code
+
+    signed = slack_signature(SANDBOX_SIGNING_SECRET, now, b"\xff\xfe")
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    assert post(b"x=1", "\u00b2".encode(), "v0=00") == 401                       # a digit to str.isdigit()
+    assert post(b"x=1", "9" * 400, "v0=00") == 401
+    assert post(b"\xff", str(now), "v0=00") == 401
+    assert post(b"x=1", str(now), b"v0=\xff\xfe") == 401
+    assert post(b"\xff\xfe", str(now), signed) == 400
+    assert httpx.post(url, content=deep, headers={"Content-Type": "application/json",
+                                                  "X-Slack-Request-Timestamp": str(now),
+                                                  "X-Slack-Signature": slack_signature(
+                                                      SANDBOX_SIGNING_SECRET, now, deep)}).status_code == 400
+    notify = stack.app_url + "/salesforce/notify"
+    deep_notify = httpx.post(notify, content=deep, headers={
+        "X-Ledgerbridge-Timestamp": str(now), "X-Ledgerbridge-Signature": sign_notify(SANDBOX_NOTIFY_SECRET, now,
+                                                                                      deep)})
+    odd_signature = httpx.post(notify, content=b"{}", headers=[
+        (b"X-Ledgerbridge-Timestamp", str(now).encode()), (b"X-Ledgerbridge-Signature", b"v1=\xff")])
+    assert (deep_notify.status_code, odd_signature.status_code) == (400, 401)

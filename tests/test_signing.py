@@ -1,0 +1,32 @@
+import pytest
+
+from app.signing import fresh_timestamp, same_signature, slack_signature
+
+NOW = 1_800_000_000
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "1e9", "²", "١٢٣", "9" * 400, " 1800000000", "-5", None])
+def test_only_plain_ascii_digits_are_a_timestamp(raw):
+    assert fresh_timestamp(raw, now=NOW, max_skew=300) is None
+
+
+def test_a_fresh_timestamp_is_accepted_and_a_stale_one_is_not():
+    assert fresh_timestamp(str(NOW - 299), now=NOW, max_skew=300) == NOW - 299
+    assert fresh_timestamp(str(NOW - 301), now=NOW, max_skew=300) is None
+
+
+def test_signatures_compare_safely_whatever_the_header_holds():
+    good = slack_signature("secret", NOW, b"token=x&text=\xff")          # raw bytes, not decoded
+    assert same_signature(good, good)
+    assert not same_signature(good, "v0=\xff\xfe")
+    assert not same_signature(good, None) and not same_signature(good, "")
+
+
+def test_the_slack_signature_matches_slacks_documented_example():
+    # https://api.slack.com/docs/verifying-requests-from-slack (the worked example on that page)
+    body = (b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
+            b"&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="
+            b"&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
+            b"&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+    assert slack_signature("8f742231b10e8888abcd99yyyzzz85a5", 1531420618, body) == (
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
