@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import AnyHttpUrl
+
 from app.logging_setup import configure_logging
 from app.sandbox.book import seed_demo_book
 from app.sandbox.console import create_console
@@ -28,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         settings = sandbox_settings(emulators, database_url=f"sqlite:///{args.db}", ledgerbridge_poll_seconds=5)
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
         stack = start_app(emulators, settings, port=args.port, run_scheduler=True)
+        # links in Slack messages (the digest's dashboard link) must name the port actually bound
+        stack.runtime.settings = settings.model_copy(update={"ledgerbridge_public_url": AnyHttpUrl(stack.app_url)})
     except BaseException:
         emulators.stop()
         raise

@@ -30,24 +30,30 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
 
 def create_console(stack: Stack) -> Starlette:
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(_page(stack, request.query_params.get("as", ANN.slack_id)))
+        return HTMLResponse(_page(stack, _person(request.query_params.get("as"))))
 
     async def click(request: Request) -> RedirectResponse:
         form = await request.form()
-        user = str(form.get("as", ANN.slack_id))
+        user = _person(form.get("as"))
         # The Slack side calls this same server: never wait for it on the event loop.
         await asyncio.to_thread(_click, stack, user, form)
         return RedirectResponse(f"./?as={user}", status_code=303)
 
     async def command(request: Request) -> RedirectResponse:
         form = await request.form()
-        user = str(form.get("as", ANN.slack_id))
+        user = _person(form.get("as"))
         await asyncio.to_thread(stack.slack_side.send_slash_command, user, SlashCommand.INVOICE_STATUS.value,
                                 str(form.get("text", "")))
         return RedirectResponse(f"./?as={user}", status_code=303)
 
     return Starlette(routes=[Route("/", page), Route("/click", click, methods=["POST"]),
                              Route("/command", command, methods=["POST"])])
+
+
+def _person(value: Any) -> str:
+    """Only the sandbox's people may act (and be echoed into the page); anything else is Ann."""
+    known = {person.slack_id for person in PEOPLE}
+    return str(value) if str(value) in known else ANN.slack_id
 
 
 def _click(stack: Stack, user: str, form: Any) -> None:
@@ -99,9 +105,9 @@ def _button(message: Any, element: dict[str, Any], acting: str) -> str:
     reason = ("<input name='reason' placeholder='reason (5+ characters)' required>"
               if element["action_id"] == ActionId.REJECT else "")
     return (f"<form method='post' action='click'><input type='hidden' name='as' value='{acting}'>"
-            f"<input type='hidden' name='channel' value='{message.channel}'>"
-            f"<input type='hidden' name='ts' value='{message.ts}'>"
-            f"<input type='hidden' name='action' value='{element['action_id']}'>{reason}"
+            f"<input type='hidden' name='channel' value='{html.escape(message.channel, quote=True)}'>"
+            f"<input type='hidden' name='ts' value='{html.escape(message.ts, quote=True)}'>"
+            f"<input type='hidden' name='action' value='{html.escape(element['action_id'], quote=True)}'>{reason}"
             f"<button>{html.escape(element['text']['text'])}</button></form> ")
 
 

@@ -53,3 +53,9 @@ def test_console_reject_sends_the_reason_through_the_modal(stack: Stack, book: B
     assert rejected.status_code == 200
     eventually(lambda: "Needs a 3-year term" in console.get("").text, what="the rejection on the message")
     assert console.post("click", data={"as": ANN.slack_id}).status_code == 200       # junk form: no 500
+
+
+def test_the_console_echoes_only_known_people(stack: Stack):
+    stack.app.mount("/demo", create_console(stack))
+    page = httpx.get(stack.app_url + "/demo/", params={"as": "'><script>alert(1)</script>"})
+    assert page.status_code == 200 and "<script>alert(1)</script>" not in page.text

@@ -122,6 +122,10 @@ def test_bad_input_gets_a_clear_reply_within_three_seconds(cstack: Stack, cbook:
                             "type": "users_select"},
         "tag, no option": {"action_id": ActionId.EXCEPTION_TAG_CAUSE.value, "block_id": f"exception_actions:{po}",
                            "type": "static_select"},
+        "tag, option as a list": {"action_id": ActionId.EXCEPTION_TAG_CAUSE.value, "type": "static_select",
+                                  "block_id": f"exception_actions:{po}", "selected_option": ["missing_po"]},
+        "assign, user as an object": {"action_id": ActionId.EXCEPTION_ASSIGN.value, "type": "users_select",
+                                      "block_id": f"exception_actions:{po}", "selected_user": {"id": "U1"}},
     }
     replies = {name: reply_to(cstack, *raw_action(cstack, ANN.slack_id, message, action))
                for name, action in cases.items()}
@@ -129,7 +133,9 @@ def test_bad_input_gets_a_clear_reply_within_three_seconds(cstack: Stack, cbook:
         "retry, huge id": ":no_entry: This control does not name an exception. Nothing was changed.",
         "resolve, huge id": ":no_entry: This control does not name an exception. Nothing was changed.",
         "assign, no user": ":no_entry: Pick the person to assign it to. Nothing was changed.",
-        "tag, no option": ":no_entry: Pick a root cause from the list. Nothing was changed."}
+        "tag, no option": ":no_entry: Pick a root cause from the list. Nothing was changed.",
+        "tag, option as a list": ":no_entry: Pick a root cause from the list. Nothing was changed.",
+        "assign, user as an object": ":no_entry: Pick the person to assign it to. Nothing was changed."}
     assert ask(cstack, ANN.slack_id, f"dismiss {HUGE} x").startswith("Usage: `/exceptions dismiss <id> <why>`")
     assert ask(cstack, ANN.slack_id, "resolve 123456789012345678 x") == (
         ":no_entry: Exception 123456789012345678 does not exist. Nothing was changed.")

@@ -138,7 +138,8 @@ def _tell(rt: Runtime, body: dict[str, Any], text: str, *, request_id: int | Non
     """An ephemeral note to the clicker, in the channel of the message (or by DM from a modal)."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or rt.policy.channels.approvals
-    log.info("approval %s: refused for %s: %s", request_id, user, text)
+    log.info("approval request %s: refused for %s: %s", request_id if request_id is not None else "(unknown)",
+             user, text)
     rt.slack.post_ephemeral(channel, user, text=f":no_entry: {text}. Nothing was changed.")
 
 

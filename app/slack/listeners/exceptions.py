@@ -88,7 +88,8 @@ async def _reply(work: Awaitable[dict[str, Any]], respond: AsyncRespond) -> None
 # ---- controls --------------------------------------------------------------------------------------------
 
 async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    cause = str((_action(body).get("selected_option") or {}).get("value") or "")
+    option = _action(body).get("selected_option")
+    cause = str(option.get("value") or "") if isinstance(option, dict) else ""
     if not cause:
         raise BadInput("Pick a root cause from the list")
     await _change(rt, body, respond, Control.TAG, lambda session, actor, item_id: service.tag_cause(
@@ -96,7 +97,8 @@ async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None
 
 
 async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    owner = str(_action(body).get("selected_user") or "")
+    picked = _action(body).get("selected_user")
+    owner = picked if isinstance(picked, str) else ""
     if not owner:
         raise BadInput("Pick the person to assign it to")
     await _change(rt, body, respond, Control.ASSIGN, lambda session, actor, item_id: service.assign(
