@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.roles import role_label
+from app.approvals.service import decision_for
 from app.db import session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
@@ -26,9 +27,12 @@ from app.invoicing import service as invoicing
 from app.jobs.worker import Handler
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
-from app.slack.blocks.approval import approval_request_blocks, approval_request_text, approval_superseded_blocks
+from app.slack.blocks.approval import (
+    ApprovalCard, DecidedOutcome, approval_decided_blocks, approval_decided_text, approval_request_blocks,
+    approval_request_text, approval_superseded_blocks,
+)
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
-from app.slack.presenters import approval_card, invoice_confirmation
+from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation
 from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import enqueue
 
@@ -41,7 +45,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
     table = {
         WorkKind.READ_OPPORTUNITIES: read_opportunity_ids,
         WorkKind.POST_APPROVAL_REQUEST: post_approval_request,
-        WorkKind.WITHDRAW_APPROVAL_MESSAGE: withdraw_approval_message,
+        WorkKind.WITHDRAW_APPROVAL_MESSAGE: redraw_approval_message,
+        WorkKind.REDRAW_APPROVAL_MESSAGE: redraw_approval_message,
         WorkKind.CREATE_INVOICE: create_invoice,
         WorkKind.WRITE_BACK_INVOICE: write_back_invoice,
         WorkKind.ANNOUNCE_INVOICE: announce_invoice,
@@ -76,16 +81,27 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         session.add(request)
 
 
-def withdraw_approval_message(rt: Runtime, payload: Payload) -> None:
+def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
+    """Render the request as it stands now: pending (buttons), decided (outcome), or superseded."""
     with session_scope(rt.engine) as session:
         request = session.get(ApprovalRequest, payload["request_id"])
         if request is None or not request.slack_ts:
             return
         deal = session.get(Deal, request.deal_id)
-        card = approval_card(request, deal, account_of(session, deal), instance_url=_instance_url(rt))
-    reason = "The deal's terms changed after this request; a new request replaces it."
-    rt.slack.update_message(request.slack_channel, request.slack_ts, text=f"Superseded: {card.deal_name}",
-                            blocks=approval_superseded_blocks(card, reason))
+        card = approval_card(request, deal, account_of(session, deal), instance_url=_instance_url(rt),
+                             role_label=role_label(rt.policy, request.role))
+        decided = decision_for(session, request_id=request.id)
+        text, blocks = _approval_message(request.status, card, decided_outcome(decided) if decided else None)
+    rt.slack.update_message(request.slack_channel, request.slack_ts, text=text, blocks=blocks)
+
+
+def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list]:
+    if status == ApprovalStatus.SUPERSEDED:
+        reason = "The deal's terms changed after this request; a new request replaces it."
+        return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
+    if outcome is not None:
+        return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
+    return approval_request_text(card), approval_request_blocks(card)
 
 
 def create_invoice(rt: Runtime, payload: Payload) -> None:

@@ -14,10 +14,11 @@ from app.deals.models import Deal
 from app.deals.service import account_of
 from app.errors import InvalidTransition, NotAllowed
 from app.pipeline.advance import advance_deal
-from app.pipeline.follow_ups import enqueue_follow_ups
+from app.pipeline.follow_ups import WorkKind, enqueue_follow_ups
 from app.runtime import Runtime
 from app.slack.blocks.approval import ApprovalCard, DecidedOutcome
 from app.slack.presenters import approval_card, decided_outcome
+from app.work_queue.service import enqueue
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
         raise InvalidTransition(_lost_race_message(rt, request_id)) from None
     rt.wake_worker()
     return view
+
+
+def queue_redraw(rt: Runtime, *, request_id: int) -> None:
+    """Have the worker show the request's current state in its message (retried like any queued work)."""
+    with session_scope(rt.engine) as session:
+        enqueue(session, kind=WorkKind.REDRAW_APPROVAL_MESSAGE, payload={"request_id": request_id}, clock=rt.clock)
+    rt.wake_worker()
 
 
 def _lost_race_message(rt: Runtime, request_id: int) -> str:

@@ -16,6 +16,8 @@ class WorkKind(StrEnum):
     READ_OPPORTUNITIES = "read_opportunities"
     POST_APPROVAL_REQUEST = "post_approval_request"
     WITHDRAW_APPROVAL_MESSAGE = "withdraw_approval_message"
+    REDRAW_APPROVAL_MESSAGE = "redraw_approval_message"
+    """Show an approval request's current state in its message (after a failed chat.update, a stale click)."""
     CREATE_INVOICE = "create_invoice"
     WRITE_BACK_INVOICE = "write_back_invoice"
     ANNOUNCE_INVOICE = "announce_invoice"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from app.sync.models import SyncWatermark
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, ERIN
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
+from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId
 from tests.e2e.conftest import approval_messages, eventually, poll
@@ -226,3 +228,29 @@ def test_fractional_prices_and_discounts_stay_exact_end_to_end(stack: Stack, boo
     assert job.total == Decimal("885.94")
     assert str(stack.emulators.salesforce.record("Opportunity", deal_id)["QBO_Balance__c"]) == "885.94"
     assert deal_row(stack, deal_id).snapshot["Amount"] == "885.94"
+
+
+def test_a_message_left_stale_by_a_slack_outage_is_redrawn(stack: Stack, book: Book):
+    discounted_deal(stack, book)
+    poll(stack)
+    request = eventually(lambda: approval_messages(stack), what="the approval request")[0]
+    slack = stack.emulators.slack
+    assert stack.slack_side.send_slash_command(ANN.slack_id, "/invoice-status", "").status_code == 200  # bolt authorized
+    slack.revoke_token(DEFAULT_BOT_TOKEN)                          # then Slack rejects the bot for a while
+
+    stack.slack_side.click_button(ANN.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
+    eventually(lambda: (d := decisions(stack)) and d, what="the decision")
+    time.sleep(0.5)
+    assert buttons(slack.find_message(APPROVALS, request.ts)) == [ActionId.APPROVE, ActionId.REJECT]   # stale
+
+    slack.set_tokens([DEFAULT_BOT_TOKEN])
+    stack.slack_side.click_button(BOB.slack_id, APPROVALS, request.ts, ActionId.APPROVE)   # a later click heals it
+    healed = eventually(lambda: (m := slack.find_message(APPROVALS, request.ts)) and not buttons(m) and m,
+                        what="the redrawn message")
+    assert "Approved" in json.dumps(healed.blocks)
+    assert len(decisions(stack)) == 1
+
+
+def decisions(stack: Stack) -> list[ApprovalDecision]:
+    with session_scope(stack.runtime.engine) as session:
+        return list(session.exec(select(ApprovalDecision)))

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.approvals.models import Decision
-from app.errors import InvalidTransition, NotAllowed
-from app.pipeline.decisions import DecisionView, check_may_decide, decide_request
+from app.errors import IntegrationError, InvalidTransition, NotAllowed
+from app.pipeline.decisions import DecisionView, check_may_decide, decide_request, queue_redraw
 from app.runtime import Runtime
 from app.approvals.roles import role_label, role_members
 from app.db import session_scope
@@ -120,18 +120,27 @@ def _decide(rt: Runtime, body: dict[str, Any], decision: Decision, comment: str 
         view = decide_request(rt, request_id=request_id, actor_id=user["id"],
                               actor_name=user.get("name") or user.get("username"), decision=decision,
                               comment=comment)
-    except (NotAllowed, InvalidTransition) as refusal:
+    except NotAllowed as refusal:
         _tell(rt, body, str(refusal), request_id=request_id)
         return
-    _show_outcome(rt, body, view)
+    except InvalidTransition as refusal:        # decided or superseded: the clicked message may be stale
+        _tell(rt, body, str(refusal), request_id=request_id)
+        queue_redraw(rt, request_id=request_id)
+        return
+    _show_outcome(rt, body, view, request_id=request_id)
 
 
-def _show_outcome(rt: Runtime, body: dict[str, Any], view: DecisionView) -> None:
+def _show_outcome(rt: Runtime, body: dict[str, Any], view: DecisionView, *, request_id: int) -> None:
     channel = view.channel or (body.get("channel") or {}).get("id")
     ts = view.ts or (body.get("message") or {}).get("ts")
-    if channel and ts:
+    if not (channel and ts):
+        return
+    try:
         rt.slack.update_message(channel, ts, text=approval_decided_text(view.card, view.outcome),
                                 blocks=approval_decided_blocks(view.card, view.outcome))
+    except IntegrationError as error:           # the decision stands; the worker redraws the message later
+        log.warning("approval request %s: message update failed, queued a redraw: %s", request_id, error)
+        queue_redraw(rt, request_id=request_id)
 
 
 def _tell(rt: Runtime, body: dict[str, Any], text: str, *, request_id: int | None = None) -> None:
