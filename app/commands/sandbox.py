@@ -46,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"{args.which} emulator listening on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
     print(f"  {description}", flush=True)
-    uvicorn.Server(uvicorn.Config(factory(), log_level="warning")).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(factory(), log_level="warning", timeout_keep_alive=75)).run(sockets=[sock])
     return 0
