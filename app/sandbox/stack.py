@@ -10,6 +10,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings, load_settings
 from app.db import make_engine
 from app.db_migrate import upgrade
+from app.intake.service import IntakeReport, poll_changes
 from app.main import create_app
 from app.runtime import Runtime
 from app.sandbox.people import seed_people
@@ -56,6 +57,14 @@ class Stack:
     @property
     def app_url(self) -> str:
         return self.app_server.url
+
+    def poll(self) -> IntakeReport:
+        """One Salesforce poll, as the scheduler's job runs it, then let the worker catch up."""
+        rt = self.runtime
+        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
+                              clock=rt.clock)
+        rt.wake_worker()
+        return report
 
     def stop(self) -> None:
         self.app_server.stop()

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
-from app.intake.service import IntakeReport, poll_changes
 from app.sandbox.people import ANN, SAM
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.stack import Stack
@@ -14,14 +13,6 @@ from app.slack.ids import ActionId, SlashCommand
 
 APPROVALS_CHANNEL = "C05APPR0VAL"
 STORY_DEAL = "Globex - Platform expansion (25% discount)"
-
-
-def poll_now(stack: Stack) -> IntakeReport:
-    rt = stack.runtime
-    report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
-                          clock=rt.clock)
-    rt.wake_worker()
-    return report
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
@@ -44,7 +35,7 @@ def invoices(stack: Stack) -> list[dict[str, Any]]:
 
 def run_walkthrough(stack: Stack, out: TextIO) -> bool:
     """Poll, show the approval requests, approve the discounted deal as Ann, show its invoice. True if it all held."""
-    report = poll_now(stack)
+    report = stack.poll()
     say(out, f"1. Salesforce poll: {report.processed} opportunities stored and checked against the billing gate.")
     requests = wait_for(lambda: len(approval_requests(stack)) >= 4 and approval_requests(stack))
     say(out, f"2. {len(requests)} approval requests are waiting in #finance-approvals:")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.clock import Clock, FixedClock
-from app.intake.service import IntakeReport, poll_changes
+from app.intake.service import IntakeReport
 from app.sandbox.book import Book
 from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
 
@@ -62,12 +62,7 @@ def cbook(cstack: Stack) -> Book:
 
 
 def poll(stack: Stack) -> IntakeReport:
-    """One Salesforce poll, exactly what the scheduler's job runs, then let the worker catch up."""
-    rt = stack.runtime
-    report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
-                          clock=rt.clock)
-    rt.wake_worker()
-    return report
+    return stack.poll()
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
