@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def salesforce_base_url(self) -> str | None:
+        """SALESFORCE_INSTANCE_URL as text, for record links (None when unset)."""
+        return str(self.salesforce_instance_url) if self.salesforce_instance_url else None
+
+    @property
     def uses_salesforce_jwt(self) -> bool:
         return bool(self.salesforce_client_id and self.salesforce_private_key_file)
 

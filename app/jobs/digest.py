@@ -135,16 +135,12 @@ def finish_slot(engine: Engine, *, job_name: str, slot: datetime, claimed_at: da
         return finished.rowcount == 1
 
 
-def instance_url(rt: Runtime) -> str | None:
-    return str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
-
-
 def dashboard_url(rt: Runtime) -> str:
     return f"{str(rt.settings.ledgerbridge_public_url).rstrip('/')}/dashboard/exceptions"
 
 
 def _link(rt: Runtime):
-    return partial(record_url, instance_url(rt), "Opportunity")
+    return partial(record_url, rt.settings.salesforce_base_url, "Opportunity")
 
 
 def _remember_message(engine: Engine, content: DigestContent, channel: str, ts: str) -> None:

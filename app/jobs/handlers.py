@@ -71,7 +71,7 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         request = session.get(ApprovalRequest, payload["request_id"])
         request.requester_slack_id = requester.id if requester else None
         deal = session.get(Deal, request.deal_id)
-        card = approval_card(request, deal, account_of(session, deal), instance_url=_instance_url(rt),
+        card = approval_card(request, deal, account_of(session, deal), instance_url=rt.settings.salesforce_base_url,
                              role_label=role_label(rt.policy, request.role))
     posted = rt.slack.post_message(rt.policy.channels.approvals, text=approval_request_text(card),
                                    blocks=approval_request_blocks(card))
@@ -88,7 +88,7 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
         if request is None or not request.slack_ts:
             return
         deal = session.get(Deal, request.deal_id)
-        card = approval_card(request, deal, account_of(session, deal), instance_url=_instance_url(rt),
+        card = approval_card(request, deal, account_of(session, deal), instance_url=rt.settings.salesforce_base_url,
                              role_label=role_label(rt.policy, request.role))
         decided = decision_for(session, request_id=request.id)
         text, blocks = _approval_message(request.status, card, decided_outcome(decided) if decided else None)
@@ -158,10 +158,6 @@ def _approval_thread(session: Session, deal_id: int) -> tuple[str, str] | None:
                  .order_by(col(ApprovalRequest.id).desc()))
     request = session.exec(statement).first()
     return (request.slack_channel, request.slack_ts) if request else None
-
-
-def _instance_url(rt: Runtime) -> str | None:
-    return str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
 
 
 # ---- exceptions: work that failed for good, work that now succeeds, and Retry ---------------------------

@@ -16,7 +16,6 @@ from app.errors import IntegrationError
 from app.exception_queue import queries, rules
 from app.exception_queue.digest import ItemView
 from app.exception_queue.service import claim_pings
-from app.jobs.digest import instance_url
 from app.runtime import Runtime
 from app.slack.blocks.common import section
 from app.slack.blocks.exceptions import item_blocks
@@ -60,7 +59,7 @@ def _claim(rt: Runtime, item_id: int, plan: rules.PingPlan) -> Claimed | None:
             return None
         item, deal = queries.rows_by_id(session, [item_id])[0]
         view = queries.item_view(item, deal, now=rt.clock.now(), policy=rt.policy,
-                                 record_link=partial(record_url, instance_url(rt), "Opportunity"))
+                                 record_link=partial(record_url, rt.settings.salesforce_base_url, "Opportunity"))
         return Claimed(view=view, pings=to_send, rep_email=deal.owner_email if isinstance(deal, Deal) else None)
 
 

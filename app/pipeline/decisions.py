@@ -89,6 +89,6 @@ def _request(session, request_id: int) -> ApprovalRequest:
 
 def _card(rt: Runtime, session, request: ApprovalRequest) -> ApprovalCard:
     deal = session.get(Deal, request.deal_id)
-    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    instance = rt.settings.salesforce_base_url
     return approval_card(request, deal, account_of(session, deal), instance_url=instance,
                          role_label=role_label(rt.policy, request.role))

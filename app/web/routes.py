@@ -129,8 +129,7 @@ def _read_metrics(runtime: Runtime, days: int) -> RoiMetrics:
 def _read_exceptions(runtime: Runtime, number: int) -> tuple[int, list[ItemView], datetime]:
     """(open count, that page's item views, now): SLA-breached first, then soonest due."""
     now = runtime.clock.now()
-    instance = runtime.settings.salesforce_instance_url
-    link = partial(record_url, str(instance) if instance else None, "Opportunity")
+    link = partial(record_url, runtime.settings.salesforce_base_url, "Opportunity")
     with session_scope(runtime.engine) as session:
         everything = queries.Filter()
         total = queries.count_open(session, filter_=everything)

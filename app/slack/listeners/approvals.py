@@ -88,7 +88,7 @@ async def _list_pending(rt: Runtime, user_id: str, everyone: bool, respond) -> N
 
 def pending_cards(rt: Runtime, user_id: str, everyone: bool) -> tuple[list[ApprovalCard], int]:
     members = {role: role_members(rt.policy, role, directory=rt.slack) for role in rt.policy.approver_roles}
-    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    instance = rt.settings.salesforce_base_url
     with session_scope(rt.engine) as session:
         rows, total = pending_requests(session, user_id=user_id, members_by_role=members, everyone=everyone)
         cards = [approval_card(request, deal, account, instance_url=instance,

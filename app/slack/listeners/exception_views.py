@@ -61,5 +61,5 @@ def view_of(rt: Runtime, item_id: int) -> ItemView:
 
 
 def record_link(rt: Runtime) -> Callable[[str], str | None]:
-    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    instance = rt.settings.salesforce_base_url
     return lambda sf_id: record_url(instance, "Opportunity", sf_id)

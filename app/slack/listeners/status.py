@@ -36,7 +36,7 @@ async def _answer(rt: Runtime, query: str, respond: AsyncRespond) -> None:
 
 
 def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
-    instance = str(rt.settings.salesforce_instance_url) if rt.settings.salesforce_instance_url else None
+    instance = rt.settings.salesforce_base_url
     with session_scope(rt.engine) as session:
         result = answer(session, query, instance_url=instance)
     if result.view is not None:
