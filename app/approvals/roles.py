@@ -28,6 +28,11 @@ def role_members(policy: Policy, role: str, *, directory: UsergroupDirectory) ->
     return frozenset(members)
 
 
+def members_by_role(policy: Policy, *, directory: UsergroupDirectory) -> dict[str, frozenset[str]]:
+    """Every approver role with its members (one user-group read per role)."""
+    return {role: role_members(policy, role, directory=directory) for role in policy.approver_roles}
+
+
 def role_label(policy: Policy, role: str) -> str:
     definition = policy.approver_roles.get(role)
     return (definition.label if definition and definition.label else role.replace("_", " "))

@@ -11,7 +11,7 @@ from app.approvals.models import Decision
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.pipeline.decisions import DecisionView, check_may_decide, decide_request, queue_redraw
 from app.runtime import Runtime
-from app.approvals.roles import role_label, role_members
+from app.approvals.roles import members_by_role, role_label
 from app.db import session_scope
 from app.slack.blocks.approval import (
     ApprovalCard, approval_decided_blocks, approval_decided_text, approval_request_blocks,
@@ -87,7 +87,7 @@ async def _list_pending(rt: Runtime, user_id: str, everyone: bool, respond) -> N
 
 
 def pending_cards(rt: Runtime, user_id: str, everyone: bool) -> tuple[list[ApprovalCard], int]:
-    members = {role: role_members(rt.policy, role, directory=rt.slack) for role in rt.policy.approver_roles}
+    members = members_by_role(rt.policy, directory=rt.slack)
     instance = rt.settings.salesforce_base_url
     with session_scope(rt.engine) as session:
         rows, total = pending_requests(session, user_id=user_id, members_by_role=members, everyone=everyone)

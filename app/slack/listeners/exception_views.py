@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.approvals.roles import role_members
+from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.errors import InvalidTransition, NotAllowed, NotFound
 from app.exception_queue import permissions, queries, service
@@ -33,8 +33,7 @@ class Rendered:
 
 def finance_team(rt: Runtime) -> frozenset[str]:
     """Members of every approver role: the policy's users plus their Slack user groups."""
-    return permissions.finance_team(role_members(rt.policy, role, directory=rt.slack)
-                                    for role in rt.policy.approver_roles)
+    return permissions.finance_team(members_by_role(rt.policy, directory=rt.slack).values())
 
 
 def authorize_item(rt: Runtime, *, item_id: int, control: Control, actor: str,

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from app.approvals.roles import role_members
+from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.runtime import Runtime
 from app.slack.blocks.home import home_view
@@ -29,7 +29,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 
 
 def publish_home(rt: Runtime, user_id: str) -> None:
-    members = {role: role_members(rt.policy, role, directory=rt.slack) for role in rt.policy.approver_roles}
+    members = members_by_role(rt.policy, directory=rt.slack)
     with session_scope(rt.engine) as session:
         view = home_for(session, user_id=user_id, members_by_role=members, now=rt.clock.now())
     rt.slack.publish_home(user_id, home_view(view))
