@@ -8,12 +8,12 @@ from __future__ import annotations
 from logging.config import fileConfig
 from typing import Any
 
-from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import app.models_registry  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from app.config import load_settings
 from app.db import Money, UTCDateTime, make_engine
 

@@ -5,11 +5,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, SQLModel, create_engine
+
+from app.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,6 +23,7 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+ModelT = TypeVar("ModelT", bound=SQLModel)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,3 +98,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def require(session: Session, model: type[ModelT], key: Any, *, for_update: bool = False) -> ModelT:
+    """`session.get` for a row that must exist: raises our NotFound instead of returning None."""
+    row = session.get(model, key, with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"{model.__name__} {key} does not exist")
+    return row

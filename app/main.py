@@ -14,8 +14,8 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from app.background import build_background
 from app.db import session_scope
 from app.errors import ConfigError
-from app.integrations.slack_api import build_async_web_client
 from app.intake.notify import NotifyRejected, parse_notification, verify_notify
+from app.integrations.slack_api import build_async_web_client
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app

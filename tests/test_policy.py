@@ -1,10 +1,10 @@
 """The policy file: the example validates, every kind of mistake is reported with its YAML path."""
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-import re
 from typing import get_args
 
 import pytest
@@ -13,8 +13,16 @@ from pydantic import BaseModel
 
 from app.errors import ConfigError
 from app.policy import (
-    ExceptionKind, Policy, PolicyError, PolicyFileInvalid, RequiredField, Weekday, load_policy, parse_policy,
-    policy_from_data, validate_policy_text,
+    ExceptionKind,
+    Policy,
+    PolicyError,
+    PolicyFileInvalid,
+    RequiredField,
+    Weekday,
+    load_policy,
+    parse_policy,
+    policy_from_data,
+    validate_policy_text,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.yaml"

@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
 
-
 LIVE = 1
 
 

@@ -5,7 +5,6 @@ import logging
 from typing import Protocol
 
 from app.errors import IntegrationError
-
 from app.policy import Policy
 
 log = logging.getLogger(__name__)

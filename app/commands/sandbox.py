@@ -11,15 +11,16 @@ import uvicorn
 from app.sandbox.quickbooks import DEMO_CLIENT_ID, DEMO_REALM_ID, DEMO_REFRESH_TOKEN, create_quickbooks_emulator
 from app.sandbox.salesforce import create_salesforce_emulator
 from app.sandbox.salesforce.state import DEFAULT_ACCESS_TOKEN
-from app.sandbox.slack import create_slack_emulator
 from app.sandbox.server import bind_socket
+from app.sandbox.slack import create_slack_emulator
 from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 
 EMULATORS: dict[str, tuple[Callable[[], Any], str]] = {
     "slack": (create_slack_emulator,
               f"Slack Web API at /api/<method> (bot token {DEFAULT_BOT_TOKEN}); admin at /_admin/"),
     "salesforce": (create_salesforce_emulator,
-                   f"Salesforce REST at /services/data/vNN.N/ (access token {DEFAULT_ACCESS_TOKEN}); admin at /_admin/"),
+                   f"Salesforce REST at /services/data/vNN.N/ (access token {DEFAULT_ACCESS_TOKEN}); "
+                   "admin at /_admin/"),
     "quickbooks": (create_quickbooks_emulator,
                    f"QuickBooks Online at /v3/company/{DEMO_REALM_ID}/, discovery at "
                    f"/.well-known/openid_configuration (client {DEMO_CLIENT_ID}, refresh token "

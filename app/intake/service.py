@@ -12,13 +12,13 @@ from sqlmodel import Session, select
 
 from app.clock import Clock
 from app.db import session_scope
-from app.deals.service import upsert_from_salesforce
 from app.deals.models import Account
-from app.integrations.quickbooks_models import QboCustomer
-from app.integrations.salesforce_models import SfOpportunity
+from app.deals.service import upsert_from_salesforce
 from app.errors import IntegrationError
 from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
+from app.integrations.quickbooks_models import QboCustomer
+from app.integrations.salesforce_models import SfOpportunity
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.policy import Policy

@@ -5,15 +5,25 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-
 from app.clock import Clock, SystemClock
 from app.config import Settings
+from app.integrations.exact_json import dumps_exact
 from app.integrations.quickbooks_connection import QboCredentials, QuickBooksConnection
 from app.integrations.quickbooks_errors import DuplicateNameError
-from app.integrations.exact_json import dumps_exact
 from app.integrations.quickbooks_models import (
-    InvoiceDraft, InvoiceLineDraft, QboAddress, QboCustomer, QboInvoice, QboItem, QboTerm, address_payload,
-    invoice_payload, parse_customer, parse_invoice, parse_item, parse_term,
+    InvoiceDraft,
+    InvoiceLineDraft,
+    QboAddress,
+    QboCustomer,
+    QboInvoice,
+    QboItem,
+    QboTerm,
+    address_payload,
+    invoice_payload,
+    parse_customer,
+    parse_invoice,
+    parse_item,
+    parse_term,
 )
 from app.integrations.tokens import TokenStore
 

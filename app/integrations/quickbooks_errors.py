@@ -9,7 +9,12 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks.exceptions import AuthorizationException, ObjectNotFoundException, QuickbooksException
 
 from app.errors import (
-    AuthenticationFailed, IntegrationError, RateLimited, VendorNotFound, VendorUnavailable, VendorValidationError,
+    AuthenticationFailed,
+    IntegrationError,
+    RateLimited,
+    VendorNotFound,
+    VendorUnavailable,
+    VendorValidationError,
 )
 
 VENDOR = "quickbooks"

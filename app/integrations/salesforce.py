@@ -14,11 +14,23 @@ from app.errors import VendorNotFound
 from app.integrations.exact_json import dumps_exact
 from app.integrations.salesforce_client import VENDOR, build_salesforce, translated_errors
 from app.integrations.salesforce_models import (
-    SfAccount, SfLineItem, SfOpportunity, parse_account, parse_line_item, parse_opportunity,
+    SfAccount,
+    SfLineItem,
+    SfOpportunity,
+    parse_account,
+    parse_line_item,
+    parse_opportunity,
 )
 from app.integrations.salesforce_soql import (
-    ACCOUNT_FIELDS, LINE_ITEM_FIELDS, OPPORTUNITY_FIELDS, by_ids_query, changed_since_query, checked_ids,
-    name_search_query, soql_datetime, soql_quote,
+    ACCOUNT_FIELDS,
+    LINE_ITEM_FIELDS,
+    OPPORTUNITY_FIELDS,
+    by_ids_query,
+    changed_since_query,
+    checked_ids,
+    name_search_query,
+    soql_datetime,
+    soql_quote,
 )
 
 __all__ = [
@@ -105,7 +117,8 @@ class SalesforceGateway:
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             next_url = page["nextRecordsUrl"]
-            page = self._call(lambda: self._sf.query_more(next_url, identifier_is_url=True, headers=self._headers))
+            page = self._call(lambda url=next_url: self._sf.query_more(url, identifier_is_url=True,
+                                                                      headers=self._headers))
 
     @staticmethod
     def _call(request: Any) -> dict[str, Any]:

@@ -10,14 +10,24 @@ from urllib.parse import urlsplit
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed, SalesforceError, SalesforceExpiredSession, SalesforceGeneralError,
-    SalesforceMalformedRequest, SalesforceMoreThanOneRecord, SalesforceRefusedRequest,
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 
 from app.config import Settings
 from app.errors import (
-    AuthenticationFailed, ConfigError, IntegrationError, RateLimited, VendorNotFound, VendorUnavailable,
+    AuthenticationFailed,
+    ConfigError,
+    IntegrationError,
+    RateLimited,
+    VendorNotFound,
+    VendorUnavailable,
     VendorValidationError,
 )
 from app.integrations.http import RewriteAdapter, origin_of, session_with_timeout

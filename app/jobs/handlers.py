@@ -22,14 +22,19 @@ from app.exception_queue.customers import check_new_customer
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
-from app.jobs.digest import refresh_message
 from app.invoicing import service as invoicing
+from app.jobs.digest import refresh_message
 from app.jobs.worker import Handler
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
-    ApprovalCard, DecidedOutcome, approval_decided_blocks, approval_decided_text, approval_request_blocks,
-    approval_request_text, approval_superseded_blocks,
+    ApprovalCard,
+    DecidedOutcome,
+    approval_decided_blocks,
+    approval_decided_text,
+    approval_request_blocks,
+    approval_request_text,
+    approval_superseded_blocks,
 )
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation

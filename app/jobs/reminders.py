@@ -67,7 +67,8 @@ def _send(rt: Runtime, ping: rules.Ping, claimed: Claimed) -> int:
     view, tz = claimed.view, rt.policy.zone
     headline = {rules.Ping.REMINDER: f":alarm_clock: SLA due {when(view.sla_due_at, tz)}: please handle this exception",
                 rules.Ping.BREACH: f":rotating_light: SLA breached ({when(view.sla_due_at, tz)})",
-                rules.Ping.ESCALATION: f":mega: Escalated to {role_label(rt.policy, rt.policy.reminders.escalate_role)}: "
+                rules.Ping.ESCALATION: ":mega: Escalated to "
+                                f"{role_label(rt.policy, rt.policy.reminders.escalate_role)}: "
                                        f"SLA breached since {when(view.sla_due_at, tz)}"}[ping]
     blocks = [section(headline), *item_blocks(view, policy=rt.policy, tz=tz, now=rt.clock.now())]
     text = f"{headline} · {view.kind_label}: {view.deal_name or 'exception'} #{view.id}"

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine

@@ -6,12 +6,20 @@ from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
-from app.exception_queue.queries import count_open
 from app.exception_queue.queries import Filter as QueueFilter
+from app.exception_queue.queries import count_open
 from app.metrics.exceptions import ExceptionMetrics, exception_metrics
 from app.metrics.invoicing import (
-    DaysToInvoice, InvoiceTotals, Rate, days_to_invoice, error_rate, first_pass_acceptance, invoice_totals,
-    invoiced_deals, window_start, won_deals,
+    DaysToInvoice,
+    InvoiceTotals,
+    Rate,
+    days_to_invoice,
+    error_rate,
+    first_pass_acceptance,
+    invoice_totals,
+    invoiced_deals,
+    window_start,
+    won_deals,
 )
 
 WINDOWS = (7, 30, 90)

@@ -3,8 +3,23 @@ from __future__ import annotations
 
 from app.policy.loader import PolicyFileInvalid, load_policy, parse_policy, policy_from_data, validate_policy_text
 from app.policy.models import (
-    ApprovalRules, ApproverRole, BillingGate, BusinessHours, Channels, CreditLimitRule, Digest, DiscountLevel,
-    DiscountRule, Entities, Mappings, PaymentTermsRule, Policy, Reminders, RoleRule, RootCause, SlaHours,
+    ApprovalRules,
+    ApproverRole,
+    BillingGate,
+    BusinessHours,
+    Channels,
+    CreditLimitRule,
+    Digest,
+    DiscountLevel,
+    DiscountRule,
+    Entities,
+    Mappings,
+    PaymentTermsRule,
+    Policy,
+    Reminders,
+    RoleRule,
+    RootCause,
+    SlaHours,
     normalize_name,
 )
 from app.policy.problems import PolicyError

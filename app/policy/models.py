@@ -8,8 +8,22 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.policy.fields import (
-    ClockTime, Hours, HoursOrZero, Money, NonEmptyText, Percent, RealmId, RoleName, SalesforceFieldName,
-    SlackChannelId, SlackUsergroupId, SlackUserId, Slug, TimeZoneName, Weekdays, policy_error,
+    ClockTime,
+    Hours,
+    HoursOrZero,
+    Money,
+    NonEmptyText,
+    Percent,
+    RealmId,
+    RoleName,
+    SalesforceFieldName,
+    SlackChannelId,
+    SlackUsergroupId,
+    SlackUserId,
+    Slug,
+    TimeZoneName,
+    Weekdays,
+    policy_error,
 )
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 

@@ -135,7 +135,8 @@ def _command_form(acting: str) -> str:
 
 
 def _invoices(stack: Stack) -> str:
-    rows = "".join(f"<tr><td>{html.escape(str(i.get('DocNumber')))}</td><td>{html.escape(json.dumps(i.get('CustomerRef')))}"
+    rows = "".join(f"<tr><td>{html.escape(str(i.get('DocNumber')))}</td>"
+                   f"<td>{html.escape(json.dumps(i.get('CustomerRef')))}"
                    f"</td><td>{i.get('TotalAmt')}</td><td>{i.get('Balance')}</td><td>{i.get('DueDate')}</td>"
                    f"<td>{html.escape(i.get('PrivateNote') or '')}</td></tr>"
                    for i in stack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice"))

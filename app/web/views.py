@@ -128,7 +128,7 @@ def cause_rows(metrics: RoiMetrics, policy: Policy, tz: tzinfo) -> list[CauseRow
     for key, count in metrics.exceptions.by_cause.items():
         counts = [weekly.get(week, {}).get(key, 0) for week in weeks]
         bars = tuple(TrendBar(f"week of {week:%d %b}", value, round(100 * value / tallest) if tallest else 0)
-                     for week, value in zip(weeks, counts))
+                     for week, value in zip(weeks, counts, strict=True))
         rows.append(CauseRow(cause_label(key, policy), count, bars))
     return rows
 

@@ -10,7 +10,12 @@ import pytest
 import yaml
 
 from app.approvals.rules import (
-    ApprovalKind, ApprovalNeed, measure_discount, may_decide, required_approvals, terms_fingerprint,
+    ApprovalKind,
+    ApprovalNeed,
+    may_decide,
+    measure_discount,
+    required_approvals,
+    terms_fingerprint,
 )
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.policy import Policy, load_policy, policy_from_data

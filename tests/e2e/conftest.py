@@ -13,7 +13,6 @@ from app.intake.service import IntakeReport
 from app.sandbox.book import Book
 from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
 
-
 FIXED_START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)    # Tuesday 08:35 in New York, after the 08:30 slot
 
 

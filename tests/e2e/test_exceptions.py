@@ -42,7 +42,8 @@ def digest_message(stack: Stack):
 
 
 def item_section(message, item_id: int) -> str:
-    return next(block["text"]["text"] for block in message.blocks if block.get("block_id") == f"exception_item:{item_id}")
+    return next(block["text"]["text"] for block in message.blocks
+                if block.get("block_id") == f"exception_item:{item_id}")
 
 
 def test_gate_problems_become_exceptions_once_and_close_when_fixed_in_salesforce(cstack: Stack, cbook: Book):

@@ -1,4 +1,6 @@
-"""The exceptions in Slack: digest controls through signed block_actions, one digest per slot, SLA pings, /exceptions."""
+"""The exceptions in Slack.
+
+Digest controls through signed block_actions, one digest per slot, SLA pings, /exceptions."""
 from __future__ import annotations
 
 import json

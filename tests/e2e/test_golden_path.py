@@ -14,13 +14,13 @@ from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.deals.models import Deal
 from app.invoicing.models import InvoiceJob
-from app.sync.models import SyncWatermark
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, ERIN
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId
+from app.sync.models import SyncWatermark
 from tests.e2e.conftest import approval_messages, eventually, poll
 
 APPROVALS = "C05APPR0VAL"
@@ -235,7 +235,8 @@ def test_a_message_left_stale_by_a_slack_outage_is_redrawn(stack: Stack, book: B
     poll(stack)
     request = eventually(lambda: approval_messages(stack), what="the approval request")[0]
     slack = stack.emulators.slack
-    assert stack.slack_side.send_slash_command(ANN.slack_id, "/invoice-status", "").status_code == 200  # bolt authorized
+    answer = stack.slack_side.send_slash_command(ANN.slack_id, "/invoice-status", "")
+    assert answer.status_code == 200  # bolt authorized
     slack.revoke_token(DEFAULT_BOT_TOKEN)                          # then Slack rejects the bot for a while
 
     stack.slack_side.click_button(ANN.slack_id, APPROVALS, request.ts, ActionId.APPROVE)

@@ -84,7 +84,8 @@ def test_a_missed_reminder_is_settled_not_sent_late():
 
 def test_dedupe_keys_are_stable_and_bounded():
     assert rules.gate_key(7, "missing_field:po_number") == "gate:7:missing_field:po_number"
-    assert rules.gate_key(7, "x" * 500).startswith(rules.gate_key_prefix(7)) and len(rules.gate_key(7, "x" * 500)) == 200
+    key = rules.gate_key(7, "x" * 500)
+    assert key.startswith(rules.gate_key_prefix(7)) and len(key) == 200
     assert rules.work_key("create_invoice", "deal:7") == "work:create_invoice:deal:7"
     assert rules.kind_of_code("unmapped_product:HW-BUNDLE") is ExceptionKind.UNMAPPED_PRODUCT
     assert rules.kind_of_code("weird:thing") is ExceptionKind.VENDOR_ERROR
@@ -122,7 +123,7 @@ def test_final_failures_are_classified():
         try:
             raise DuplicateNameError("Duplicate Name Exists Error", existing_id="9")
         except DuplicateNameError:
-            raise VendorUnavailable("lookup failed", vendor="quickbooks")
+            raise VendorUnavailable("lookup failed", vendor="quickbooks")  # noqa: B904  # chained on purpose
     except VendorUnavailable as chained:
         assert classify_failure(chained, step="create_invoice").kind is ExceptionKind.DUPLICATE_CUSTOMER
     outage = classify_failure(VendorUnavailable("QuickBooks had a server error", vendor="quickbooks"),

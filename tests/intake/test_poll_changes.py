@@ -16,12 +16,12 @@ from sqlmodel import select
 from app.clock import FixedClock
 from app.db import session_scope
 from app.deals.models import Account, Deal
-from app.exception_queue.models import ExceptionItem
 from app.errors import VendorUnavailable
-from app.integrations.quickbooks_models import QboCustomer
-from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
+from app.exception_queue.models import ExceptionItem
 from app.intake.service import IntakeReport, load_watermark, poll_changes
 from app.intake.watermark import Watermark
+from app.integrations.quickbooks_models import QboCustomer
+from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
 from app.policy import load_policy
 from app.sandbox.stack import DEMO_POLICY
 from app.work_queue.models import WorkItem
@@ -200,7 +200,8 @@ def test_a_record_older_than_the_mark_is_not_processed_again(engine, clock):
 def test_decimal_amounts_in_the_raw_record_are_stored(engine, clock):
     # simple-salesforce parses JSON numbers as Decimal: the snapshot must still fit a JSON column
     fractional = replace(opportunity(1, T1), raw={"Id": "006000000000000001", "Amount": Decimal("337.50"),
-                                                   "OpportunityLineItems": {"records": [{"UnitPrice": Decimal("0.5")}]}})
+                                                   "OpportunityLineItems": {
+                                                       "records": [{"UnitPrice": Decimal("0.5")}]}})
     assert poll(engine, clock, ListSource([fractional])).processed == 1
     with session_scope(engine) as session:
         assert session.exec(select(Deal)).one().snapshot["Amount"] == "337.50"

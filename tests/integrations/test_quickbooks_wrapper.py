@@ -13,17 +13,31 @@ import pytest
 from app.clock import FixedClock
 from app.config import load_settings
 from app.errors import (
-    AuthenticationFailed, ConfigError, RateLimited, VendorNotFound, VendorUnavailable, VendorValidationError,
-)
-from app.integrations.quickbooks import (
-    DuplicateNameError, InvoiceDraft, InvoiceLineDraft, QboAddress, QuickBooksGateway, build_quickbooks_gateway,
-    quote_literal,
+    AuthenticationFailed,
+    ConfigError,
+    RateLimited,
+    VendorNotFound,
+    VendorUnavailable,
+    VendorValidationError,
 )
 from app.integrations.exact_json import dumps_exact, loads_exact
+from app.integrations.quickbooks import (
+    DuplicateNameError,
+    InvoiceDraft,
+    InvoiceLineDraft,
+    QboAddress,
+    QuickBooksGateway,
+    build_quickbooks_gateway,
+    quote_literal,
+)
 from app.integrations.quickbooks_models import invoice_payload, parse_customer, parse_invoice
 from app.integrations.tokens import MemoryTokenStore, StoredTokens
 from app.sandbox.quickbooks import (
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoCompany, QuickBooksState, ThrottleLimits,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DemoCompany,
+    QuickBooksState,
+    ThrottleLimits,
 )
 from app.sandbox.server import RunningServer
 

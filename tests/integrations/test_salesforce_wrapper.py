@@ -13,15 +13,28 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app.clock import FixedClock
 from app.config import Settings
 from app.errors import (
-    AuthenticationFailed, ConfigError, RateLimited, VendorNotFound, VendorUnavailable, VendorValidationError,
+    AuthenticationFailed,
+    ConfigError,
+    RateLimited,
+    VendorNotFound,
+    VendorUnavailable,
+    VendorValidationError,
 )
 from app.integrations.salesforce import SalesforceGateway, build_salesforce
 from app.integrations.salesforce_models import parse_account, parse_datetime, parse_opportunity
 from app.integrations.salesforce_soql import (
-    changed_since_query, checked_ids, soql_datetime, soql_like_contains, soql_quote,
+    changed_since_query,
+    checked_ids,
+    soql_datetime,
+    soql_like_contains,
+    soql_quote,
 )
 from app.sandbox.salesforce import (
-    DEFAULT_ACCESS_TOKEN, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, SalesforceState,
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_PASSWORD,
+    DEFAULT_SECURITY_TOKEN,
+    DEFAULT_USERNAME,
+    SalesforceState,
 )
 from app.sandbox.server import RunningServer
 

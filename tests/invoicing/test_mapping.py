@@ -9,7 +9,12 @@ import pytest
 
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.invoicing.mapping import (
-    customer_request_id_for, doc_number_for, idempotency_key_for, invoice_draft, item_names, term_name,
+    customer_request_id_for,
+    doc_number_for,
+    idempotency_key_for,
+    invoice_draft,
+    item_names,
+    term_name,
 )
 from app.policy import load_policy
 from app.sandbox.stack import DEMO_POLICY

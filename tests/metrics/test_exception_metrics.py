@@ -7,7 +7,12 @@ from zoneinfo import ZoneInfo
 from app.db import session_scope
 from app.exception_queue.models import ExceptionItem
 from app.metrics.exceptions import (
-    ExceptionRow, breach_rate, counts_by_cause, exception_metrics, resolve_times, weekly_trend,
+    ExceptionRow,
+    breach_rate,
+    counts_by_cause,
+    exception_metrics,
+    resolve_times,
+    weekly_trend,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -16,7 +21,8 @@ MON = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
 
 def row(cause, opened, hours_to_resolve=None, *, sla_hours=8, status="resolved"):
     resolved = opened + timedelta(hours=hours_to_resolve) if hours_to_resolve is not None else None
-    return ExceptionRow(kind="missing_field", cause=cause, opened_at=opened, sla_due_at=opened + timedelta(hours=sla_hours),
+    return ExceptionRow(kind="missing_field", cause=cause, opened_at=opened,
+                        sla_due_at=opened + timedelta(hours=sla_hours),
                         resolved_at=resolved, status=status if resolved else "open")
 
 

@@ -13,8 +13,15 @@ from app.deals.models import Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.models import InvoiceJob
 from app.metrics.invoicing import (
-    InvoicedDeal, Rate, WonDeal, days_to_invoice, error_rate, first_pass_acceptance, invoice_totals,
-    invoiced_deals, won_deals,
+    InvoicedDeal,
+    Rate,
+    WonDeal,
+    days_to_invoice,
+    error_rate,
+    first_pass_acceptance,
+    invoice_totals,
+    invoiced_deals,
+    won_deals,
 )
 from app.metrics.roi import BadWindow, parse_window, roi_metrics
 

@@ -14,7 +14,11 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create
 from quickbooks.exceptions import (
-    AuthorizationException, ObjectNotFoundException, QuickbooksException, SevereException, ValidationException,
+    AuthorizationException,
+    ObjectNotFoundException,
+    QuickbooksException,
+    SevereException,
+    ValidationException,
 )
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
@@ -23,7 +27,12 @@ from quickbooks.objects.item import Item
 from app.clock import FixedClock
 from app.integrations.http import RewriteAdapter
 from app.sandbox.quickbooks import (
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DemoCompany, QuickBooksState, ThrottleLimits, create_quickbooks_emulator,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DemoCompany,
+    QuickBooksState,
+    ThrottleLimits,
+    create_quickbooks_emulator,
 )
 from app.sandbox.quickbooks.faults import QboFault
 from app.sandbox.quickbooks.query import Condition, parse_query

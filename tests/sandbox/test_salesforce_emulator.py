@@ -10,14 +10,22 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed, SalesforceExpiredSession, SalesforceGeneralError,
-    SalesforceMalformedRequest, SalesforceRefusedRequest, SalesforceResourceNotFound,
+    SalesforceAuthenticationFailed,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
 )
 
 from app.clock import FixedClock
 from app.integrations.http import RewriteAdapter
 from app.sandbox.salesforce import (
-    DEFAULT_ACCESS_TOKEN, DEFAULT_PASSWORD, DEFAULT_SECURITY_TOKEN, DEFAULT_USERNAME, FaultKind,
+    DEFAULT_ACCESS_TOKEN,
+    DEFAULT_PASSWORD,
+    DEFAULT_SECURITY_TOKEN,
+    DEFAULT_USERNAME,
+    FaultKind,
     SalesforceState,
 )
 from app.sandbox.server import RunningServer

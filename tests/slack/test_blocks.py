@@ -83,7 +83,8 @@ def test_ids_have_the_wire_values_listeners_and_manifest_rely_on() -> None:
     assert SlashCommand.INVOICE_STATUS == "/invoice-status"
     assert SlashCommand.EXCEPTIONS == "/exceptions"
     assert SlashCommand.APPROVALS == "/approvals"
-    assert {"EXCEPTION_RETRY", "EXCEPTION_TAG_CAUSE", "EXCEPTION_ASSIGN", "EXCEPTION_RESOLVE"} <= set(ActionId.__members__)
+    controls = {"EXCEPTION_RETRY", "EXCEPTION_TAG_CAUSE", "EXCEPTION_ASSIGN", "EXCEPTION_RESOLVE"}
+    assert controls <= set(ActionId.__members__)
 
 
 def test_ids_are_unique_and_within_slack_id_limits() -> None:

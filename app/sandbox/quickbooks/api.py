@@ -15,7 +15,12 @@ from app.sandbox.quickbooks.batch import run_batch
 from app.sandbox.quickbooks.books import RealmBook, StoredResponse
 from app.sandbox.quickbooks.cdc import parse_changed_since, run_cdc
 from app.sandbox.quickbooks.faults import (
-    QboFault, fault_body, invalid_value, system_fault, throttle_xml, throttled,
+    QboFault,
+    fault_body,
+    invalid_value,
+    system_fault,
+    throttle_xml,
+    throttled,
 )
 from app.sandbox.quickbooks.oauth import BearerRejected, check_bearer
 from app.sandbox.quickbooks.query import parse_query

@@ -35,8 +35,9 @@ def prepare_payment(book: RealmBook, obj: dict[str, Any], *, today: date, own_id
         raise required("TotalAmt")
     total = as_amount(obj["TotalAmt"], "TotalAmt")
     lines = [_payment_line(book, raw, customer["Id"], own_id) for raw in obj.get("Line") or []]
-    paid = sum((Decimal(l["Amount"]) for l in lines if l["LinkedTxn"][0]["TxnType"] == "Invoice"), Decimal("0.00"))
-    credited = sum((Decimal(l["Amount"]) for l in lines if l["LinkedTxn"][0]["TxnType"] == "CreditMemo"),
+    paid = sum((Decimal(line["Amount"]) for line in lines if line["LinkedTxn"][0]["TxnType"] == "Invoice"),
+               Decimal("0.00"))
+    credited = sum((Decimal(line["Amount"]) for line in lines if line["LinkedTxn"][0]["TxnType"] == "CreditMemo"),
                    Decimal("0.00"))
     if paid - credited > total:
         raise business_rule(f"the amounts applied ({paid - credited}) exceed the payment total {total}")

@@ -7,7 +7,12 @@ from typing import Any
 
 from app.sandbox.quickbooks.books import RealmBook
 from app.sandbox.quickbooks.faults import (
-    QboFault, business_rule, duplicate_doc_number, invalid_reference, invalid_value, required,
+    QboFault,
+    business_rule,
+    duplicate_doc_number,
+    invalid_reference,
+    invalid_value,
+    required,
 )
 from app.sandbox.quickbooks.links import applied_to
 from app.sandbox.quickbooks.values import CENT, as_amount, as_date, ref_id, referenced

@@ -9,11 +9,28 @@ from functools import cmp_to_key
 from typing import Any, Protocol
 
 from app.sandbox.salesforce.schema import (
-    NUMBER_TYPES, TEXT_TYPES, ChildRelationship, FieldSpec, FieldType, ObjectSpec, find_object,
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    ChildRelationship,
+    FieldSpec,
+    FieldType,
+    ObjectSpec,
+    find_object,
 )
 from app.sandbox.salesforce.soql_ast import (
-    BoolOp, Condition, FieldRef, InList, Like, Literal, LiteralKind, Not, OrderItem,
-    Query, SoqlError, SubQuery, malformed,
+    BoolOp,
+    Condition,
+    FieldRef,
+    InList,
+    Like,
+    Literal,
+    LiteralKind,
+    Not,
+    OrderItem,
+    Query,
+    SoqlError,
+    SubQuery,
+    malformed,
 )
 from app.sandbox.salesforce.soql_lexer import ESCAPES
 

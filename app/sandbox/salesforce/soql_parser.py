@@ -2,8 +2,19 @@
 from __future__ import annotations
 
 from app.sandbox.salesforce.soql_ast import (
-    BoolOp, Condition, Comparison, FieldRef, InList, Like, Literal, LiteralKind, Not, OrderItem,
-    Query, SubQuery, malformed,
+    BoolOp,
+    Comparison,
+    Condition,
+    FieldRef,
+    InList,
+    Like,
+    Literal,
+    LiteralKind,
+    Not,
+    OrderItem,
+    Query,
+    SubQuery,
+    malformed,
 )
 from app.sandbox.salesforce.soql_lexer import Token, tokenize
 

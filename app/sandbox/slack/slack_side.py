@@ -1,4 +1,6 @@
-"""The Slack side: the emulator acting as Slack toward the app, with signed slash commands, clicks, submissions and events."""
+"""The Slack side: the emulator acting as Slack toward the app.
+
+Signed slash commands, clicks, submissions and events."""
 from __future__ import annotations
 
 import json

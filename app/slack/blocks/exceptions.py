@@ -12,8 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
-    ActionsBlock, Block, InputBlock, Option, PlainTextInputElement, PlainTextObject, RadioButtonsElement,
-    StaticSelectElement, UserSelectElement,
+    ActionsBlock,
+    Block,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 

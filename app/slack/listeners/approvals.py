@@ -8,20 +8,23 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.approvals.models import Decision
+from app.approvals.roles import members_by_role, role_label
+from app.db import session_scope
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.pipeline.decisions import DecisionView, check_may_decide, decide_request, queue_redraw
 from app.runtime import Runtime
-from app.approvals.roles import members_by_role, role_label
-from app.db import session_scope
 from app.slack.blocks.approval import (
-    ApprovalCard, approval_decided_blocks, approval_decided_text, approval_request_blocks,
+    ApprovalCard,
+    approval_decided_blocks,
+    approval_decided_text,
+    approval_request_blocks,
 )
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.reject_modal import reject_reason_modal
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.listeners.failures import after_ack
 from app.slack.presenters import approval_card
 from app.status.pending import pending_requests
-from app.slack.listeners.failures import after_ack
 
 log = logging.getLogger(__name__)
 MIN_REASON_LENGTH = 5

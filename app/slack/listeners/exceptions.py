@@ -24,12 +24,23 @@ from app.exception_queue.permissions import Control
 from app.jobs.handlers import retry_exception
 from app.runtime import Runtime
 from app.slack.blocks.exceptions import (
-    close_metadata, close_modal, close_values, item_id_of, parse_close_metadata, parse_item_id, parse_page_value,
+    close_metadata,
+    close_modal,
+    close_values,
+    item_id_of,
+    parse_close_metadata,
+    parse_item_id,
+    parse_page_value,
     replace_item_blocks,
 )
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
 from app.slack.listeners.exception_views import (
-    BadInput, Refusal, Rendered, authorize_item, finance_team, render_item,
+    BadInput,
+    Refusal,
+    Rendered,
+    authorize_item,
+    finance_team,
+    render_item,
 )
 from app.slack.listeners.exceptions_command import command_reply, list_reply
 from app.slack.listeners.failures import after_ack

@@ -11,7 +11,10 @@ from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.format import escape
 from app.slack.blocks.status import (
-    invoice_status_blocks, status_candidates_blocks, status_candidates_text, status_not_found_text,
+    invoice_status_blocks,
+    status_candidates_blocks,
+    status_candidates_text,
+    status_not_found_text,
     status_usage_text,
 )
 from app.slack.ids import SlashCommand
