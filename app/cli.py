@@ -6,8 +6,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from app.commands.vendor_failures import vendor_failure_line
 from app.config import unknown_settings
-from app.errors import ConfigError
+from app.errors import ConfigError, IntegrationError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "validate the settings and the policy file"),
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(error).splitlines():
             print(f"{command}: {line}", file=sys.stderr)
         return 2
+    except IntegrationError as error:       # a vendor down or refusing us: the operator's move, not a bug
+        print(f"{command}: {vendor_failure_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
