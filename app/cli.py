@@ -6,7 +6,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from app.errors import ConfigError
+from app.commands.vendor_failures import vendor_failure_line
+from app.config import unknown_settings
+from app.errors import ConfigError, IntegrationError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "validate the settings and the policy file"),
@@ -16,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
 }
+# Commands that read the settings warn about misspelt variables at start-up (`check` reports them as errors).
+WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
@@ -35,11 +39,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((word for word in argv if not word.startswith("-")), None)
     args = build_parser(chosen).parse_args(argv)
+    command = f"ledgerbridge {args.command}"
+    if args.command in WARN_ABOUT_UNKNOWN_SETTINGS:
+        for unknown in unknown_settings():
+            print(f"{command}: warning: {unknown}", file=sys.stderr)
     try:
         return int(args.run(args) or 0)
     except ConfigError as error:
-        print(f"ledgerbridge: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"{command}: {line}", file=sys.stderr)
         return 2
+    except IntegrationError as error:       # a vendor down or refusing us: the operator's move, not a bug
+        print(f"{command}: {vendor_failure_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -1,14 +1,31 @@
 """Settings: every knob comes from the environment (or a `.env` file). The names are a public contract."""
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.config_problems import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    TokenKind,
+    UnknownSetting,
+    explain_errors,
+    find_unknown,
+    token_kind_problem,
+)
 from app.errors import ConfigError
+
+ENV_FILE = ".env"
+# Read by our tooling, not by Settings: known, so never reported as unknown.
+OTHER_KNOWN_NAMES = frozenset({"LEDGERBRIDGE_TEST_PG_URL"})
 
 
 class QboEnvironment(StrEnum):
@@ -20,49 +37,75 @@ class Settings(BaseSettings):
     """Typed settings. Field names map 1:1 to upper-case environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore",
+        env_file=ENV_FILE, env_file_encoding="utf-8", case_sensitive=False, extra="ignore",
         env_ignore_empty=True,
     )
 
-    database_url: str = "sqlite:///./ledgerbridge.db"
+    database_url: str = Field(default="sqlite:///./ledgerbridge.db",
+                              description="a sqlite:/// or postgresql:// URL, such as sqlite:///./ledgerbridge.db")
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
-    slack_api_url: AnyHttpUrl = AnyHttpUrl("https://slack.com/api/")
+    slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"),
+                                      description="the Slack Web API base URL, https://slack.com/api/")
 
-    salesforce_instance_url: AnyHttpUrl | None = None
+    salesforce_instance_url: AnyHttpUrl | None = Field(
+        default=None, description="your org's My Domain URL, such as https://acme.my.salesforce.com")
     salesforce_access_token: SecretStr | None = None
     salesforce_username: str | None = None
     salesforce_password: SecretStr | None = None
     salesforce_security_token: SecretStr | None = None
     salesforce_client_id: str | None = None
-    salesforce_private_key_file: Path | None = None
-    salesforce_login_url: AnyHttpUrl = AnyHttpUrl("https://login.salesforce.com")
-    salesforce_api_version: str = Field(default="59.0", pattern=r"^\d{2,3}\.0$")
+    salesforce_private_key_file: Path | None = Field(
+        default=None, description="the path of a PEM private key file, such as /run/secrets/salesforce.key")
+    salesforce_login_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://login.salesforce.com"),
+        description="https://login.salesforce.com, or https://test.salesforce.com for a sandbox")
+    salesforce_api_version: str = Field(default="59.0", pattern=r"^\d{2,3}\.0$",
+                                        description="a Salesforce REST API version written NN.0, such as 59.0")
     salesforce_notify_secret: SecretStr | None = None
 
     qbo_client_id: str | None = None
     qbo_client_secret: SecretStr | None = None
     qbo_refresh_token: SecretStr | None = None
     qbo_realm_id: str | None = None
-    qbo_environment: QboEnvironment = QboEnvironment.SANDBOX
-    qbo_api_url: AnyHttpUrl | None = None
-    qbo_discovery_url: AnyHttpUrl | None = None
+    qbo_environment: QboEnvironment = Field(default=QboEnvironment.SANDBOX, description="sandbox or production")
+    qbo_api_url: AnyHttpUrl | None = Field(
+        default=None, description="the emulator's API base URL ending in /v3, such as http://127.0.0.1:3003/v3")
+    qbo_discovery_url: AnyHttpUrl | None = Field(
+        default=None, description="an OpenID discovery document URL, such as "
+                                  "http://127.0.0.1:3003/.well-known/openid_configuration")
 
-    ledgerbridge_policy: Path = Path("policy.yaml")
-    ledgerbridge_poll_seconds: int = Field(default=60, ge=5, le=3600)
-    ledgerbridge_http_timeout: float = Field(default=30.0, gt=0, le=300)
-    ledgerbridge_scheduler_enabled: bool = True
-    ledgerbridge_public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    ledgerbridge_policy: Path = Field(default=Path("policy.yaml"),
+                                      description="the path of the policy file, such as policy.yaml")
+    ledgerbridge_poll_seconds: int = Field(default=60, ge=5, le=3600,
+                                           description="a whole number of seconds from 5 to 3600, such as 60")
+    ledgerbridge_http_timeout: float = Field(default=30.0, gt=0, le=300,
+                                             description="a number of seconds above 0 and at most 300, such as 30")
+    ledgerbridge_scheduler_enabled: bool = Field(default=True, description="true or false")
+    ledgerbridge_public_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8000"),
+        description="this service's public base URL, such as https://ledgerbridge.example.com")
     ledgerbridge_dashboard_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+            raise ValueError("is not a database URL Ledgerbridge can use; set it to a sqlite:/// or "
+                             "postgresql+psycopg:// URL, such as sqlite:///./ledgerbridge.db")
         return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _is_bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _checked_token_kind(value, BOT_TOKEN)
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _is_app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _checked_token_kind(value, APP_TOKEN)
 
     @property
     def salesforce_base_url(self) -> str | None:
@@ -74,18 +117,31 @@ class Settings(BaseSettings):
         return bool(self.salesforce_client_id and self.salesforce_private_key_file)
 
 
-def _explain(error: ValidationError) -> str:
-    first = error.errors()[0]
-    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-    return f"invalid setting {name}: {first['msg']}"
+def _checked_token_kind(value: SecretStr | None, kind: TokenKind) -> SecretStr | None:
+    problem = None if value is None else token_kind_problem(kind, value.get_secret_value())
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build Settings, turning a validation failure into one line that names the setting."""
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings; a validation failure becomes a ConfigError with one line per invalid setting."""
     try:
         return Settings(**overrides)
     except ValidationError as error:
-        raise ConfigError(_explain(error)) from None
+        descriptions = {name: field.description for name, field in Settings.model_fields.items()}
+        raise ConfigError("\n".join(explain_errors(error.errors(), descriptions))) from None
+
+
+def unknown_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> list[UnknownSetting]:
+    """Variables in the environment or the .env file that look meant for us but are not settings (typos)."""
+    environ = os.environ if environ is None else environ
+    env_file = Path(ENV_FILE) if env_file is None else env_file
+    sources: dict[str, list[str]] = {"the environment": list(environ)}
+    if env_file.is_file():
+        sources[str(env_file)] = list(dotenv_values(env_file))
+    known = {name.upper() for name in Settings.model_fields} | OTHER_KNOWN_NAMES
+    return find_unknown(sources, known)
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +150,7 @@ def get_settings() -> Settings:
 
 
 def missing_for_production(settings: Settings) -> list[str]:
-    """Settings that `ledgerbridge serve` cannot run without, by their public names."""
+    """Settings that `ledgerbridge serve` cannot run without, by their public names, all of them."""
     missing = [
         name.upper()
         for name in ("slack_bot_token", "slack_signing_secret", "salesforce_instance_url",
@@ -103,10 +159,14 @@ def missing_for_production(settings: Settings) -> list[str]:
     ]
     has_token = settings.salesforce_access_token is not None
     has_password = bool(settings.salesforce_username and settings.salesforce_password)
-    if not (has_token or has_password or settings.uses_salesforce_jwt):
+    has_jwt = settings.uses_salesforce_jwt and bool(settings.salesforce_username)
+    if not (has_token or has_password or has_jwt):
         missing.append(
             "SALESFORCE_ACCESS_TOKEN (or SALESFORCE_USERNAME + SALESFORCE_PASSWORD + "
             "SALESFORCE_SECURITY_TOKEN, or SALESFORCE_CLIENT_ID + SALESFORCE_USERNAME + "
             "SALESFORCE_PRIVATE_KEY_FILE)"
         )
+    key_file = settings.salesforce_private_key_file
+    if has_jwt and not has_token and key_file is not None and not key_file.is_file():
+        missing.append("SALESFORCE_PRIVATE_KEY_FILE (no file at that path: set it to the PEM private key's path)")
     return missing

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.db import make_engine
+from app.db_migrate import upgrade
+from app.integrations.token_store_db import DbTokenStore
+from app.integrations.tokens import StoredTokens
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "policy.example.yaml"
 BROKEN_PATHS = (
@@ -27,6 +31,7 @@ PRODUCTION_ENV = {
     "QBO_CLIENT_ID": "qbo-client",
     "QBO_CLIENT_SECRET": "qbo-secret-abc",
     "QBO_REALM_ID": "9341452876543210",
+    "QBO_REFRESH_TOKEN": "AB11-refresh-secret-def",
 }
 
 
@@ -34,8 +39,8 @@ PRODUCTION_ENV = {
 def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Run in an empty folder (no stray .env) with none of the settings this file varies."""
     monkeypatch.chdir(tmp_path)
-    for name in (*PRODUCTION_ENV, "LEDGERBRIDGE_POLICY", "LEDGERBRIDGE_POLL_SECONDS", "SALESFORCE_USERNAME",
-                 "SALESFORCE_PASSWORD", "SALESFORCE_CLIENT_ID", "SALESFORCE_PRIVATE_KEY_FILE"):
+    for name in (*PRODUCTION_ENV, "DATABASE_URL", "LEDGERBRIDGE_POLICY", "LEDGERBRIDGE_POLL_SECONDS",
+                 "SALESFORCE_USERNAME", "SALESFORCE_PASSWORD", "SALESFORCE_CLIENT_ID", "SALESFORCE_PRIVATE_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -117,7 +122,8 @@ def test_invalid_setting_is_a_config_error_on_one_line(monkeypatch: pytest.Monke
     assert main(["check", "--policy", str(EXAMPLE)]) == 2
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines() == [
-        "settings: invalid setting LEDGERBRIDGE_POLL_SECONDS: Input should be greater than or equal to 5"]
+        "settings: invalid setting LEDGERBRIDGE_POLL_SECONDS: is out of range; set it to a whole number of seconds "
+        "from 5 to 3600, such as 60"]
     assert captured.out == ""
 
 
@@ -142,3 +148,68 @@ def test_production_ok_when_everything_is_set(monkeypatch: pytest.MonkeyPatch,
     output = capsys.readouterr().out
     assert "settings: OK for production" in output
     assert not any(secret in output for secret in PRODUCTION_ENV.values())
+
+
+def test_production_lists_every_missing_setting_at_once(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", PRODUCTION_ENV["SLACK_BOT_TOKEN"])
+    assert main(["check", "--policy", str(EXAMPLE), "--production"]) == 1
+    missing = [line.removeprefix("settings: missing for production: ").split(" ")[0]
+               for line in capsys.readouterr().out.splitlines() if "missing for production" in line]
+    assert missing == ["SLACK_SIGNING_SECRET", "SALESFORCE_INSTANCE_URL", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET",
+                       "QBO_REALM_ID", "SALESFORCE_ACCESS_TOKEN", "QBO_REFRESH_TOKEN"]
+
+
+def production_without_refresh_token(monkeypatch: pytest.MonkeyPatch, database: str) -> None:
+    for name, value in PRODUCTION_ENV.items():
+        if name != "QBO_REFRESH_TOKEN":
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", database)
+
+
+def test_production_needs_a_refresh_token_when_none_is_stored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"sqlite:///{tmp_path / 'lb.db'}"
+    upgrade(database)
+    production_without_refresh_token(monkeypatch, database)
+
+    assert main(["check", "--policy", str(EXAMPLE), "--production"]) == 1
+
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "settings: missing for production: QBO_REFRESH_TOKEN (no refresh token is stored in the database for realm "
+        "9341452876543210 yet: set it to the first one from Intuit's OAuth playground or the connect flow)"]
+
+
+def test_a_refresh_token_stored_in_the_database_is_enough(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"sqlite:///{tmp_path / 'lb.db'}"
+    upgrade(database)
+    engine = make_engine(database)
+    DbTokenStore(engine).save(PRODUCTION_ENV["QBO_REALM_ID"], StoredTokens(refresh_token="rotated-secret-refresh"))
+    engine.dispose()
+    production_without_refresh_token(monkeypatch, database)
+
+    assert main(["check", "--policy", str(EXAMPLE), "--production"]) == 0
+
+    output = capsys.readouterr().out
+    assert "settings: OK for production" in output and "rotated-secret-refresh" not in output
+
+
+def test_production_check_never_creates_the_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    production_without_refresh_token(monkeypatch, f"sqlite:///{tmp_path / 'not-yet.db'}")
+    assert main(["check", "--policy", str(EXAMPLE), "--production"]) == 1
+    assert "QBO_REFRESH_TOKEN (the database does not exist yet, so no refresh token is stored" in \
+        capsys.readouterr().out
+    assert not (tmp_path / "not-yet.db").exists()
+
+
+def test_serve_names_every_missing_setting_too(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", PRODUCTION_ENV["SLACK_BOT_TOKEN"])
+    assert main(["serve"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" ")[4] for line in lines] == [
+        "SLACK_SIGNING_SECRET", "SALESFORCE_INSTANCE_URL", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID",
+        "SALESFORCE_ACCESS_TOKEN", "QBO_REFRESH_TOKEN"]
+    assert all(line.startswith("ledgerbridge serve: missing setting ") for line in lines)

@@ -81,6 +81,39 @@ def test_serve_answers_signed_slack_requests_and_refuses_an_old_schema(emulators
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert SANDBOX_SIGNING_SECRET not in output and "xoxb-" not in output
+    assert "will be unused" not in output     # bolt's notice about SLACK_BOT_TOKEN beside our own client
+
+
+def test_sync_against_an_unreachable_salesforce_is_one_line(emulators: Emulators, tmp_path: Path):
+    env = environment(emulators, f"sqlite:///{tmp_path / 'lb.db'}")
+    nobody = f"http://127.0.0.1:{_free_port()}"            # nothing listens there
+    env["SALESFORCE_INSTANCE_URL"] = nobody
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+
+    done = run(["sync"], env, tmp_path)
+
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"ledgerbridge sync: Salesforce is unreachable at {nobody}: connection refused. "
+        "Check SALESFORCE_INSTANCE_URL and try again."]
+    assert env["SALESFORCE_ACCESS_TOKEN"] not in done.stdout + done.stderr
+
+
+def test_serve_says_in_one_line_when_the_salesforce_login_is_unreachable(emulators: Emulators, tmp_path: Path):
+    env = environment(emulators, f"sqlite:///{tmp_path / 'lb.db'}")
+    nobody = f"http://127.0.0.1:{_free_port()}"
+    del env["SALESFORCE_ACCESS_TOKEN"]
+    env.update(SALESFORCE_USERNAME="integration@acme.example", SALESFORCE_PASSWORD="pa55-very-secret",
+               SALESFORCE_SECURITY_TOKEN="sec-token-secret", SALESFORCE_LOGIN_URL=nobody)
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+
+    done = run(["serve", "--port", "0"], env, tmp_path)
+
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"ledgerbridge serve: Salesforce is unreachable at {nobody}: connection refused. "
+        "Check SALESFORCE_LOGIN_URL and try again."]
+    assert "secret" not in done.stdout + done.stderr
 
 
 def test_sandbox_runs_one_emulator_for_the_real_client(tmp_path: Path):

@@ -1,7 +1,8 @@
 """`ledgerbridge check`: validate the settings and the policy file, one line per problem.
 
-Exit status: 0 valid, 1 the policy (or, with --production, the settings) has problems, 2 the settings
-cannot be loaded or the policy file cannot be read. Secret values are never printed.
+Exit status: 0 valid; 1 the policy has problems, a variable looks like a misspelt setting, or (with
+--production) settings live use needs are missing; 2 the settings cannot be loaded or the policy file
+cannot be read. Every problem is listed, not only the first. Secret values are never printed.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.config import Settings, load_settings, missing_for_production
+from app.commands.live_settings import missing_for_live_use
+from app.config import Settings, load_settings, unknown_settings
 from app.errors import ConfigError
 from app.policy import Policy, parse_policy
 
@@ -24,10 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    names_ok = _report_unknown_names()
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"settings: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"settings: {line}", file=sys.stderr)
         return CONFIG_ERROR
     path: Path = args.policy or settings.ledgerbridge_policy
     try:
@@ -37,7 +41,15 @@ def run(args: argparse.Namespace) -> int:
         return CONFIG_ERROR
     policy_ok = _report_policy(str(path), text)
     settings_ok = _report_production(settings) if args.production else True
-    return VALID if policy_ok and settings_ok else INVALID
+    return VALID if policy_ok and settings_ok and names_ok else INVALID
+
+
+def _report_unknown_names() -> bool:
+    """A misspelt variable is silently ignored at run time: here it is an error."""
+    unknown = unknown_settings()
+    for name in unknown:
+        print(f"settings: {name}")
+    return not unknown
 
 
 def _report_policy(source: str, text: str) -> bool:
@@ -52,7 +64,7 @@ def _report_policy(source: str, text: str) -> bool:
 
 
 def _report_production(settings: Settings) -> bool:
-    missing = missing_for_production(settings)
+    missing = missing_for_live_use(settings)
     for name in missing:
         print(f"settings: missing for production: {name}")
     if not missing:

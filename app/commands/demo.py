@@ -1,9 +1,20 @@
-"""`ledgerbridge demo`: the whole product offline (SQLite + the three emulators), seeded and narrated."""
+"""`ledgerbridge demo`: the whole product offline (SQLite + the three emulators), seeded and narrated.
+
+Two demos never share a file: each run creates its database in a fresh temporary folder (removed when it
+stops), or in a `--db` file that must not exist yet. The port is bound before anything is created, so a
+taken port refuses in one line and leaves a running demo alone.
+"""
 from __future__ import annotations
 
 import argparse
+import errno
+import shutil
+import socket
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from pydantic import AnyHttpUrl
@@ -11,25 +22,78 @@ from pydantic import AnyHttpUrl
 from app.logging_setup import configure_logging
 from app.sandbox.book import seed_demo_book
 from app.sandbox.console import create_console
+from app.sandbox.server import bind_socket
 from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
 from app.sandbox.walkthrough import run_walkthrough, say
 
+HOST = "127.0.0.1"
+REFUSED, WALKTHROUGH_FAILED = 2, 1
+
+
+class DemoRefused(Exception):
+    """An expected reason not to start (port taken, --db exists): one line for the user, exit code 2."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8000, help="port of the app and its demo console (default 8000)")
-    parser.add_argument("--db", default="ledgerbridge-demo.db", help="SQLite file, recreated on every start")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="port of the app and its demo console (default 8000; 0 picks a free one)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="SQLite file to create for this run; refused if it exists (default: a fresh "
+                             "temporary folder, removed when the demo stops)")
     parser.add_argument("--exit-after-walkthrough", action="store_true",
                         help="stop after the scripted walkthrough instead of serving until Ctrl-C")
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging()
-    Path(args.db).unlink(missing_ok=True)     # the emulators start empty, so the database does too
+    try:
+        sock = listen(args.port)
+        with closing(sock), demo_database(args.db) as database:
+            configure_logging()
+            return _run(args, sock, database)
+    except DemoRefused as refused:
+        print(f"ledgerbridge demo: {refused}", file=sys.stderr)
+        return REFUSED
+
+
+def listen(port: int) -> socket.socket:
+    """The app's socket, bound now: nothing else happens while the port may still be taken."""
+    if not 0 <= port <= 65535:
+        raise DemoRefused(f"--port must be 0..65535, got {port}")
+    try:
+        return bind_socket(HOST, port)
+    except OSError as error:
+        hint = "pass --port with a free port, or --port 0 for any free one"
+        if error.errno == errno.EADDRINUSE:
+            raise DemoRefused(f"port {port} on {HOST} is already in use (another demo or server?): {hint}") from None
+        raise DemoRefused(f"cannot listen on {HOST}:{port} ({error.strerror}): {hint}") from None
+
+
+@contextmanager
+def demo_database(chosen: Path | None) -> Iterator[Path]:
+    """A database file nobody else uses: `chosen` created exclusively, or one in a fresh temporary folder."""
+    if chosen is not None:
+        try:
+            chosen.open("x").close()        # O_EXCL: of two demos given the same --db, only one gets it
+        except FileExistsError:
+            raise DemoRefused(f"{chosen} already exists: pass another --db, or leave --db out for a fresh one") \
+                from None
+        except OSError as error:
+            raise DemoRefused(f"cannot create {chosen} ({error.strerror}): pass another --db") from None
+        yield chosen
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ledgerbridge-demo-"))
+    try:
+        yield folder / "demo.db"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, sock: socket.socket, database: Path) -> int:
     emulators = start_emulators()
     try:
-        settings = sandbox_settings(emulators, database_url=f"sqlite:///{args.db}", ledgerbridge_poll_seconds=5)
+        settings = sandbox_settings(emulators, database_url=f"sqlite:///{database}", ledgerbridge_poll_seconds=5)
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
-        stack = start_app(emulators, settings, port=args.port, run_scheduler=True)
+        stack = start_app(emulators, settings, sock=sock, run_scheduler=True)
         # links in Slack messages (the digest's dashboard link) must name the port actually bound
         stack.runtime.settings = settings.model_copy(update={"ledgerbridge_public_url": AnyHttpUrl(stack.app_url)})
     except BaseException:
@@ -37,11 +101,15 @@ def run(args: argparse.Namespace) -> int:
         raise
     stack.app.mount("/demo", create_console(stack))
     try:
-        _introduce(stack, len(book.deal_ids))
-        held = run_walkthrough(stack, sys.stdout)
+        _introduce(stack, len(book.deal_ids), database, temporary=args.db is None)
+        try:
+            held = run_walkthrough(stack, sys.stdout)
+        except TimeoutError as error:
+            say(sys.stdout, f"The walkthrough did not complete: {error}.")
+            return WALKTHROUGH_FAILED
         if args.exit_after_walkthrough:
             say(sys.stdout, "Walkthrough complete." if held else "The walkthrough did not complete.")
-            return 0 if held else 1
+            return 0 if held else WALKTHROUGH_FAILED
         _what_to_try(stack)
         while True:
             time.sleep(3600)
@@ -49,12 +117,13 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
 
 
-def _introduce(stack: Stack, deal_count: int) -> None:
+def _introduce(stack: Stack, deal_count: int, database: Path, *, temporary: bool) -> None:
     out = sys.stdout
     say(out, "Ledgerbridge offline demo: SQLite plus local emulators of Slack, Salesforce and QuickBooks Online.")
     say(out, f"  app (Slack request URL):  {stack.app_url}/slack/events")
     for name in ("slack", "salesforce", "quickbooks"):
         say(out, f"  {name} emulator:{' ' * (11 - len(name))}{stack.emulators.url(name)}")
+    say(out, f"  database:                 {database}{' (removed when the demo stops)' if temporary else ''}")
     say(out, f"  Salesforce holds {deal_count} opportunities over 6 accounts; the poller reads them every 5 s.\n")
 
 

@@ -6,7 +6,8 @@ import sys
 
 import uvicorn
 
-from app.config import load_settings, missing_for_production
+from app.commands.live_settings import missing_for_live_use
+from app.config import load_settings
 from app.db_migrate import current_revision, head_revision
 from app.logging_setup import configure_logging
 from app.main import create_app
@@ -21,9 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    missing = missing_for_production(settings)
+    missing = missing_for_live_use(settings)
+    for name in missing:
+        print(f"ledgerbridge serve: missing setting {name}", file=sys.stderr)
     if missing:
-        print(f"ledgerbridge serve: missing setting {missing[0]}", file=sys.stderr)
         return 2
     policy = load_policy(settings.ledgerbridge_policy)
     if current_revision(settings.database_url) != head_revision():

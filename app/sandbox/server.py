@@ -30,10 +30,14 @@ class RunningServer:
         self.stop()
 
 
-def serve_in_thread(asgi_app: Any, *, port: int = 0, host: str = "127.0.0.1") -> RunningServer:
-    """Bind first (port 0 = ephemeral), then serve on that socket so the port is known and race-free."""
-    sock = bind_socket(host, port)
-    bound_port = sock.getsockname()[1]
+def serve_in_thread(asgi_app: Any, *, port: int = 0, host: str = "127.0.0.1",
+                    sock: socket.socket | None = None) -> RunningServer:
+    """Bind first (port 0 = ephemeral), then serve on that socket so the port is known and race-free.
+
+    `sock`: a socket the caller bound already (the demo binds before it seeds anything).
+    """
+    sock = sock or bind_socket(host, port)
+    host, bound_port = sock.getsockname()[:2]
     # Keep idle connections longer than any poll interval (uvicorn's 5 s default met the demo's 5 s poll
     # exactly, and the client then reused a connection the server was closing).
     config = uvicorn.Config(asgi_app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=75)

@@ -1,6 +1,7 @@
 """The whole product offline: three emulators plus the app, wired through real HTTP (demo and tests)."""
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,11 +107,12 @@ def sandbox_settings(emulators: Emulators, *, database_url: str, policy_path: Pa
 
 
 def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock: Clock | None = None,
-              run_scheduler: bool = False) -> Stack:
+              run_scheduler: bool = False, sock: socket.socket | None = None) -> Stack:
+    """The app on `port` (or on `sock`, bound already), its database migrated first."""
     upgrade(settings.database_url)
     runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
     app = create_app(runtime, run_scheduler=run_scheduler)
-    server = serve_in_thread(app, port=port)
+    server = serve_in_thread(app, port=port, sock=sock)
     side = SlackSide(emulators.slack, request_url=server.url + "/slack/events",
                      signing_secret=SANDBOX_SIGNING_SECRET, emulator_url=emulators.url("slack"))
     return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=app)

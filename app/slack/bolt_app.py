@@ -8,6 +8,8 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +22,20 @@ from app.sync.models import InboundEvent
 log = logging.getLogger(__name__)
 
 
+class _OwnClientNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then warns at every
+    start that the token is unused. We pass the client on purpose (our base URL and timeout; it carries that
+    same token), so only this one notice is dropped; every other bolt warning still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_OWN_CLIENT_NOTICE = _OwnClientNotice()
+
+
 def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    get_bolt_logger(AsyncApp).addFilter(_OWN_CLIENT_NOTICE)     # idempotent: a filter is added once
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False,
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
