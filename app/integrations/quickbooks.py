@@ -8,7 +8,7 @@ from typing import Any
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.integrations.exact_json import dumps_exact
-from app.integrations.quickbooks_connection import QboCredentials, QuickBooksConnection
+from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
 from app.integrations.quickbooks_errors import DuplicateNameError
 from app.integrations.quickbooks_models import (
     InvoiceDraft,
@@ -25,6 +25,7 @@ from app.integrations.quickbooks_models import (
     parse_item,
     parse_term,
 )
+from app.integrations.throttle import Throttle
 from app.integrations.tokens import TokenStore
 
 MAX_REQUEST_ID = 50
@@ -163,8 +164,14 @@ class QuickBooksGateway:
         return self._clock.now().date()
 
 
-def build_quickbooks_gateway(settings: Settings, *, token_store: TokenStore,
-                             clock: Clock | None = None) -> QuickBooksGateway:
-    """No network here: the first call fetches the discovery document and refreshes the token."""
-    connection = QuickBooksConnection(QboCredentials.from_settings(settings), token_store=token_store, clock=clock)
+def build_quickbooks_gateway(settings: Settings, *, token_store: TokenStore, clock: Clock | None = None,
+                             throttle: Throttle | None = None,
+                             max_wait: float = INLINE_MAX_WAIT) -> QuickBooksGateway:
+    """No network here: the first call fetches the discovery document and refreshes the token.
+
+    `throttle`: shared limits (throttle_for_database); None counts in this process only. `max_wait`: seconds a
+    call may wait for a slot before ThrottleFull (0 in a worker that reschedules).
+    """
+    connection = QuickBooksConnection(QboCredentials.from_settings(settings), token_store=token_store, clock=clock,
+                                      throttle=throttle, max_wait=max_wait)
     return QuickBooksGateway(connection, clock=clock)
