@@ -127,7 +127,8 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
         query = parse_query(text)
         return {"QueryResponse": run_query(query, book.rows(canonical_entity(query.entity)))}
     if parts == ("batch",) and call.method == "POST":
-        return run_batch(book, _json(call.body), now, rules, max_items=state.settings.max_batch_items)
+        return run_batch(book, _json(call.body), now, rules, max_items=state.settings.max_batch_items,
+                         has_request_id=bool(call.query.get("requestid")))
     if parts == ("cdc",) and call.method == "GET":
         since = parse_changed_since(call.query.get("changedSince"), book)
         return run_cdc(book, call.query.get("entities"), since, now, max_lookback=state.settings.cdc_max_lookback)
