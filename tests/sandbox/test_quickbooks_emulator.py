@@ -408,6 +408,29 @@ def test_throttle_xml_variant_and_batch_limit(emu: Emu) -> None:
     assert Customer.get(1, qb=qb).Id == "1"  # non-batch calls are not in the batch window
 
 
+def test_throttle_counters_are_readable_for_benchmarks(emu: Emu) -> None:
+    emu.state.set_limits(ThrottleLimits(per_app_per_second=3))
+    qb = emu.qb()
+    for _ in range(3):
+        Customer.get(1, qb=qb)
+    with pytest.raises(ValidationException):
+        Customer.get(1, qb=qb)
+    emu.clock.advance(timedelta(seconds=1))
+    qb.batch_operation(json.dumps({"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Term"}]}))
+    emu.state.inject_fault("throttle")
+    with pytest.raises(ValidationException):
+        Customer.get(1, qb=qb)
+    stats = requests.get(emu.server.url + "/_admin/throttle", timeout=5).json()
+    assert stats["limits"] == {"per_realm_per_minute": 500, "per_app_per_second": 3, "batch_per_minute": 40}
+    assert stats["realms"][emu.demo.realm_id] == {
+        "admitted": 5, "batches": 1, "throttled_429": 2, "last_second": 2, "last_minute": 5,
+        "batch_last_minute": 1, "peak_per_second": 3, "peak_per_minute": 5, "peak_batch_per_minute": 1}
+    emu.clock.advance(timedelta(minutes=1))
+    later = requests.get(emu.server.url + "/_admin/throttle", timeout=5).json()["realms"][emu.demo.realm_id]
+    assert later["last_minute"] == 0 and later["peak_per_minute"] == 5
+    assert requests.delete(emu.server.url + "/_admin/throttle", timeout=5).json()["realms"] == {}
+
+
 def test_injected_500_timeout_and_lost_response(emu: Emu) -> None:
     qb = emu.qb(timeout=0.3)
     emu.state.inject_fault("error")

@@ -74,16 +74,18 @@ def _gatekeep(state: QuickBooksState, call: ApiCall) -> tuple[StoredResponse | N
         is_batch = call.parts[:1] == ("batch",)
         if not state.throttle.admit(realm_id=call.realm_id, client_id=grant.client_id, is_batch=is_batch,
                                     now=state.now()):
-            return _throttled(state), None
+            return _throttled(state, call.realm_id), None
     plan = state.take_fault("/".join(call.parts))
     if plan is not None and plan.kind == "error":
         return _fault(state, system_fault(), state.book(call.realm_id)), None
     if plan is not None and plan.kind == "throttle":
-        return _throttled(state), None
+        return _throttled(state, call.realm_id), None
     return None, plan
 
 
-def _throttled(state: QuickBooksState) -> StoredResponse:
+def _throttled(state: QuickBooksState, realm_id: str) -> StoredResponse:
+    with state.lock:
+        state.throttle.count_throttled(realm_id)
     if state.settings.xml_throttle:
         return StoredResponse(429, throttle_xml(state.now()).encode(), "application/xml")
     return _fault(state, throttled(), None)
