@@ -20,6 +20,7 @@ from pyrate_limiter import AbstractBucket, Duration, Rate, RateItem
 from app.errors import ThrottleFull
 
 CONTENDED_WAIT = 0.01  # another process held the bucket's lock: try again very soon
+CONTENDED_RETRIES = 20  # acquire() retries a contended bucket this often before counting against max_wait
 LEAK_EVERY = 10.0  # seconds between deletions of entries older than every window, per bucket
 
 
@@ -107,27 +108,25 @@ class Throttle:
 
     def try_acquire(self, key: ThrottleKey) -> float:
         """Take a slot now (0.0) or say how many seconds until one frees up (nothing taken)."""
-        slot = self._slot(key)
-        with slot.lock:  # put() and waiting() share the bucket's last verdict
-            item = RateItem(key.name, _now_ms(slot.bucket))
-            if slot.bucket.put(item):
-                self._leak_now_and_then(slot, item.timestamp)
-                return 0.0
-            wait_ms = slot.bucket.waiting(item)
-        if not isinstance(wait_ms, int):
-            raise TypeError("the throttle needs a synchronous bucket")
-        # A put refused because another process held the table lock has no real wait (0 or a stale figure).
-        return wait_ms / 1000 if wait_ms > 0 else CONTENDED_WAIT
+        wait = self._attempt(key)
+        return CONTENDED_WAIT if wait is None else wait
 
     def acquire(self, *keys: ThrottleKey, max_wait: float) -> float:
         """Take a slot of every key, waiting at most `max_wait` seconds in all; returns the seconds waited.
 
         Keys are taken in the order given and a slot already taken is kept while waiting for the next, so put
-        the scarcest first (a QuickBooks batch: quickbooks_batch, then quickbooks_realm).
+        the scarcest first (a QuickBooks batch: quickbooks_batch, then quickbooks_realm). A bucket another
+        process is updating right now is retried a few times at once, even with max_wait=0.
         """
         started, waited = self._monotonic(), 0.0
         for key in keys:
-            while (wait := self.try_acquire(key)) > 0:
+            contended = 0
+            while (wait := self._attempt(key)) != 0.0:
+                if wait is None and contended < CONTENDED_RETRIES:
+                    contended += 1
+                    self._sleep(CONTENDED_WAIT)
+                    continue
+                wait = CONTENDED_WAIT if wait is None else wait
                 if waited + wait > max_wait:
                     limit = self._limits[key.limit]
                     raise ThrottleFull(f"{limit.vendor} client-side limit {key.name} is full for {wait:.2f} s",
@@ -147,6 +146,20 @@ class Throttle:
                 slot = _Slot(self._source.bucket(key.name, rates), threading.Lock(), leaked_at=self._monotonic())
                 self._slots[key.name] = slot
             return slot
+
+    def _attempt(self, key: ThrottleKey) -> float | None:
+        """0.0: a slot was taken; seconds until one frees up; None: another process held the bucket's lock."""
+        slot = self._slot(key)
+        with slot.lock:  # put() and waiting() share the bucket's last verdict
+            item = RateItem(key.name, _now_ms(slot.bucket))
+            if slot.bucket.put(item):
+                self._leak_now_and_then(slot, item.timestamp)
+                return 0.0
+            wait_ms = slot.bucket.waiting(item)
+        if not isinstance(wait_ms, int):
+            raise TypeError("the throttle needs a synchronous bucket")
+        # A put refused for a lock held elsewhere has no real wait: the figure is 0 or from a stale entry.
+        return wait_ms / 1000 if wait_ms > 0 else None
 
     def _leak_now_and_then(self, slot: _Slot, now_ms: int) -> None:
         if self._monotonic() - slot.leaked_at >= LEAK_EVERY:

@@ -63,6 +63,8 @@ class EnginePool:
         pooled = self.engine.raw_connection()
         try:
             connection = pooled.driver_connection
+            if connection is None:
+                raise RuntimeError("the engine's pool handed out a closed connection")
             try:
                 yield connection
                 connection.commit()  # also ends a transaction a NOWAIT lock failure aborted

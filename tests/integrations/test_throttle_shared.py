@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pyrate_limiter import Rate
 from sqlalchemy import create_engine, text
 
-from app.integrations.throttle import Limit, Throttle, ThrottleKey
+from app.integrations.throttle import CONTENDED_WAIT, Limit, Throttle, ThrottleKey
 from app.integrations.throttle_buckets import MemoryBuckets, bucket_table, throttle_for_database
 
 LIMIT, WINDOW = 4, 1.0
@@ -103,3 +103,19 @@ def _stored_timestamps(database_url: str) -> list[float]:
             return [float(value) for (value,) in rows]
     finally:
         engine.dispose()
+
+
+def test_a_bucket_locked_by_another_process_is_retried_not_reported_full(fresh_pg_database: str) -> None:
+    throttle = throttle_for_database(fresh_pg_database, limits=LIMITS)
+    try:
+        assert throttle.try_acquire(KEY) == 0.0  # creates the bucket's table
+        other = create_engine(fresh_pg_database)
+        with other.connect() as connection:
+            connection.execute(text(f'LOCK TABLE "{bucket_table(KEY.name)}" IN EXCLUSIVE MODE'))
+            assert throttle.try_acquire(KEY) == CONTENDED_WAIT  # says "very soon", took nothing
+            threading.Timer(0.05, connection.rollback).start()  # the other transaction ends in 50 ms
+            assert throttle.acquire(KEY, max_wait=0) < 1.0  # retried through the contention, no ThrottleFull
+        other.dispose()
+        assert len(_stored_timestamps(fresh_pg_database)) == 2
+    finally:
+        throttle.close()

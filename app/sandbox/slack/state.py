@@ -51,6 +51,8 @@ class SlackState:
         self.revoked_tokens: set[str] = set()
         self.app_tokens: set[str] = set(app_tokens)
         self.sockets = SocketHub()  # Socket Mode connections outlive reset(), like tokens
+        self.limiter: KeyedLimiter
+        self.method_limiter: MethodLimiter
         self.set_rate_limit(rate=post_message_rate, burst=post_message_burst)
         self.set_method_limits(DEFAULT_METHOD_LIMITS)
         self.reset()
