@@ -42,9 +42,9 @@ SLACK_TIER_4 = Limit("slack_tier4", "slack", (Rate(95, Duration.MINUTE),))  # Sl
 DEFAULT_LIMITS: Mapping[str, Limit] = {limit.name: limit for limit in (
     QUICKBOOKS_REALM, QUICKBOOKS_BATCH, SLACK_CHANNEL, SLACK_TIER_2, SLACK_TIER_3, SLACK_TIER_4)}
 
-# Slack's tier per Web API method (contracts §1.5); chat.postMessage is limited per channel instead.
+# Slack's tier of each Web API method the app calls (contracts §1.5); chat.postMessage is limited per channel.
 SLACK_METHOD_TIERS: Mapping[str, Limit] = {
-    "usergroups.users.list": SLACK_TIER_2, "usergroups.list": SLACK_TIER_2,
+    "usergroups.users.list": SLACK_TIER_2,
     "users.lookupByEmail": SLACK_TIER_3, "chat.update": SLACK_TIER_3, "conversations.open": SLACK_TIER_3,
     "chat.postEphemeral": SLACK_TIER_4, "views.open": SLACK_TIER_4, "views.update": SLACK_TIER_4,
     "views.push": SLACK_TIER_4, "views.publish": SLACK_TIER_4, "users.info": SLACK_TIER_4,
