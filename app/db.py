@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, event
+from sqlalchemy import URL, DateTime, Engine, MetaData, Numeric, String, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, SQLModel, create_engine
@@ -71,18 +71,33 @@ class Money(TypeDecorator[Decimal]):
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """One engine per process. SQLite gets foreign keys, a busy timeout and thread sharing."""
+    """One engine per process. SQLite gets foreign keys, a busy timeout, thread sharing and (for a file) WAL,
+    so the web process reads while a worker writes instead of waiting for its lock."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        pragmas = _sqlite_file_pragmas if _is_sqlite_file(engine.url) else _sqlite_pragmas
+        event.listen(engine, "connect", pragmas)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file::memory:") and \
+        url.query.get("mode") != "memory"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_file_pragmas(dbapi_connection, record) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # persistent in the file; WAL needs no fsync per reader
     cursor.close()
 
 

@@ -1,9 +1,26 @@
 """Our error hierarchy. Vendor exceptions are translated into these at the integration boundary."""
 from __future__ import annotations
 
+from typing import Any
+
+
+def _rebuild(cls: type[LedgerbridgeError], args: tuple[Any, ...], state: dict[str, Any]) -> LedgerbridgeError:
+    """Unpickle without calling __init__ (whose keyword-only arguments are not in `args`)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class LedgerbridgeError(Exception):
-    """Base of every error we raise on purpose."""
+    """Base of every error we raise on purpose.
+
+    Errors cross process boundaries (worker pools, benchmark pools), so each one pickles with its attributes:
+    Exception's default reduce calls `cls(*args)`, which fails for our keyword-only constructors.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class ConfigError(LedgerbridgeError):
@@ -51,6 +68,17 @@ class RateLimited(IntegrationError):
     def __init__(self, message: str, *, vendor: str, retry_after: float | None = None, **kw) -> None:
         super().__init__(message, vendor=vendor, retryable=True, **kw)
         self.retry_after = retry_after
+
+
+class ThrottleFull(RateLimited):
+    """Our own shared client-side throttle had no slot within the wait allowed: nothing was sent.
+
+    The caller reschedules after `retry_after` seconds, exactly as for a vendor 429.
+    """
+
+    def __init__(self, message: str, *, vendor: str, retry_after: float, key: str) -> None:
+        super().__init__(message, vendor=vendor, retry_after=retry_after, code="client_throttle")
+        self.key = key
 
 
 class VendorNotFound(IntegrationError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from app.errors import IntegrationError
+from app.errors import IntegrationError, RateLimited, VendorUnavailable
 from app.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -15,6 +15,12 @@ class UsergroupDirectory(Protocol):
 
 
 def role_members(policy: Policy, role: str, *, directory: UsergroupDirectory) -> frozenset[str]:
+    """The policy's users plus the user group's members.
+
+    Raises RateLimited / VendorUnavailable when Slack cannot answer now (and the directory remembers no recent
+    answer): "ask again later" must not be read as "not a member", so the caller reschedules. Any other failure
+    to read the group (no such group, a revoked token) fails closed: only the named users may decide meanwhile.
+    """
     definition = policy.approver_roles.get(role)
     if definition is None:
         return frozenset()
@@ -22,7 +28,9 @@ def role_members(policy: Policy, role: str, *, directory: UsergroupDirectory) ->
     if definition.usergroup:
         try:
             members.update(directory.usergroup_members(definition.usergroup))
-        except IntegrationError as error:   # fail closed: only the named users may decide meanwhile
+        except (RateLimited, VendorUnavailable):
+            raise
+        except IntegrationError as error:
             log.warning("approver role %s: cannot read Slack user group %s: %s", role, definition.usergroup, error)
     return frozenset(members)
 

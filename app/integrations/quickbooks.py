@@ -1,15 +1,24 @@
 """QuickBooks Online behind a narrow gateway: our dataclasses in and out, our errors, requestid on every write."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.clock import Clock, SystemClock
 from app.config import Settings
+from app.errors import IntegrationError
 from app.integrations.exact_json import dumps_exact
-from app.integrations.quickbooks_connection import QboCredentials, QuickBooksConnection
-from app.integrations.quickbooks_errors import DuplicateNameError
+from app.integrations.quickbooks_batch import (
+    BatchOutcome,
+    InvoiceCreated,
+    InvoiceFailed,
+    batch_outcomes,
+    invoice_batch,
+)
+from app.integrations.quickbooks_cache import REFERENCE_TTL, ReferenceCache, is_invalid_reference
+from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
+from app.integrations.quickbooks_errors import DuplicateDocNumberError, DuplicateNameError
 from app.integrations.quickbooks_models import (
     InvoiceDraft,
     InvoiceLineDraft,
@@ -25,14 +34,17 @@ from app.integrations.quickbooks_models import (
     parse_item,
     parse_term,
 )
+from app.integrations.throttle import Throttle
 from app.integrations.tokens import TokenStore
 
 MAX_REQUEST_ID = 50
 RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
+DOC_NUMBERS_PER_QUERY = 100
 
 __all__ = [
-    "DuplicateNameError", "InvoiceDraft", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem",
-    "QboTerm", "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
+    "BatchOutcome", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated", "InvoiceDraft",
+    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem", "QboTerm",
+    "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
 ]
 
 
@@ -48,9 +60,18 @@ def _check_request_id(request_id: str) -> str:
 
 
 class QuickBooksGateway:
-    def __init__(self, connection: QuickBooksConnection, *, clock: Clock | None = None) -> None:
+    """Items, terms and customers found by name are remembered for `reference_ttl`, and forgotten at once when
+    QuickBooks refuses a transaction for an invalid or inactive reference (or on `invalidate_references()`)."""
+
+    def __init__(self, connection: QuickBooksConnection, *, clock: Clock | None = None,
+                 reference_ttl: timedelta = REFERENCE_TTL) -> None:
         self._connection = connection
         self._clock = clock or SystemClock()
+        self._references = ReferenceCache(clock=self._clock, ttl=reference_ttl)
+
+    def invalidate_references(self) -> None:
+        """Forget every remembered item, term and customer (the next look-ups ask QuickBooks)."""
+        self._references.clear()
 
     def check_connection(self) -> str:
         """Connect (discovery, token refresh) and read the company's name; raises our errors on failure."""
@@ -75,8 +96,11 @@ class QuickBooksGateway:
 
     # -- customers
     def find_customer_by_display_name(self, display_name: str) -> QboCustomer | None:
+        cached = self._references.customer(display_name)
+        if cached is not None:
+            return cached
         row = self._first(f"SELECT * FROM Customer WHERE DisplayName = {quote_literal(display_name)}")
-        return parse_customer(row) if row else None
+        return self._references.remember_customer(display_name, parse_customer(row)) if row else None
 
     def get_customer(self, customer_id: str) -> QboCustomer:
         return parse_customer(self._read("Customer", customer_id))
@@ -90,7 +114,8 @@ class QuickBooksGateway:
             payload["CompanyName"] = company_name
         if billing_address:
             payload["BillAddr"] = address_payload(billing_address)
-        return parse_customer(self._create("Customer", payload, request_id))
+        created = parse_customer(self._create("Customer", payload, request_id))
+        return self._references.remember_customer(display_name, created)
 
     def find_or_create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
                                 company_name: str | None = None,
@@ -105,16 +130,22 @@ class QuickBooksGateway:
         except DuplicateNameError as duplicate:
             if duplicate.existing_id is None:
                 raise
-            return self.get_customer(duplicate.existing_id)
+            return self._references.remember_customer(display_name, self.get_customer(duplicate.existing_id))
 
     # -- items and terms
     def find_item_by_name(self, name: str) -> QboItem | None:
+        cached = self._references.item(name)
+        if cached is not None:
+            return cached
         row = self._first(f"SELECT * FROM Item WHERE Name = {quote_literal(name)}")
-        return parse_item(row) if row else None
+        return self._references.remember_item(name, parse_item(row)) if row else None
 
     def find_term_by_name(self, name: str) -> QboTerm | None:
+        cached = self._references.term(name)
+        if cached is not None:
+            return cached
         row = self._first(f"SELECT * FROM Term WHERE Name = {quote_literal(name)}")
-        return parse_term(row) if row else None
+        return self._references.remember_term(name, parse_term(row)) if row else None
 
     # -- invoices
     def get_invoice(self, invoice_id: str) -> QboInvoice:
@@ -123,6 +154,16 @@ class QuickBooksGateway:
     def find_invoice_by_doc_number(self, doc_number: str) -> QboInvoice | None:
         row = self._first(f"SELECT * FROM Invoice WHERE DocNumber = {quote_literal(doc_number)}")
         return parse_invoice(row, today=self._today()) if row else None
+
+    def find_invoices_by_doc_numbers(self, doc_numbers: Iterable[str]) -> dict[str, QboInvoice]:
+        """The invoices that already carry these DocNumbers (one query per 100), for recovery before a re-send."""
+        wanted = sorted({number for number in doc_numbers if number})
+        found: dict[str, QboInvoice] = {}
+        for start in range(0, len(wanted), DOC_NUMBERS_PER_QUERY):
+            listed = ", ".join(quote_literal(number) for number in wanted[start:start + DOC_NUMBERS_PER_QUERY])
+            for row in self.query(f"SELECT * FROM Invoice WHERE DocNumber IN ({listed}) MAXRESULTS 1000"):
+                found.setdefault(str(row["DocNumber"]), parse_invoice(row, today=self._today()))
+        return found
 
     def invoices_changed_since(self, since: datetime) -> list[QboInvoice]:
         """Invoices changed after `since` (Change Data Capture; QuickBooks looks back at most 30 days).
@@ -138,7 +179,30 @@ class QuickBooksGateway:
         return [parse_invoice(row, today=self._today()) for row in rows if row.get("status") != "Deleted"]
 
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice:
-        return parse_invoice(self._create("Invoice", invoice_payload(draft), request_id), today=self._today())
+        try:
+            created = self._create("Invoice", invoice_payload(draft), request_id)
+        except IntegrationError as error:
+            self._forget_references_after(error)
+            raise
+        return parse_invoice(created, today=self._today())
+
+    def create_invoices(self, batch: Sequence[tuple[str, InvoiceDraft]]) -> list[BatchOutcome]:
+        """Up to 30 invoices in ONE POST /batch, each given as (idempotency key, draft); one outcome per operation,
+        in order: InvoiceCreated, or InvoiceFailed with our error for that operation (6140, 2500, ...).
+
+        A failure of the whole request (throttled, unavailable, refused) raises as any call does; sending the
+        same operations again replays QuickBooks' first answer (see quickbooks_batch).
+        """
+        request = invoice_batch(batch)
+        body = dumps_exact(request.body)
+        response = self._connection.call(
+            lambda qb: qb.post(f"{qb.api_url}/company/{qb.company_id}/batch", body, request_id=request.request_id),
+            batch=True)
+        outcomes = batch_outcomes(request, response, today=self._today())
+        for outcome in outcomes:
+            if isinstance(outcome, InvoiceFailed):
+                self._forget_references_after(outcome.error)
+        return outcomes
 
     def sparse_update_invoice(self, invoice_id: str, sync_token: str, fields: Mapping[str, Any], *,
                               request_id: str) -> QboInvoice:
@@ -152,6 +216,10 @@ class QuickBooksGateway:
         return parse_invoice(data["Invoice"], today=self._today())
 
     # -- plumbing
+    def _forget_references_after(self, error: IntegrationError) -> None:
+        if is_invalid_reference(error):
+            self._references.clear()
+
     def _create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
         body, rid = dumps_exact(payload), _check_request_id(request_id)
         return self._connection.call(lambda qb: qb.create_object(entity, body, request_id=rid))[entity]
@@ -163,8 +231,14 @@ class QuickBooksGateway:
         return self._clock.now().date()
 
 
-def build_quickbooks_gateway(settings: Settings, *, token_store: TokenStore,
-                             clock: Clock | None = None) -> QuickBooksGateway:
-    """No network here: the first call fetches the discovery document and refreshes the token."""
-    connection = QuickBooksConnection(QboCredentials.from_settings(settings), token_store=token_store, clock=clock)
+def build_quickbooks_gateway(settings: Settings, *, token_store: TokenStore, clock: Clock | None = None,
+                             throttle: Throttle | None = None,
+                             max_wait: float = INLINE_MAX_WAIT) -> QuickBooksGateway:
+    """No network here: the first call fetches the discovery document and refreshes the token.
+
+    `throttle`: shared limits (throttle_for_database); None counts in this process only. `max_wait`: seconds a
+    call may wait for a slot before ThrottleFull (0 in a worker that reschedules).
+    """
+    connection = QuickBooksConnection(QboCredentials.from_settings(settings), token_store=token_store, clock=clock,
+                                      throttle=throttle, max_wait=max_wait)
     return QuickBooksGateway(connection, clock=clock)

@@ -19,7 +19,8 @@ from app.config import Settings
 from app.errors import ConfigError, LedgerbridgeError
 from app.integrations.http import RewriteAdapter, TimeoutAdapter
 from app.integrations.quickbooks_errors import translate_api_error, translate_auth_error
-from app.integrations.rate_limit import quickbooks_limiter
+from app.integrations.throttle import Throttle, ThrottleKey, quickbooks_batch, quickbooks_realm
+from app.integrations.throttle_buckets import MemoryBuckets
 from app.integrations.tokens import StoredTokens, TokenStore
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ MINOR_VERSION = 75
 REDIRECT_URI = "https://localhost/quickbooks/callback"  # refresh flow only; never visited
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 ACCESS_TOKEN_MARGIN = timedelta(seconds=60)
+INLINE_MAX_WAIT = 5.0  # seconds a call may wait for a throttle slot before ThrottleFull
 
 
 @dataclass(frozen=True)
@@ -78,24 +80,34 @@ class _TimeoutAuthClient(AuthClient):
 
 
 class QuickBooksConnection:
-    """Owns the token lifecycle; `call(fn)` runs fn(QuickBooks) with one refresh-and-retry on HTTP 401."""
+    """Owns the token lifecycle; `call(fn)` runs fn(QuickBooks) with one refresh-and-retry on HTTP 401.
 
-    def __init__(self, credentials: QboCredentials, *, token_store: TokenStore, clock: Clock | None = None) -> None:
+    Every request first takes a slot of the realm's throttle (and a batch slot for POST /batch). The default
+    throttle counts in this process only; pass a shared one (throttle_for_database) when several processes
+    call the same company. `max_wait` is how long a call may wait for a slot: past it ThrottleFull (a
+    RateLimited) is raised and nothing is sent; a worker that reschedules instead of sleeping passes 0.
+    """
+
+    def __init__(self, credentials: QboCredentials, *, token_store: TokenStore, clock: Clock | None = None,
+                 throttle: Throttle | None = None, max_wait: float = INLINE_MAX_WAIT) -> None:
         self.credentials = credentials
         self._store = token_store
         self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._client: QuickBooks | None = None
-        self._pace = quickbooks_limiter()
+        self._throttle = throttle or Throttle(MemoryBuckets())
+        self._max_wait = max_wait
 
-    def call(self, operation: Callable[[QuickBooks], T]) -> T:
-        self._pace.acquire()
+    def call(self, operation: Callable[[QuickBooks], T], *, batch: bool = False) -> T:
+        """Run one API request (`batch`: it is a POST /batch, which has its own per-minute limit)."""
         try:
             try:
+                self._pace(batch)
                 return operation(self._current())
             except AuthorizationException as error:
                 if error.error_code != 401:
                     raise
+                self._pace(batch)  # the retry is a second request
                 return operation(self._refreshed())
         except LedgerbridgeError:
             raise
@@ -103,6 +115,12 @@ class QuickBooksConnection:
             raise translate_auth_error(error) from None
         except Exception as error:  # only library/transport errors reach here; translated, never swallowed
             raise translate_api_error(error) from error
+
+    def _pace(self, batch: bool) -> None:
+        realm = self.credentials.realm_id
+        keys: tuple[ThrottleKey, ...] = (quickbooks_batch(realm), quickbooks_realm(realm)) if batch else \
+            (quickbooks_realm(realm),)
+        self._throttle.acquire(*keys, max_wait=self._max_wait)
 
     def _current(self) -> QuickBooks:
         with self._lock:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, ObjectNotFoundException, QuickbooksException
 
 from app.errors import (
@@ -21,6 +24,7 @@ VENDOR = "quickbooks"
 THROTTLE_RETRY_AFTER = 60.0  # Intuit: "wait 60 seconds" after a 429
 RECONNECT = "an admin must reconnect QuickBooks (new authorization) and update the stored refresh token"
 _EXISTING_ID = re.compile(r"\bId=(\d+)")
+_EXISTING_TXN = re.compile(r"\bTxnId=(\d+)")
 
 
 class DuplicateNameError(VendorValidationError):
@@ -29,6 +33,29 @@ class DuplicateNameError(VendorValidationError):
     def __init__(self, message: str, *, existing_id: str | None) -> None:
         super().__init__(message, vendor=VENDOR, code="6240", status=400)
         self.existing_id = existing_id
+
+
+class DuplicateDocNumberError(VendorValidationError):
+    """QBO 6140: another transaction already has this DocNumber; `existing_txn_id` when QBO said which."""
+
+    def __init__(self, message: str, *, existing_txn_id: str | None) -> None:
+        super().__init__(message, vendor=VENDOR, code="6140", status=400)
+        self.existing_txn_id = existing_txn_id
+
+
+def translate_fault(fault: Mapping[str, Any]) -> IntegrationError:
+    """A `Fault` object (a batch item's, say) as our error, mapped exactly as python-quickbooks maps a response."""
+    errors = fault.get("Error") if isinstance(fault, Mapping) else None
+    if not isinstance(errors, list) or not errors or not all(isinstance(e, Mapping) and e.get("code")
+                                                            for e in errors):
+        return VendorUnavailable(f"QuickBooks answered with a Fault we cannot read: {fault!r:.200}", vendor=VENDOR)
+    try:
+        QuickBooks.handle_exceptions(fault)
+    except QuickbooksException as error:
+        return translate_api_error(error)
+    except (TypeError, ValueError):  # a code that is not a number
+        pass
+    return VendorUnavailable(f"QuickBooks answered with a Fault we cannot read: {fault!r:.200}", vendor=VENDOR)
 
 
 def translate_api_error(error: Exception) -> IntegrationError:
@@ -60,6 +87,9 @@ def _from_quickbooks(error: QuickbooksException) -> IntegrationError:
     if code == "6240":
         match = _EXISTING_ID.search(str(error.detail))
         return DuplicateNameError(summary, existing_id=match.group(1) if match else None)
+    if code == "6140":
+        match = _EXISTING_TXN.search(str(error.detail))
+        return DuplicateDocNumberError(summary, existing_txn_id=match.group(1) if match else None)
     if code.isdigit() and int(code) >= 10000:
         return VendorUnavailable(f"QuickBooks had a server error (code {code})", vendor=VENDOR, code=code)
     return VendorValidationError(summary, vendor=VENDOR, code=code, status=400)

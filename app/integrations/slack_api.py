@@ -28,9 +28,12 @@ from app.errors import (
     VendorUnavailable,
     VendorValidationError,
 )
+from app.integrations.slack_directory import DirectoryCache
+from app.integrations.throttle import Throttle, ThrottleKey, slack_channel, slack_method
 
 VENDOR = "slack"
 RATE_LIMIT_RETRIES = 2
+INLINE_MAX_WAIT = 2.0  # seconds a call may wait for a throttle slot before ThrottleFull
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found", "channel_not_found", "message_not_found",
                               "no_such_subteam", "not_found"})
@@ -64,12 +67,22 @@ def _token(settings: Settings) -> str:
     return settings.slack_bot_token.get_secret_value()
 
 
-def build_web_client(settings: Settings) -> WebClient:
-    """A WebClient that retries connection errors and, twice, HTTP 429 after Retry-After."""
+def build_web_client(settings: Settings, *, rate_limit_retries: int = RATE_LIMIT_RETRIES) -> WebClient:
+    """A WebClient that retries connection errors and, `rate_limit_retries` times, HTTP 429 after sleeping
+    Retry-After. A worker that reschedules instead of sleeping passes 0: a 429 then raises RateLimited at once."""
+    handlers: list[Any] = [ConnectionErrorRetryHandler()]
+    if rate_limit_retries:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
     return WebClient(token=_token(settings), base_url=str(settings.slack_api_url),
                      timeout=settings.ledgerbridge_http_timeout,  # type: ignore[arg-type]  # float is fine
-                     retry_handlers=[ConnectionErrorRetryHandler(),
-                                     RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+                     retry_handlers=handlers)
+
+
+def build_slack_api(settings: Settings, *, throttle: Throttle | None = None, max_wait: float = INLINE_MAX_WAIT,
+                    rate_limit_retries: int = RATE_LIMIT_RETRIES) -> SlackApi:
+    """SlackApi over build_web_client; `throttle` (throttle_for_database) paces every call by Slack's limits."""
+    return SlackApi(build_web_client(settings, rate_limit_retries=rate_limit_retries), throttle=throttle,
+                    max_wait=max_wait)
 
 
 def build_async_web_client(settings: Settings) -> AsyncWebClient:
@@ -150,52 +163,82 @@ def _with_optional(**kwargs: Any) -> dict[str, Any]:
 
 
 class SlackApi:
-    """The Slack calls the app makes, over a (sync) WebClient."""
+    """The Slack calls the app makes, over a (sync) WebClient.
 
-    def __init__(self, client: WebClient) -> None:
+    `throttle`: every call first takes a slot (chat.postMessage per channel, other methods by their tier); past
+    `max_wait` seconds ThrottleFull is raised and nothing is sent. `directory`: user-group members and e-mail
+    look-ups are remembered (120 s by default; see slack_directory for what happens when Slack throttles).
+    """
+
+    def __init__(self, client: WebClient, *, throttle: Throttle | None = None, max_wait: float = INLINE_MAX_WAIT,
+                 directory: DirectoryCache | None = None) -> None:
         self._client = client
+        self._throttle, self._max_wait = throttle, max_wait
+        self._directory = directory or DirectoryCache()
+
+    def _pace(self, method: str, *, channel: str | None = None) -> None:
+        key: ThrottleKey | None = slack_channel(channel) if channel else slack_method(method)
+        if self._throttle is not None and key is not None:
+            self._throttle.acquire(key, max_wait=self._max_wait)
 
     def post_message(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
                      thread_ts: str | None = None) -> PostedMessage:
+        self._pace("chat.postMessage", channel=channel)
         with slack_errors("chat.postMessage"):
             response = self._client.chat_postMessage(
                 **_with_optional(channel=channel, text=text, blocks=as_dicts(blocks), thread_ts=thread_ts))
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
     def update_message(self, channel: str, ts: str, *, text: str, blocks: Sequence[BlockLike] | None = None) -> None:
+        self._pace("chat.update")
         with slack_errors("chat.update"):
             self._client.chat_update(**_with_optional(channel=channel, ts=ts, text=text, blocks=as_dicts(blocks)))
 
     def post_ephemeral(self, channel: str, user: str, *, text: str, blocks: Sequence[BlockLike] | None = None) -> None:
+        self._pace("chat.postEphemeral")
         with slack_errors("chat.postEphemeral"):
             self._client.chat_postEphemeral(**_with_optional(channel=channel, user=user, text=text,
                                                              blocks=as_dicts(blocks)))
 
     def open_view(self, trigger_id: str, view: ViewLike) -> str:
         """Opens a modal; returns its view id."""
+        self._pace("views.open")
         with slack_errors("views.open"):
             return self._client.views_open(trigger_id=trigger_id, view=as_dict(view))["view"]["id"]
 
     def publish_home(self, user_id: str, view: ViewLike) -> str:
+        self._pace("views.publish")
         with slack_errors("views.publish"):
             return self._client.views_publish(user_id=user_id, view=as_dict(view))["view"]["id"]
 
     def user_info(self, user_id: str) -> SlackUser:
+        self._pace("users.info")
         with slack_errors("users.info"):
             return slack_user(self._client.users_info(user=user_id)["user"])
 
     def lookup_user_by_email(self, email: str) -> SlackUser | None:
+        """None when Slack has no such user; RateLimited (never None) when Slack throttles and nothing is
+        remembered."""
+        return self._directory.read(("email", email.strip().lower()), lambda: self._lookup_user_by_email(email))
+
+    def usergroup_members(self, group_id: str) -> list[str]:
+        return list(self._directory.read(("usergroup", group_id), lambda: self._usergroup_members(group_id)))
+
+    def _lookup_user_by_email(self, email: str) -> SlackUser | None:
+        self._pace("users.lookupByEmail")
         try:
             with slack_errors("users.lookupByEmail"):
                 return slack_user(self._client.users_lookupByEmail(email=email)["user"])
         except VendorNotFound:
             return None
 
-    def usergroup_members(self, group_id: str) -> list[str]:
+    def _usergroup_members(self, group_id: str) -> tuple[str, ...]:
+        self._pace("usergroups.users.list")
         with slack_errors("usergroups.users.list"):
-            return list(self._client.usergroups_users_list(usergroup=group_id)["users"])
+            return tuple(self._client.usergroups_users_list(usergroup=group_id)["users"])
 
     def open_dm(self, user_id: str) -> str:
+        self._pace("conversations.open")
         with slack_errors("conversations.open"):
             return self._client.conversations_open(users=user_id)["channel"]["id"]
 

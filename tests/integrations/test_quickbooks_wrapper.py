@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pyrate_limiter import Duration, Rate
 
 from app.clock import FixedClock
 from app.config import load_settings
@@ -16,6 +17,7 @@ from app.errors import (
     AuthenticationFailed,
     ConfigError,
     RateLimited,
+    ThrottleFull,
     VendorNotFound,
     VendorUnavailable,
     VendorValidationError,
@@ -31,6 +33,8 @@ from app.integrations.quickbooks import (
     quote_literal,
 )
 from app.integrations.quickbooks_models import invoice_payload, parse_customer, parse_invoice
+from app.integrations.throttle import DEFAULT_LIMITS, Limit, Throttle
+from app.integrations.throttle_buckets import MemoryBuckets, throttle_for_database
 from app.integrations.tokens import MemoryTokenStore, StoredTokens
 from app.sandbox.quickbooks import (
     DEMO_CLIENT_ID,
@@ -53,13 +57,15 @@ class World:
     clock: FixedClock
     store: MemoryTokenStore
 
-    def gateway(self, **overrides: object) -> QuickBooksGateway:
+    def gateway(self, *, throttle: Throttle | None = None, max_wait: float = 5.0,
+                **overrides: object) -> QuickBooksGateway:
         settings = load_settings(**{
             "qbo_client_id": DEMO_CLIENT_ID, "qbo_client_secret": DEMO_CLIENT_SECRET,
             "qbo_refresh_token": self.demo.refresh_token, "qbo_realm_id": self.demo.realm_id,
             "qbo_api_url": self.server.url, "ledgerbridge_http_timeout": 5.0,
             "qbo_discovery_url": self.server.url + "/.well-known/openid_configuration", **overrides})
-        return build_quickbooks_gateway(settings, token_store=self.store, clock=self.clock)
+        return build_quickbooks_gateway(settings, token_store=self.store, clock=self.clock, throttle=throttle,
+                                        max_wait=max_wait)
 
     def token_calls(self) -> int:
         return len(self.state.call_log(path_contains="/oauth2/v1/tokens/bearer"))
@@ -243,6 +249,36 @@ def test_throttle_json_and_xml_are_rate_limited(world: World) -> None:
     with pytest.raises(RateLimited) as xml_variant:
         gateway.get_customer("1")
     assert json_variant.value.retry_after == 60 and xml_variant.value.retryable
+
+
+def _two_per_minute() -> dict[str, Limit]:
+    return {**DEFAULT_LIMITS, "quickbooks_realm": Limit("quickbooks_realm", "quickbooks", (Rate(2, Duration.MINUTE),))}
+
+
+def test_a_full_client_throttle_raises_throttle_full_and_sends_nothing(world: World) -> None:
+    gateway = world.gateway(throttle=Throttle(MemoryBuckets(), limits=_two_per_minute()), max_wait=0)
+    gateway.get_customer("1")
+    gateway.get_customer("2")
+    sent = len(world.state.calls)
+    with pytest.raises(ThrottleFull) as caught:
+        gateway.get_customer("1")
+    assert isinstance(caught.value, RateLimited) and 50 < caught.value.retry_after <= 60.001
+    assert caught.value.key == f"quickbooks_realm:{world.demo.realm_id}" and len(world.state.calls) == sent
+
+
+def test_gateways_on_one_postgres_throttle_count_together(world: World, fresh_pg_database: str) -> None:
+    shared = [throttle_for_database(fresh_pg_database, limits=_two_per_minute()) for _ in range(2)]
+    try:
+        first, second = (world.gateway(throttle=throttle, max_wait=0) for throttle in shared)
+        first.get_customer("1")
+        second.get_customer("2")
+        with pytest.raises(ThrottleFull):
+            first.get_customer("1")
+        with pytest.raises(ThrottleFull):
+            second.get_customer("1")
+    finally:
+        for throttle in shared:
+            throttle.close()
 
 
 def test_server_error_timeout_and_connection_refused_are_unavailable(world: World) -> None:

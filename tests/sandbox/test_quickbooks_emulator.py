@@ -322,6 +322,41 @@ def test_batch_answers_each_item_and_limits_to_30(emu: Emu) -> None:
     assert caught.value.error_code == 6000
 
 
+def test_batch_with_a_requestid_replays_and_keeps_bids_to_10_characters(emu: Emu) -> None:
+    qb = emu.qb()
+    url = f"{qb.api_url}/company/{qb.company_id}/batch"
+    body = json.dumps({"BatchItemRequest": [
+        {"bId": "b1", "operation": "create", "Invoice": json.loads(_invoice_body())},
+        {"bId": "b2", "operation": "create", "Invoice": json.loads(_invoice_body(customer_id="999"))}]})
+    first = qb.post(url, body, request_id="batch-same")
+    again = qb.post(url, body, request_id="batch-same")
+    assert again == first and len(emu.state.objects(emu.demo.realm_id, "Invoice")) == 1
+    assert first["BatchItemResponse"][1]["Fault"]["Error"][0]["code"] == "2500"  # per item, not the whole batch
+    long_bid = json.dumps({"BatchItemRequest": [{"bId": "b" * 11, "Query": "SELECT * FROM Term"}]})
+    with pytest.raises(ValidationException) as caught:
+        qb.post(url, long_bid, request_id="batch-long-bid")
+    assert "10 characters" in caught.value.detail
+    assert qb.post(url, long_bid)["BatchItemResponse"][0]["bId"] == "b" * 11  # fine without a requestid
+    with pytest.raises(ValidationException):
+        qb.post(url, long_bid, request_id="x" * 37)
+
+
+def test_an_inactive_item_or_term_in_an_invoice_is_610_made_inactive(emu: Emu) -> None:
+    qb = emu.qb()
+    book = emu.state.book(emu.demo.realm_id)
+    book.objects["Item"]["1"]["Active"] = False
+    with pytest.raises(ObjectNotFoundException) as caught:
+        qb.create_object("Invoice", _invoice_body())
+    assert caught.value.error_code == 610 and "made inactive" in caught.value.detail
+    book.objects["Item"]["1"]["Active"] = True
+    book.objects["Term"]["2"]["Active"] = False
+    with pytest.raises(ObjectNotFoundException):
+        qb.create_object("Invoice", _invoice_body(SalesTermRef={"value": "2"}))
+    with pytest.raises(ValidationException) as unknown:
+        qb.create_object("Invoice", _invoice_body(SalesTermRef={"value": "77"}))
+    assert unknown.value.error_code == 2500
+
+
 def test_cdc_reports_changes_and_deletions_within_30_days(emu: Emu) -> None:
     qb = emu.qb()
     emu.clock.advance(timedelta(minutes=45))
@@ -371,6 +406,29 @@ def test_throttle_xml_variant_and_batch_limit(emu: Emu) -> None:
         qb.batch_operation(batch)
     assert caught.value.error_code == 10000 and "ThrottleExceeded" in caught.value.message
     assert Customer.get(1, qb=qb).Id == "1"  # non-batch calls are not in the batch window
+
+
+def test_throttle_counters_are_readable_for_benchmarks(emu: Emu) -> None:
+    emu.state.set_limits(ThrottleLimits(per_app_per_second=3))
+    qb = emu.qb()
+    for _ in range(3):
+        Customer.get(1, qb=qb)
+    with pytest.raises(ValidationException):
+        Customer.get(1, qb=qb)
+    emu.clock.advance(timedelta(seconds=1))
+    qb.batch_operation(json.dumps({"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Term"}]}))
+    emu.state.inject_fault("throttle")
+    with pytest.raises(ValidationException):
+        Customer.get(1, qb=qb)
+    stats = requests.get(emu.server.url + "/_admin/throttle", timeout=5).json()
+    assert stats["limits"] == {"per_realm_per_minute": 500, "per_app_per_second": 3, "batch_per_minute": 40}
+    assert stats["realms"][emu.demo.realm_id] == {
+        "admitted": 5, "batches": 1, "throttled_429": 2, "last_second": 2, "last_minute": 5,
+        "batch_last_minute": 1, "peak_per_second": 3, "peak_per_minute": 5, "peak_batch_per_minute": 1}
+    emu.clock.advance(timedelta(minutes=1))
+    later = requests.get(emu.server.url + "/_admin/throttle", timeout=5).json()["realms"][emu.demo.realm_id]
+    assert later["last_minute"] == 0 and later["peak_per_minute"] == 5
+    assert requests.delete(emu.server.url + "/_admin/throttle", timeout=5).json()["realms"] == {}
 
 
 def test_injected_500_timeout_and_lost_response(emu: Emu) -> None:

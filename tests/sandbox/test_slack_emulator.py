@@ -188,6 +188,38 @@ def test_post_message_is_limited_per_channel_with_429_and_retry_after(
     assert client.chat_postMessage(channel="C0BILLING", text="refilled")["ok"]
 
 
+def test_usergroups_users_list_is_tier_2_with_20_a_minute(client: WebClient, clock: FixedClock) -> None:
+    for _ in range(20):
+        assert client.usergroups_users_list(usergroup="S0FINANCE")["ok"]
+    clock.advance(timedelta(seconds=30))
+    error = slack_error(lambda: client.usergroups_users_list(usergroup="S0FINANCE"))
+    assert error.response.status_code == 429 and error.response.headers["Retry-After"] == "30"
+    assert error.response.data == fixture("web_error_ratelimited_429.json")
+    assert client.users_lookupByEmail(email="ann@example.com")["ok"]  # each method counts on its own
+    clock.advance(timedelta(seconds=30))
+    assert client.usergroups_users_list(usergroup="S0FINANCE")["ok"]
+
+
+def test_users_lookup_by_email_is_tier_3_and_limits_are_lowered_over_http(
+        slack_emulator: tuple[Starlette, RunningServer], client: WebClient, state: SlackState) -> None:
+    for _ in range(50):
+        client.users_lookupByEmail(email="bob@example.com")
+    assert slack_error(lambda: client.users_lookupByEmail(email="bob@example.com")).response.status_code == 429
+    admin = slack_emulator[1].url + "/_admin/method_rate_limits"
+    lowered = httpx.post(admin, json={"limits": {"usergroups.users.list": 2}, "window_seconds": 10,
+                                      "retry_after_override": 0}).json()
+    assert lowered["limits"] == {"usergroups.users.list": 2, "users.lookupByEmail": 50}
+    assert lowered["window_seconds"] == 10
+    client.usergroups_users_list(usergroup="S0FINANCE")
+    client.usergroups_users_list(usergroup="S0FINANCE")
+    error = slack_error(lambda: client.usergroups_users_list(usergroup="S0FINANCE"))
+    assert error.response.status_code == 429 and error.response.headers["Retry-After"] == "0"
+    assert [c.status for c in state.calls_to("usergroups.users.list")] == [200, 200, 429]
+    assert httpx.post(admin, json={"limits": {"users.lookupByEmail": 0}}).status_code == 400
+    assert httpx.post(admin, json={"limits": {"users.lookupByEmail": None}}).json()["limits"] == {
+        "usergroups.users.list": 2}
+
+
 # ---- views ---------------------------------------------------------------------------------------
 def test_views_open_with_a_fresh_trigger(client: WebClient, state: SlackState) -> None:
     trigger = state.issue_trigger("U1ANN")

@@ -126,6 +126,19 @@ def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) 
                 "check_doc_numbers": settings.rules.check_doc_numbers, **asdict(state.throttle.limits)}
 
 
+def _throttle_stats(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> Any:
+    """Per realm: admitted requests in the last second and minute, batches in the last minute, the busiest
+    such windows so far, and the 429s sent (for the benchmarks)."""
+    with state.lock:
+        return {"limits": asdict(state.throttle.limits), "realms": state.throttle.stats(state.now())}
+
+
+def _reset_throttle(state: QuickBooksState, body: dict[str, Any], params: dict[str, str]) -> Any:
+    with state.lock:
+        state.throttle.reset()
+    return _throttle_stats(state, body, params)
+
+
 def _expire(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> Any:
     state.expire_access_tokens()
     return {"expired": len(state.access_tokens)}
@@ -147,6 +160,7 @@ def admin_routes() -> list[Route]:
         ("/calls", _calls, ["GET"]), ("/calls", _clear_calls, ["DELETE"]),
         ("/clock", _clock, ["POST", "GET"]), ("/settings", _configure, ["POST"]),
         ("/expire_access_tokens", _expire, ["POST"]), ("/seed_demo", _demo, ["POST"]),
+        ("/throttle", _throttle_stats, ["GET"]), ("/throttle", _reset_throttle, ["DELETE"]),
     ]
     return [Route(base + path, _endpoint(handler), methods=methods) for path, handler, methods in table]
 

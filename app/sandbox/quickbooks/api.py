@@ -74,16 +74,18 @@ def _gatekeep(state: QuickBooksState, call: ApiCall) -> tuple[StoredResponse | N
         is_batch = call.parts[:1] == ("batch",)
         if not state.throttle.admit(realm_id=call.realm_id, client_id=grant.client_id, is_batch=is_batch,
                                     now=state.now()):
-            return _throttled(state), None
+            return _throttled(state, call.realm_id), None
     plan = state.take_fault("/".join(call.parts))
     if plan is not None and plan.kind == "error":
         return _fault(state, system_fault(), state.book(call.realm_id)), None
     if plan is not None and plan.kind == "throttle":
-        return _throttled(state), None
+        return _throttled(state, call.realm_id), None
     return None, plan
 
 
-def _throttled(state: QuickBooksState) -> StoredResponse:
+def _throttled(state: QuickBooksState, realm_id: str) -> StoredResponse:
+    with state.lock:
+        state.throttle.count_throttled(realm_id)
     if state.settings.xml_throttle:
         return StoredResponse(429, throttle_xml(state.now()).encode(), "application/xml")
     return _fault(state, throttled(), None)
@@ -127,7 +129,8 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
         query = parse_query(text)
         return {"QueryResponse": run_query(query, book.rows(canonical_entity(query.entity)))}
     if parts == ("batch",) and call.method == "POST":
-        return run_batch(book, _json(call.body), now, rules, max_items=state.settings.max_batch_items)
+        return run_batch(book, _json(call.body), now, rules, max_items=state.settings.max_batch_items,
+                         has_request_id=bool(call.query.get("requestid")))
     if parts == ("cdc",) and call.method == "GET":
         since = parse_changed_since(call.query.get("changedSince"), book)
         return run_cdc(book, call.query.get("entities"), since, now, max_lookback=state.settings.cdc_max_lookback)

@@ -13,9 +13,11 @@ from app.sandbox.quickbooks.query_eval import canonical_entity, run_query
 from app.sandbox.quickbooks.values import without_unset
 
 OPERATIONS = ("create", "update", "delete")
+MAX_BID_WITH_REQUEST_ID = 10  # Intuit: with a requestid on the batch, each bId is at most 10 characters
 
 
-def run_batch(book: RealmBook, body: Any, now: datetime, rules: BookRules, *, max_items: int) -> dict[str, Any]:
+def run_batch(book: RealmBook, body: Any, now: datetime, rules: BookRules, *, max_items: int,
+              has_request_id: bool = False) -> dict[str, Any]:
     items = body.get("BatchItemRequest") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise required("BatchItemRequest")
@@ -24,6 +26,8 @@ def run_batch(book: RealmBook, body: Any, now: datetime, rules: BookRules, *, ma
     bids = [item.get("bId") if isinstance(item, dict) else None for item in items]
     if any(not bid for bid in bids) or len(set(bids)) != len(bids):
         raise invalid_value("bId", "every batch item needs a unique bId")
+    if has_request_id and any(len(str(bid)) > MAX_BID_WITH_REQUEST_ID for bid in bids):
+        raise invalid_value("bId", f"with a requestid every bId must be at most {MAX_BID_WITH_REQUEST_ID} characters")
     return {"BatchItemResponse": [_one(book, item, now, rules) for item in items]}
 
 

@@ -38,6 +38,13 @@ def not_found(entity: str, object_id: str) -> QboFault:
     return QboFault("610", "Object Not Found", detail)
 
 
+def made_inactive() -> QboFault:
+    """What QBO answers when a transaction references an inactive customer, item or term (fixture wording)."""
+    return QboFault("610", "Object Not Found",
+                    "Object Not Found : Something you're trying to use has been made inactive. Check the fields "
+                    "with accounts, customers, items, vendors or employees.")
+
+
 def stale_object() -> QboFault:
     detail = ("Stale Object Error : You and Emulator were working on this at the same time. "
               "Emulator finished before you did, so your work was not saved.")

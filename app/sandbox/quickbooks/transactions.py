@@ -12,6 +12,7 @@ from app.sandbox.quickbooks.faults import (
     duplicate_doc_number,
     invalid_reference,
     invalid_value,
+    made_inactive,
     required,
 )
 from app.sandbox.quickbooks.links import applied_to
@@ -111,6 +112,8 @@ def _due_date(book: RealmBook, obj: dict[str, Any], txn_date: date) -> date:
         term = book.find("Term", term_id)
         if term is None:
             raise invalid_reference("Term", term_id)
+        if term.get("Active") is False:
+            raise made_inactive()
         obj["SalesTermRef"] = {"value": term["Id"], "name": term["Name"]}
     if obj.get("DueDate"):
         return as_date(obj["DueDate"], "DueDate")

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.integrations.exact_json import to_decimal
 from app.sandbox.quickbooks.books import RealmBook
-from app.sandbox.quickbooks.faults import invalid_reference, invalid_value, required
+from app.sandbox.quickbooks.faults import invalid_reference, invalid_value, made_inactive, required
 
 CENT = Decimal("0.01")
 
@@ -65,4 +65,6 @@ def referenced(book: RealmBook, obj: dict[str, Any], field: str, entity: str, *,
     found = book.find(entity, object_id)
     if found is None:
         raise invalid_reference(entity, object_id)
+    if found.get("Active") is False:
+        raise made_inactive()
     return found

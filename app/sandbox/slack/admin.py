@@ -77,6 +77,20 @@ def _set_rate_limit(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _set_method_limits(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
+    """{"limits": {"usergroups.users.list": 2}, "window_seconds": 60}: merged into the current limits;
+    a limit of null removes that method's limit."""
+    changes = _require(body, "limits", dict)
+    limits = {**state.method_limiter.limits, **changes}
+    window = body.get("window_seconds", state.method_limiter.window_seconds)
+    if not isinstance(window, (int, float)) or isinstance(window, bool):
+        raise AdminInputError("`window_seconds` must be a number")
+    state.set_method_limits({m: n for m, n in limits.items() if n is not None}, window_seconds=float(window))
+    if "retry_after_override" in body:
+        state.retry_after_override = body["retry_after_override"]
+    return {"limits": state.method_limiter.limits, "window_seconds": state.method_limiter.window_seconds}
+
+
 def _reset(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
     state.reset()
     return {}
@@ -97,7 +111,8 @@ def _issue_trigger(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
 WRITERS = {
     "/_admin/reset": _reset, "/_admin/users": _seed_users, "/_admin/usergroups": _seed_usergroup,
     "/_admin/channels": _seed_channel, "/_admin/tokens": _set_tokens, "/_admin/tokens/revoke": _revoke_token,
-    "/_admin/rate_limit": _set_rate_limit, "/_admin/user_messages": _post_user_message,
+    "/_admin/rate_limit": _set_rate_limit, "/_admin/method_rate_limits": _set_method_limits,
+    "/_admin/user_messages": _post_user_message,
     "/_admin/triggers": _issue_trigger,
 }
 

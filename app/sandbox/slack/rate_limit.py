@@ -1,9 +1,11 @@
-"""Token buckets for the emulator's chat.postMessage limit (about 1 message/second/channel, short bursts)."""
+"""The emulator's rate limits: token buckets for chat.postMessage (about 1 message/second/channel, short
+bursts), and sliding windows for the tiered directory methods (usergroups.users.list, users.lookupByEmail)."""
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass
@@ -49,3 +51,32 @@ def retry_after_header(wait_seconds: float, override: int | None = None) -> str:
     if override is not None:
         return str(override)
     return str(max(1, math.ceil(wait_seconds)))
+
+
+# Slack's tiers for the directory methods the app reads (per workspace): Tier 2 and Tier 3, in calls a minute.
+DEFAULT_METHOD_LIMITS = {"usergroups.users.list": 20, "users.lookupByEmail": 50}
+METHOD_WINDOW_SECONDS = 60.0
+
+
+class MethodLimiter:
+    """At most `limits[method]` calls of a method in any `window_seconds`; methods not listed are not limited."""
+
+    def __init__(self, limits: dict[str, int], *, window_seconds: float = METHOD_WINDOW_SECONDS) -> None:
+        if window_seconds <= 0 or any(not isinstance(n, int) or n < 1 for n in limits.values()):
+            raise ValueError("window_seconds must be > 0 and every limit an integer >= 1")
+        self.limits, self.window_seconds = dict(limits), window_seconds
+        self._calls: dict[str, deque[datetime]] = {}
+
+    def retry_after(self, method: str, now: datetime) -> float | None:
+        """None (the call counts) or the seconds until the oldest call in the window leaves it."""
+        limit = self.limits.get(method)
+        if limit is None:
+            return None
+        window = timedelta(seconds=self.window_seconds)
+        calls = self._calls.setdefault(method, deque())
+        while calls and calls[0] <= now - window:
+            calls.popleft()
+        if len(calls) >= limit:
+            return max((calls[0] + window - now).total_seconds(), 0.001)
+        calls.append(now)
+        return None

@@ -13,7 +13,7 @@ from typing import Any
 from app.clock import Clock, SystemClock
 from app.sandbox.slack.interactions import ResponseUrlBook, TriggerBook
 from app.sandbox.slack.models import CallRecord, Ephemeral, ResponseUrl, SeededUser, StoredMessage
-from app.sandbox.slack.rate_limit import KeyedLimiter
+from app.sandbox.slack.rate_limit import DEFAULT_METHOD_LIMITS, METHOD_WINDOW_SECONDS, KeyedLimiter, MethodLimiter
 from app.sandbox.slack.socket_hub import SocketHub
 
 DEFAULT_BOT_TOKEN = "xoxb-ledgerbridge-sandbox"
@@ -51,7 +51,10 @@ class SlackState:
         self.revoked_tokens: set[str] = set()
         self.app_tokens: set[str] = set(app_tokens)
         self.sockets = SocketHub()  # Socket Mode connections outlive reset(), like tokens
+        self.limiter: KeyedLimiter
+        self.method_limiter: MethodLimiter
         self.set_rate_limit(rate=post_message_rate, burst=post_message_burst)
+        self.set_method_limits(DEFAULT_METHOD_LIMITS)
         self.reset()
 
     # ---- configuration and seeding -------------------------------------------------------------
@@ -73,11 +76,20 @@ class SlackState:
             self.triggers = TriggerBook()
             self.response_urls = ResponseUrlBook()
             self.limiter = KeyedLimiter(rate=self.limiter.rate, burst=self.limiter.burst)
+            self.method_limiter = MethodLimiter(self.method_limiter.limits,
+                                                window_seconds=self.method_limiter.window_seconds)
             self.add_user(self.bot_user_id, "ledgerbridge", real_name="Ledgerbridge", is_bot=True)
 
     def set_rate_limit(self, *, rate: float, burst: int) -> None:
         with self.lock:
             self.limiter = KeyedLimiter(rate=rate, burst=burst)
+
+    def set_method_limits(self, limits: dict[str, int], *,
+                          window_seconds: float = METHOD_WINDOW_SECONDS) -> None:
+        """Calls allowed per method in a window (Slack: usergroups.users.list 20/min, users.lookupByEmail 50/min);
+        replaces the previous limits and forgets the calls counted so far."""
+        with self.lock:
+            self.method_limiter = MethodLimiter(limits, window_seconds=window_seconds)
 
     def set_tokens(self, tokens: Iterable[str]) -> None:
         with self.lock:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from app.sandbox.slack import socket_mode, web_chat, web_directory, web_views
 from app.sandbox.slack.state import SlackState
-from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail
+from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail, rate_limited
 
 METHODS: dict[str, Handler] = {
     "auth.test": web_directory.auth_test,
@@ -64,6 +64,9 @@ def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str
     auth_error = state.auth_error(token, app_level=method in socket_mode.APP_TOKEN_METHODS)
     if auth_error:
         return fail(auth_error)
+    wait = state.method_limiter.retry_after(method, state.now())
+    if wait is not None:
+        return rate_limited(wait, state.retry_after_override)
     try:
         return handler(state, params)
     except BadArgument as bad:

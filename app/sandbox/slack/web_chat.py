@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from app.sandbox.slack.block_kit_limits import message_violations
-from app.sandbox.slack.rate_limit import retry_after_header
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import (
     ApiReply,
@@ -12,6 +11,7 @@ from app.sandbox.slack.web_common import (
     fail,
     invalid_blocks,
     ok,
+    rate_limited,
     text_param,
 )
 
@@ -27,10 +27,7 @@ def _content(params: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] |
 
 def _rate_limited(state: SlackState, channel: str) -> ApiReply | None:
     wait = state.limiter.retry_after(channel, state.now())
-    if wait is None:
-        return None
-    header = retry_after_header(wait, state.retry_after_override)
-    return ApiReply({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": header})
+    return None if wait is None else rate_limited(wait, state.retry_after_override)
 
 
 def post_message(state: SlackState, params: dict[str, Any]) -> ApiReply:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.sandbox.slack.block_kit_limits import Violation
+from app.sandbox.slack.rate_limit import retry_after_header
 from app.sandbox.slack.state import SlackState
 
 
@@ -37,6 +38,12 @@ def fail(error: str, messages: Sequence[str] = ()) -> ApiReply:
     if messages:
         body["response_metadata"] = {"messages": list(messages)}
     return ApiReply(body)
+
+
+def rate_limited(wait_seconds: float, retry_after_override: int | None) -> ApiReply:
+    """Slack's answer over a limit: HTTP 429, Retry-After in whole seconds, {"ok": false, "error": "ratelimited"}."""
+    return ApiReply({"ok": False, "error": "ratelimited"}, status=429,
+                    headers={"Retry-After": retry_after_header(wait_seconds, retry_after_override)})
 
 
 def invalid_blocks(violations: Sequence[Violation]) -> ApiReply:
