@@ -53,7 +53,7 @@ def worker_id_for(host: str, pid: int) -> str:
 def holder_is_dead(holder: str, *, host: str, pid_alive: Callable[[int], bool]) -> bool:
     """True only when `holder` names a process on this host that no longer exists (never guesses elsewhere)."""
     parts = holder.split(":")
-    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+    if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
         return False
     return not pid_alive(int(parts[1]))
 
@@ -82,7 +82,7 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._running: set[int] = set()
+        self._running: dict[int, str] = {}
         self._running_lock = threading.Lock()
 
     @property
@@ -91,19 +91,22 @@ class Worker:
 
     def run_once(self, lane: Lane = ANY_LANE) -> bool:
         """Process one runnable item of the lane; False when there was none."""
+        holder = f"{self.worker_id}:{uuid.uuid4().hex[:6]}"   # one per claim: a late answer of a lost lease
+        with self._running_lock:                                    # never passes for the new holder's
+            running = set(self._running)
         with session_scope(self._engine) as session:
-            item = queue.claim_next(session, worker_id=self.worker_id, clock=self._clock, kinds=_kinds(lane),
-                                    lease=self._lease)
+            item = queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=_kinds(lane),
+                                    lease=self._lease, running=running)
         if item is None:
             return False
         item_id = _id(item)
         with self._running_lock:
-            self._running.add(item_id)
+            self._running[item_id] = holder
         try:
-            self._run(item, item_id)
+            self._run(item, item_id, holder)
         finally:
             with self._running_lock:
-                self._running.discard(item_id)
+                self._running.pop(item_id, None)
         return True
 
     def drain(self, limit: int = 1000) -> int:
@@ -144,22 +147,25 @@ class Worker:
 
     def renew_leases(self) -> int:
         with self._running_lock:
-            running = set(self._running)
+            running = dict(self._running)
+        renewed = 0
         with session_scope(self._engine) as session:
-            return queue.renew_leases(session, worker_id=self.worker_id, item_ids=running, clock=self._clock,
-                                      lease=self._lease)
+            for item_id, holder in running.items():
+                renewed += queue.renew_leases(session, worker_id=holder, item_ids=[item_id], clock=self._clock,
+                                              lease=self._lease)
+        return renewed
 
-    def _run(self, item: WorkItem, item_id: int) -> None:
+    def _run(self, item: WorkItem, item_id: int, holder: str) -> None:
         handler = self._handlers.get(item.kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for work kind {item.kind!r}")
             handler(dict(item.payload))
         except Exception as error:  # every failure is recorded on the item; none kills the worker
-            self._record_failure(item, item_id, error)
+            self._record_failure(item, item_id, holder, error)
         else:
             with session_scope(self._engine) as session:
-                queue.complete(session, item_id=item_id, worker_id=self.worker_id, clock=self._clock)
+                queue.complete(session, item_id=item_id, worker_id=holder, clock=self._clock)
             self._after_success(item)
 
     def _loop(self, lane: Lane) -> None:
@@ -180,30 +186,31 @@ class Worker:
             except Exception:  # the next beat tries again; the lease outlives a few missed beats
                 log.exception("work queue: renewing leases failed")
 
-    def _record_failure(self, item: WorkItem, item_id: int, error: BaseException) -> None:
+    def _record_failure(self, item: WorkItem, item_id: int, holder: str, error: BaseException) -> None:
         if isinstance(error, RateLimited):
-            self._reschedule(item, item_id, error)
+            self._reschedule(item, item_id, holder, error)
             return
         retryable = isinstance(error, IntegrationError) and error.retryable
         final = not retryable or item.attempts >= MAX_ATTEMPTS
         log.warning("work item %s (%s, attempt %s) failed: %s", item_id, item.kind, item.attempts, error,
                     exc_info=not isinstance(error, IntegrationError))
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item_id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}",
-                       clock=self._clock, retry_in=None if final else retry_delay(error, item.attempts))
-        if final and self._on_final_failure is not None:
+            failed = queue.fail(session, item_id=item_id, worker_id=holder, clock=self._clock,
+                                error=f"{type(error).__name__}: {error}",
+                                retry_in=None if final else retry_delay(error, item.attempts))
+        if final and failed and self._on_final_failure is not None:
             try:
                 self._on_final_failure(item, error)
             except Exception:  # the item is already recorded as failed; the hook must not kill the worker
                 log.exception("work item %s: the final-failure hook failed", item_id)
 
-    def _reschedule(self, item: WorkItem, item_id: int, error: RateLimited) -> None:
+    def _reschedule(self, item: WorkItem, item_id: int, holder: str, error: RateLimited) -> None:
         """The vendor said "not now": run again after its wait, without using up an attempt."""
         wait = throttle_wait(error)
         log.info("work item %s (%s): %s asked us to wait %.1f s", item_id, item.kind, error.vendor or "vendor",
                  wait.total_seconds())
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item_id, worker_id=self.worker_id, error=f"RateLimited: {error}",
+            queue.fail(session, item_id=item_id, worker_id=holder, error=f"RateLimited: {error}",
                        clock=self._clock, retry_in=wait, count_attempt=False)
 
     def _after_success(self, item: WorkItem) -> None:

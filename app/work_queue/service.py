@@ -39,16 +39,19 @@ def enqueue(session: Session, *, kind: str, payload: dict[str, Any], clock: Cloc
 
 
 def claim_next(session: Session, *, worker_id: str, clock: Clock, kinds: Collection[str] | None = None,
-               lease: timedelta = LEASE) -> WorkItem | None:
+               lease: timedelta = LEASE, running: Collection[int] = ()) -> WorkItem | None:
     """Take the oldest runnable item (or one whose lease ran out after a crash). Safe across processes.
 
-    `kinds` restricts the claim to one lane's kinds, so a lane waiting on a vendor never holds up another."""
+    `kinds` restricts the claim to one lane's kinds, so a lane waiting on a vendor never holds up another.
+    `running` are the ids the claiming process runs right now: never taken twice, whatever the lease says."""
     now = clock.now()
     runnable = or_(WorkItem.status == WorkStatus.QUEUED,
                    (WorkItem.status == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
     statement = select(WorkItem.id).where(runnable, col(WorkItem.run_after) <= now)
     if kinds is not None:
         statement = statement.where(col(WorkItem.kind).in_(sorted(kinds)))
+    if running:
+        statement = statement.where(col(WorkItem.id).not_in(sorted(running)))
     candidates = session.exec(statement.order_by(col(WorkItem.run_after), col(WorkItem.id)).limit(5)).all()
     for item_id in candidates:
         claimed = session.exec(update(WorkItem).where(col(WorkItem.id) == item_id, runnable).values(
