@@ -56,7 +56,7 @@ async def sobject_get(request: Request) -> Response:
     assert spec is not None  # api_get raised NOT_FOUND otherwise
     wanted = [name.strip() for name in request.query_params.get("fields", "").split(",") if name.strip()]
     names = [spec.field(name) for name in wanted] if wanted else list(spec.fields)
-    unknown = [name for name, field in zip(wanted, names, strict=True) if field is None]
+    unknown = [name for name, field in zip(wanted, names, strict=False) if field is None]
     if unknown:
         raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
     body = {"attributes": {"type": spec.name,
