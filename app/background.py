@@ -10,7 +10,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from app.jobs.handlers import build_handlers, record_final_failure, resolve_after_success
-from app.jobs.scheduler import build_scheduler
+from app.jobs.lanes import LANES
+from app.jobs.scheduler import build_scheduler, tick_handlers
 from app.jobs.worker import Worker
 from app.runtime import Runtime
 
@@ -44,11 +45,12 @@ class Background:
 
 
 def build_background(runtime: Runtime, bolt: AsyncApp, *, run_worker: bool, run_scheduler: bool) -> Background:
-    worker = Worker(engine=runtime.engine, handlers=build_handlers(runtime), clock=runtime.clock,
+    worker = Worker(engine=runtime.engine, handlers={**build_handlers(runtime), **tick_handlers(runtime)},
+                    clock=runtime.clock, lanes=LANES,
                     on_final_failure=functools.partial(record_final_failure, runtime),
                     on_success=functools.partial(resolve_after_success, runtime))
     runtime.wake_worker = worker.wake
     app_token = runtime.settings.slack_app_token
     return Background(worker=worker, run_worker=run_worker,
-                      scheduler=build_scheduler(runtime, worker) if run_scheduler else None,
+                      scheduler=build_scheduler(runtime) if run_scheduler else None,
                       bolt=bolt, app_token=app_token.get_secret_value() if app_token else None)

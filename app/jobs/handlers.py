@@ -44,6 +44,7 @@ from app.work_queue.service import enqueue
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
 RETRY_WAIT_SECONDS = 10.0
+TICK_PREFIX = "tick_"
 
 
 def build_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -177,6 +178,9 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
     A message refresh that failed for good is only logged: the item it shows is closed already."""
     if item.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE:
         log.warning("could not refresh exception message %s: %s", item.payload, error)
+        return
+    if item.kind.startswith(TICK_PREFIX):       # the next tick runs the job again; one log line per failure
+        log.error("scheduled job %s failed: %s", item.payload.get("job", item.kind), error)
         return
     classified = classify_failure(error, step=item.kind)
     with session_scope(rt.engine) as session:

@@ -1,11 +1,20 @@
-"""The worker that drains the durable work queue: one item per short transaction, vendor calls in between."""
+"""The worker that drains the durable work queue, in lanes, one item per short transaction.
+
+A lane is a set of work kinds that call the same vendor (QuickBooks, Salesforce, Slack). Each lane has its
+own threads and claims only its own kinds, so a lane that waits for a vendor never holds up another. A
+vendor's "not now" (429 with Retry-After, QuickBooks' 60 s throttle wait) reschedules the item instead of
+sleeping in the worker. Running items keep short leases alive with a heartbeat; a crashed worker's items
+are claimable again within the lease, and at once when a worker on the same host sees the holder is gone.
+"""
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,34 +31,82 @@ Handler = Callable[[dict[str, Any]], None]
 FailureHook = Callable[[WorkItem, BaseException], None]
 SuccessHook = Callable[[WorkItem], None]
 MAX_ATTEMPTS = 8
+IDLE_WAIT_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots)."""
+
+    name: str
+    kinds: frozenset[str] | None = None
+    threads: int = 1
+
+
+ANY_LANE = Lane("any")
+
+
+def worker_id_for(host: str, pid: int) -> str:
+    return f"{host}:{pid}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str, *, host: str, pid_alive: Callable[[int], bool]) -> bool:
+    """True only when `holder` names a process on this host that no longer exists (never guesses elsewhere)."""
+    parts = holder.split(":")
+    if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    return not pid_alive(int(parts[1]))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:         # exists, owned by someone else
+        return True
+    return True
 
 
 class Worker:
     def __init__(self, *, engine: Engine, handlers: Mapping[str, Handler], clock: Clock,
                  on_final_failure: FailureHook | None = None, on_success: SuccessHook | None = None,
-                 idle_wait: float = 1.0) -> None:
+                 lanes: Sequence[Lane] = (ANY_LANE,), idle_wait: float = IDLE_WAIT_SECONDS,
+                 lease: timedelta = queue.LEASE, heartbeat: timedelta = queue.HEARTBEAT) -> None:
         self._engine, self._handlers, self._clock = engine, dict(handlers), clock
         self._on_final_failure, self._on_success = on_final_failure, on_success
-        self._idle_wait = idle_wait
-        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._lanes = tuple(lanes)
+        self._idle_wait, self._lease, self._heartbeat = idle_wait, lease, heartbeat
+        self._host = socket.gethostname()
+        self.worker_id = worker_id_for(self._host, os.getpid())
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._running: dict[int, str] = {}
+        self._running_lock = threading.Lock()
 
-    def run_once(self) -> bool:
-        """Process one runnable item; False when there was none."""
+    @property
+    def lanes(self) -> tuple[Lane, ...]:
+        return self._lanes
+
+    def run_once(self, lane: Lane = ANY_LANE) -> bool:
+        """Process one runnable item of the lane; False when there was none."""
+        holder = f"{self.worker_id}:{uuid.uuid4().hex[:6]}"   # one per claim: a late answer of a lost lease
+        with self._running_lock:                                    # never passes for the new holder's
+            running = set(self._running)
         with session_scope(self._engine) as session:
-            item = queue.claim_next(session, worker_id=self.worker_id, clock=self._clock)
+            item = queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=_kinds(lane),
+                                    lease=self._lease, running=running)
         if item is None:
             return False
+        item_id = _id(item)
+        with self._running_lock:
+            self._running[item_id] = holder
         try:
-            self._handlers[item.kind](dict(item.payload))
-        except Exception as error:  # every failure is recorded on the item; none kills the worker
-            self._record_failure(item, error)
-        else:
-            with session_scope(self._engine) as session:
-                queue.complete(session, item_id=item.id, worker_id=self.worker_id, clock=self._clock)
-            self._after_success(item)
+            self._run(item, item_id, holder)
+        finally:
+            with self._running_lock:
+                self._running.pop(item_id, None)
         return True
 
     def drain(self, limit: int = 1000) -> int:
@@ -63,39 +120,98 @@ class Worker:
         self._wake.set()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="ledgerbridge-worker", daemon=True)
-        self._thread.start()
+        self.release_dead_holders()
+        self._threads = [threading.Thread(target=self._heartbeat_loop, name="ledgerbridge-heartbeat", daemon=True)]
+        for lane in self._lanes:
+            for number in range(max(lane.threads, 1)):
+                self._threads.append(threading.Thread(target=self._loop, args=(lane,), daemon=True,
+                                                      name=f"ledgerbridge-worker-{lane.name}-{number}"))
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
-    def _loop(self) -> None:
+    def release_dead_holders(self) -> int:
+        """At start: items whose worker process on this host is gone (kill -9, OOM) are resumed at once."""
+        with session_scope(self._engine) as session:
+            dead = [holder for holder in queue.running_holders(session)
+                    if holder_is_dead(holder, host=self._host, pid_alive=pid_alive)]
+            released = queue.release_leases_of(session, worker_ids=dead, clock=self._clock)
+        if released:
+            log.info("work queue: resumed %s item(s) of stopped worker(s) %s", released, ", ".join(dead))
+        return released
+
+    def renew_leases(self) -> int:
+        with self._running_lock:
+            running = dict(self._running)
+        renewed = 0
+        with session_scope(self._engine) as session:
+            for item_id, holder in running.items():
+                renewed += queue.renew_leases(session, worker_id=holder, item_ids=[item_id], clock=self._clock,
+                                              lease=self._lease)
+        return renewed
+
+    def _run(self, item: WorkItem, item_id: int, holder: str) -> None:
+        handler = self._handlers.get(item.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for work kind {item.kind!r}")
+            handler(dict(item.payload))
+        except Exception as error:  # every failure is recorded on the item; none kills the worker
+            self._record_failure(item, item_id, holder, error)
+        else:
+            with session_scope(self._engine) as session:
+                queue.complete(session, item_id=item_id, worker_id=holder, clock=self._clock)
+            self._after_success(item)
+
+    def _loop(self, lane: Lane) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.run_once()
+                busy = self.run_once(lane)
             except Exception:  # a database hiccup: log, pause, go on
-                log.exception("work queue: claiming failed")
+                log.exception("work queue: claiming failed in lane %s", lane.name)
                 busy = False
             if not busy:
                 self._wake.wait(self._idle_wait)
                 self._wake.clear()
 
-    def _record_failure(self, item: WorkItem, error: BaseException) -> None:
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self._heartbeat.total_seconds()):
+            try:
+                self.renew_leases()
+            except Exception:  # the next beat tries again; the lease outlives a few missed beats
+                log.exception("work queue: renewing leases failed")
+
+    def _record_failure(self, item: WorkItem, item_id: int, holder: str, error: BaseException) -> None:
+        if isinstance(error, RateLimited):
+            self._reschedule(item, item_id, holder, error)
+            return
         retryable = isinstance(error, IntegrationError) and error.retryable
         final = not retryable or item.attempts >= MAX_ATTEMPTS
-        log.warning("work item %s (%s, attempt %s) failed: %s", item.id, item.kind, item.attempts, error,
+        log.warning("work item %s (%s, attempt %s) failed: %s", item_id, item.kind, item.attempts, error,
                     exc_info=not isinstance(error, IntegrationError))
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item.id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}",
-                       clock=self._clock, retry_in=None if final else retry_delay(error, item.attempts))
-        if final and self._on_final_failure is not None:
+            failed = queue.fail(session, item_id=item_id, worker_id=holder, clock=self._clock,
+                                error=f"{type(error).__name__}: {error}",
+                                retry_in=None if final else retry_delay(error, item.attempts))
+        if final and failed and self._on_final_failure is not None:
             try:
                 self._on_final_failure(item, error)
             except Exception:  # the item is already recorded as failed; the hook must not kill the worker
-                log.exception("work item %s: the final-failure hook failed", item.id)
+                log.exception("work item %s: the final-failure hook failed", item_id)
+
+    def _reschedule(self, item: WorkItem, item_id: int, holder: str, error: RateLimited) -> None:
+        """The vendor said "not now": run again after its wait, without using up an attempt."""
+        wait = throttle_wait(error)
+        log.info("work item %s (%s): %s asked us to wait %.1f s", item_id, item.kind, error.vendor or "vendor",
+                 wait.total_seconds())
+        with session_scope(self._engine) as session:
+            queue.fail(session, item_id=item_id, worker_id=holder, error=f"RateLimited: {error}",
+                       clock=self._clock, retry_in=wait, count_attempt=False)
 
     def _after_success(self, item: WorkItem) -> None:
         if self._on_success is None:
@@ -104,6 +220,28 @@ class Worker:
             self._on_success(item)
         except Exception:  # the work itself succeeded and is recorded; a hook failure is only logged
             log.exception("work item %s: the success hook failed", item.id)
+
+
+def _kinds(lane: Lane) -> Collection[str] | None:
+    return lane.kinds
+
+
+def _id(item: WorkItem) -> int:
+    if item.id is None:          # a claimed row always has its id; this guards the type, not a real case
+        raise ValueError("claimed work item has no id")
+    return item.id
+
+
+QUICKBOOKS_THROTTLE_WAIT = timedelta(seconds=60)
+"""Intuit's documented answer to a 429: wait 60 seconds (contracts §2.7), when no Retry-After is given."""
+
+
+def throttle_wait(error: RateLimited) -> timedelta:
+    if error.retry_after:
+        return timedelta(seconds=max(float(error.retry_after), 0.0))
+    if error.vendor == "quickbooks":
+        return QUICKBOOKS_THROTTLE_WAIT
+    return timedelta(seconds=1)
 
 
 def retry_delay(error: BaseException, attempts: int) -> timedelta:

@@ -23,6 +23,12 @@ class WorkKind(StrEnum):
     ANNOUNCE_INVOICE = "announce_invoice"
     REFRESH_EXCEPTION_MESSAGE = REFRESH_MESSAGE_KIND
     """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
+    TICK_SALESFORCE_POLL = "tick_salesforce_poll"
+    TICK_EXCEPTION_DIGEST = "tick_exception_digest"
+    TICK_SLA_REMINDERS = "tick_sla_reminders"
+    TICK_INVOICE_STATUSES = "tick_invoice_statuses"
+    TICK_PURGE_FINISHED_WORK = "tick_purge_finished_work"
+    """A scheduled job is due: queued by the scheduler once per slot, run by the lane that owns its vendor."""
 
 
 def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock: Clock) -> int:
