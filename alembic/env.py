@@ -38,6 +38,15 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+THROTTLE_TABLE_PREFIX = "ratelimit___"
+"""pyrate-limiter's PostgresBucket makes one table per throttle key at run time (app/integrations/throttle_buckets)."""
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate leaves the throttle buckets' own tables alone: they are the library's, not our schema."""
+    return not (type_ == "table" and reflected and (name or "").startswith(THROTTLE_TABLE_PREFIX))
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     dialect = connection.dialect.name if connection is not None else (url or "").split(":")[0]
     context.configure(
@@ -47,6 +56,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         compare_type=True,
         render_as_batch=dialect.startswith("sqlite"),
         render_item=_render_item,
+        include_object=_include_object,
         literal_binds=connection is None,
     )
 
