@@ -35,6 +35,15 @@ IDLE_WAIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
+class BatchHandler:
+    """Runs up to `max_items` queued items of one kind together; answers one outcome per payload, in order:
+    None for done, or the exception that item failed with (recorded like a single item's failure)."""
+
+    max_items: int
+    run: Callable[[list[dict[str, Any]]], list[BaseException | None]]
+
+
+@dataclass(frozen=True)
 class Lane:
     """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots)."""
 
@@ -72,10 +81,12 @@ class Worker:
     def __init__(self, *, engine: Engine, handlers: Mapping[str, Handler], clock: Clock,
                  on_final_failure: FailureHook | None = None, on_success: SuccessHook | None = None,
                  lanes: Sequence[Lane] = (ANY_LANE,), idle_wait: float = IDLE_WAIT_SECONDS,
+                 batch_handlers: Mapping[str, BatchHandler] | None = None,
                  lease: timedelta = queue.LEASE, heartbeat: timedelta = queue.HEARTBEAT) -> None:
         self._engine, self._handlers, self._clock = engine, dict(handlers), clock
         self._on_final_failure, self._on_success = on_final_failure, on_success
         self._lanes = tuple(lanes)
+        self._batch_handlers = dict(batch_handlers or {})
         self._idle_wait, self._lease, self._heartbeat = idle_wait, lease, heartbeat
         self._host = socket.gethostname()
         self.worker_id = worker_id_for(self._host, os.getpid())
@@ -90,24 +101,57 @@ class Worker:
         return self._lanes
 
     def run_once(self, lane: Lane = ANY_LANE) -> bool:
-        """Process one runnable item of the lane; False when there was none."""
+        """Process one runnable item of the lane (or one batch of a kind that has a batch handler)."""
         holder = f"{self.worker_id}:{uuid.uuid4().hex[:6]}"   # one per claim: a late answer of a lost lease
-        with self._running_lock:                                    # never passes for the new holder's
-            running = set(self._running)
-        with session_scope(self._engine) as session:
-            item = queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=_kinds(lane),
-                                    lease=self._lease, running=running)
+        item = self._claim(holder, _kinds(lane))               # never passes for the new holder's
         if item is None:
             return False
-        item_id = _id(item)
+        batch = self._batch_handlers.get(item.kind)
+        items = [item] + (self._claim_more(holder, item.kind, batch.max_items - 1) if batch else [])
+        ids = [_id(claimed) for claimed in items]
         with self._running_lock:
-            self._running[item_id] = holder
+            self._running.update(dict.fromkeys(ids, holder))
         try:
-            self._run(item, item_id, holder)
+            if batch is not None:
+                self._run_batch(batch, items, holder)
+            else:
+                self._run(item, ids[0], holder)
         finally:
             with self._running_lock:
-                self._running.pop(item_id, None)
+                for item_id in ids:
+                    self._running.pop(item_id, None)
         return True
+
+    def _claim(self, holder: str, kinds: Collection[str] | None) -> WorkItem | None:
+        with self._running_lock:
+            running = set(self._running)
+        with session_scope(self._engine) as session:
+            return queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=kinds, lease=self._lease,
+                                    running=running)
+
+    def _claim_more(self, holder: str, kind: str, count: int) -> list[WorkItem]:
+        """A backlog goes out together: claim up to `count` more items of the same kind that are runnable now."""
+        more: list[WorkItem] = []
+        while len(more) < count and (item := self._claim(holder, {kind})) is not None:
+            more.append(item)
+            with self._running_lock:
+                self._running[_id(item)] = holder
+        return more
+
+    def _run_batch(self, batch: BatchHandler, items: list[WorkItem], holder: str) -> None:
+        try:
+            outcomes = batch.run([dict(item.payload) for item in items])
+            if len(outcomes) != len(items):
+                raise ValueError(f"batch handler answered {len(outcomes)} outcomes for {len(items)} items")
+        except Exception as error:  # the whole batch failed before any outcome: each item records it
+            outcomes = [error] * len(items)
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome is None:
+                with session_scope(self._engine) as session:
+                    queue.complete(session, item_id=_id(item), worker_id=holder, clock=self._clock)
+                self._after_success(item)
+            else:
+                self._record_failure(item, _id(item), holder, outcome)
 
     def drain(self, limit: int = 1000) -> int:
         """Run items until none is runnable (tests, CLI one-shots). Returns how many ran."""

@@ -16,7 +16,7 @@ from app.clock import FixedClock, SystemClock
 from app.db import require, session_scope
 from app.errors import RateLimited, VendorUnavailable
 from app.jobs.lanes import LANES, lane_of
-from app.jobs.worker import Lane, Worker, holder_is_dead, throttle_wait
+from app.jobs.worker import BatchHandler, Lane, Worker, holder_is_dead, throttle_wait
 from app.pipeline.follow_ups import WorkKind
 from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import claim_next, enqueue, purge_finished, renew_leases
@@ -181,3 +181,33 @@ def test_finished_work_is_purged_after_a_week_but_failures_stay(engine, clock):
         assert purge_finished(session, older_than=START) == 0
         assert purge_finished(session, older_than=START + timedelta(days=8)) == 1
     assert item(engine, failed).status == WorkStatus.FAILED
+
+
+def test_a_backlog_of_a_batch_kind_runs_together_with_an_outcome_per_item(engine, clock):
+    ids = [add(engine, clock, "create_invoice", n=n) for n in range(5)]
+    other = add(engine, clock, "announce_invoice")
+    seen: list[list[int]] = []
+
+    def batch(payloads: list[dict]) -> list[BaseException | None]:
+        seen.append([payload["n"] for payload in payloads])
+        return [VendorUnavailable("down", vendor="quickbooks") if payload["n"] == 3 else None for payload in payloads]
+
+    worker = Worker(engine=engine, clock=clock, handlers={}, batch_handlers={"create_invoice": BatchHandler(4, batch)})
+    assert worker.run_once(QBO)
+    assert seen == [[0, 1, 2, 3]]                          # at most max_items, oldest first, of that kind only
+    statuses = [item(engine, item_id).status for item_id in ids]
+    assert statuses == [WorkStatus.DONE] * 3 + [WorkStatus.QUEUED, WorkStatus.QUEUED]
+    assert item(engine, ids[3]).last_error and item(engine, other).status == WorkStatus.QUEUED
+
+
+def test_a_batch_that_fails_as_a_whole_records_the_failure_on_every_item(engine, clock):
+    ids = [add(engine, clock, "create_invoice", n=n) for n in range(3)]
+
+    def batch(payloads: list[dict]) -> list[BaseException | None]:
+        raise RateLimited("slow down", vendor="quickbooks", retry_after=5)
+
+    worker = Worker(engine=engine, clock=clock, handlers={}, batch_handlers={"create_invoice": BatchHandler(30, batch)})
+    assert worker.run_once(QBO)
+    rescheduled = [item(engine, item_id) for item_id in ids]
+    assert all(row.status == WorkStatus.QUEUED and row.attempts == 0 for row in rescheduled)
+    assert all(row.run_after == START + timedelta(seconds=5) for row in rescheduled)
