@@ -13,7 +13,9 @@ from app.errors import ConfigError, IntegrationError
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "validate the settings and the policy file"),
     "sandbox": ("app.commands.sandbox", "run one API emulator (slack | salesforce | quickbooks)"),
-    "serve": ("app.commands.serve", "run the web app, the Salesforce poller and the scheduler"),
+    "serve": ("app.commands.serve", "run the web app and a worker, each in its own process"),
+    "web": ("app.commands.web", "run the web app only (Slack endpoint, Salesforce notify, dashboard)"),
+    "worker": ("app.commands.worker", "run a worker: the queue in lanes, the poller and the scheduler"),
     "demo": ("app.commands.demo", "run everything offline on SQLite with the three emulators"),
     "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),

@@ -1,26 +1,50 @@
 """Build the Runtime from Settings: engine, policy, the three vendor gateways."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import make_engine
 from app.integrations.quickbooks import build_quickbooks_gateway
+from app.integrations.quickbooks_connection import INLINE_MAX_WAIT as QBO_INLINE_MAX_WAIT
 from app.integrations.salesforce import SalesforceGateway
-from app.integrations.slack_api import SlackApi, build_web_client
+from app.integrations.slack_api import INLINE_MAX_WAIT as SLACK_INLINE_MAX_WAIT
+from app.integrations.slack_api import RATE_LIMIT_RETRIES, build_slack_api
+from app.integrations.throttle_buckets import throttle_for_database
 from app.integrations.token_store_db import DbTokenStore
 from app.policy import Policy, load_policy
 from app.runtime import Runtime
 
 
+@dataclass(frozen=True)
+class VendorWait:
+    """How long a vendor call may wait for a throttle slot, and how often slack_sdk retries a 429 itself."""
+
+    quickbooks_seconds: float = QBO_INLINE_MAX_WAIT
+    slack_seconds: float = SLACK_INLINE_MAX_WAIT
+    slack_rate_limit_retries: int = RATE_LIMIT_RETRIES
+
+
+INLINE_VENDOR_WAIT = VendorWait()
+"""Commands and tests that call a vendor inline wait a little for a slot."""
+WORKER_VENDOR_WAIT = VendorWait(quickbooks_seconds=0.0, slack_seconds=0.0, slack_rate_limit_retries=0)
+"""A worker never waits: a full throttle or a 429 raises RateLimited and the lane reschedules the item."""
+
+
 def build_runtime(settings: Settings, *, policy: Policy | None = None, engine: Engine | None = None,
-                  clock: Clock | None = None) -> Runtime:
+                  clock: Clock | None = None, vendor_wait: VendorWait = INLINE_VENDOR_WAIT) -> Runtime:
+    """The pieces every process kind shares; throttles are shared by every process on PostgreSQL."""
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
+    throttle = throttle_for_database(engine)
     return Runtime(
         settings=settings, policy=policy or load_policy(settings.ledgerbridge_policy), engine=engine, clock=clock,
         salesforce=SalesforceGateway.from_settings(settings, clock=clock),
-        quickbooks=build_quickbooks_gateway(settings, token_store=DbTokenStore(engine, clock=clock), clock=clock),
-        slack=SlackApi(build_web_client(settings)),
+        quickbooks=build_quickbooks_gateway(settings, token_store=DbTokenStore(engine, clock=clock), clock=clock,
+                                            throttle=throttle, max_wait=vendor_wait.quickbooks_seconds),
+        slack=build_slack_api(settings, throttle=throttle, max_wait=vendor_wait.slack_seconds,
+                              rate_limit_retries=vendor_wait.slack_rate_limit_retries),
     )

@@ -1,18 +1,15 @@
-"""`ledgerbridge serve`: production. The web app (Slack endpoint, Salesforce notify), worker and scheduler."""
+"""`ledgerbridge serve`: the one-command default. The web app and a worker, each in its own OS process."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-import uvicorn
-
 from app.commands.live_settings import missing_for_live_use
 from app.config import load_settings
 from app.db_migrate import current_revision, head_revision
 from app.logging_setup import configure_logging
-from app.main import create_app
 from app.policy import load_policy
-from app.wiring import build_runtime
+from app.processes.supervisor import supervise, web_and_worker
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,12 +24,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"ledgerbridge serve: missing setting {name}", file=sys.stderr)
     if missing:
         return 2
-    policy = load_policy(settings.ledgerbridge_policy)
     if current_revision(settings.database_url) != head_revision():
         print("ledgerbridge serve: the database schema is not current: run `ledgerbridge db upgrade` first",
               file=sys.stderr)
         return 2
+    load_policy(settings.ledgerbridge_policy)              # a broken policy stops here, not in both children
     configure_logging()
-    app = create_app(build_runtime(settings, policy=policy))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
+    return supervise(web_and_worker(args.host, args.port))

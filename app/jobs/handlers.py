@@ -24,7 +24,7 @@ from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
-from app.jobs.worker import Handler
+from app.jobs.worker import BatchHandler, Handler
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
@@ -59,6 +59,11 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
+
+
+def build_batch_handlers(runtime: Runtime) -> dict[str, BatchHandler]:
+    """Kinds whose backlog the worker runs together (one vendor request for many items)."""
+    return {}
 
 
 def read_opportunity_ids(rt: Runtime, payload: Payload) -> None:
