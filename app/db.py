@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, event
 from sqlalchemy.engine import Dialect
@@ -106,3 +106,15 @@ def require(session: Session, model: type[ModelT], key: Any, *, for_update: bool
     if row is None:
         raise NotFound(f"{model.__name__} {key} does not exist")
     return row
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def persisted_id(row: _Keyed) -> int:
+    """The primary key of a flushed row: SQLModel types `id` as `int | None` because it is None until then."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return row.id

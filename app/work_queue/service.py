@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.clock import Clock
+from app.db import require
 from app.work_queue.models import WorkItem, WorkStatus
 
 LEASE = timedelta(minutes=5)
@@ -35,16 +36,16 @@ def enqueue(session: Session, *, kind: str, payload: dict[str, Any], clock: Cloc
 def claim_next(session: Session, *, worker_id: str, clock: Clock) -> WorkItem | None:
     """Take the oldest runnable item (or one whose lease ran out after a crash). Safe across processes."""
     now = clock.now()
-    runnable = or_(WorkItem.status == WorkStatus.QUEUED,
-                   (WorkItem.status == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
+    runnable = or_(col(WorkItem.status) == WorkStatus.QUEUED,
+                   (col(WorkItem.status) == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
     candidates = session.exec(select(WorkItem.id).where(runnable, col(WorkItem.run_after) <= now)
-                              .order_by(WorkItem.run_after, WorkItem.id).limit(5)).all()
+                              .order_by(col(WorkItem.run_after), col(WorkItem.id)).limit(5)).all()
     for item_id in candidates:
-        claimed = session.exec(update(WorkItem).where(WorkItem.id == item_id, runnable).values(
+        claimed = session.exec(update(WorkItem).where(col(WorkItem.id) == item_id, runnable).values(
             status=WorkStatus.RUNNING, locked_by=worker_id, locked_until=now + LEASE,
             attempts=WorkItem.attempts + 1, updated_at=now))
         if claimed.rowcount == 1:
-            item = session.get(WorkItem, item_id)
+            item = require(session, WorkItem, item_id)
             session.refresh(item)
             return item
     return None
@@ -73,7 +74,6 @@ def fail(session: Session, *, item_id: int, worker_id: str, error: str, clock: C
     session.add(item)
     session.flush()
     return True
-    return True
 
 
 def backoff(attempts: int) -> timedelta:
@@ -82,8 +82,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 def pending_count(session: Session) -> int:
-    statement = select(WorkItem.id).where(col(WorkItem.status).in_([WorkStatus.QUEUED, WorkStatus.RUNNING]))
-    return len(session.exec(statement).all())
+    statement = select(func.count()).select_from(WorkItem).where(
+        col(WorkItem.status).in_([WorkStatus.QUEUED, WorkStatus.RUNNING]))
+    return session.exec(statement).one()
 
 
 def _requeue_failed(session: Session, item: WorkItem, *, clock: Clock) -> WorkItem:
