@@ -7,11 +7,11 @@ import sys
 from app.commands.progress import ProgressBar
 from app.config import load_settings
 from app.db import session_scope
+from app.exactly_once.models import SyncWatermark
 from app.intake.service import OPPORTUNITY_WATERMARK, poll_changes
 from app.jobs.handlers import build_handlers
 from app.jobs.worker import Worker
 from app.logging_setup import configure_logging
-from app.sync.models import SyncWatermark
 from app.wiring import build_runtime
 
 

@@ -15,6 +15,7 @@ from app.db import session_scope
 from app.deals.models import Account
 from app.deals.service import upsert_from_salesforce
 from app.errors import IntegrationError
+from app.exactly_once.models import SyncWatermark
 from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
 from app.integrations.quickbooks_models import QboCustomer
@@ -22,7 +23,6 @@ from app.integrations.salesforce_models import SfOpportunity
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.policy import Policy
-from app.sync.models import SyncWatermark
 
 OPPORTUNITY_WATERMARK = "salesforce.opportunity"
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
-from app.invoicing.status_sync import sync_invoice_statuses
+from app.invoicing.payments import refresh_payments
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.reminders import run_reminders
 from app.jobs.worker import Worker
@@ -68,8 +68,8 @@ def sla_reminders(rt: Runtime, worker: Worker) -> None:
 def invoice_statuses(rt: Runtime, worker: Worker) -> None:
     """Payments happen in QuickBooks: bring balance and Paid back, then on to Salesforce."""
     try:
-        report = sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
-                                       write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+        report = refresh_payments(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
+                                  write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     except IntegrationError as error:
         log.warning("QuickBooks invoice status sync failed, will retry next tick: %s", error)
         return

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from app.audit.service import record_event
 from app.clock import Clock
 from app.db import session_scope
+from app.exactly_once.models import SyncWatermark
 from app.integrations.quickbooks_models import QboInvoice
 from app.invoicing.models import InvoiceJob
-from app.sync.models import SyncWatermark
 from app.work_queue.service import enqueue
 
 INVOICE_WATERMARK = "quickbooks.invoice"
@@ -26,13 +26,13 @@ class InvoiceChanges(Protocol):
 
 
 @dataclass(frozen=True)
-class StatusSyncReport:
+class PaymentsReport:
     seen: int
     updated: int
 
 
-def sync_invoice_statuses(*, engine: Engine, quickbooks: InvoiceChanges, clock: Clock,
-                          write_back_kind: str) -> StatusSyncReport:
+def refresh_payments(*, engine: Engine, quickbooks: InvoiceChanges, clock: Clock,
+                     write_back_kind: str) -> PaymentsReport:
     """Balance and status of our invoices as QuickBooks has them now; changed ones are written back."""
     started = clock.now()
     with session_scope(engine) as session:
@@ -45,7 +45,7 @@ def sync_invoice_statuses(*, engine: Engine, quickbooks: InvoiceChanges, clock: 
         for invoice in changed:
             updated += _apply(session, invoice, clock=clock, write_back_kind=write_back_kind)
         _save_mark(session, started, clock=clock)
-    return StatusSyncReport(seen=len(changed), updated=updated)
+    return PaymentsReport(seen=len(changed), updated=updated)
 
 
 def _apply(session: Session, invoice: QboInvoice, *, clock: Clock, write_back_kind: str) -> int:
