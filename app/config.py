@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     qbo_discovery_url: AnyHttpUrl | None = None
 
     ledgerbridge_policy: Path = Path("policy.yaml")
-    ledgerbridge_poll_seconds: int = Field(default=60, ge=5, le=3600)
+    ledgerbridge_poll_seconds: int = Field(default=30, ge=5, le=3600)
     ledgerbridge_http_timeout: float = Field(default=30.0, gt=0, le=300)
     ledgerbridge_scheduler_enabled: bool = True
     ledgerbridge_public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
