@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.db import Transactions
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
@@ -37,8 +38,8 @@ class Job:
 def poll_salesforce(rt: Runtime, worker: Worker) -> None:
     """Read what changed since the watermark; a vendor failure waits for the next tick (nothing is lost)."""
     try:
-        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
-                              clock=rt.clock)
+        report = poll_changes(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
+                              policy=rt.policy, clock=rt.clock)
     except IntegrationError as error:
         log.warning("Salesforce poll failed, will retry next tick: %s", error)
         return
@@ -68,7 +69,7 @@ def sla_reminders(rt: Runtime, worker: Worker) -> None:
 def invoice_statuses(rt: Runtime, worker: Worker) -> None:
     """Payments happen in QuickBooks: bring balance and Paid back, then on to Salesforce."""
     try:
-        report = refresh_payments(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
+        report = refresh_payments(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks, clock=rt.clock,
                                   write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     except IntegrationError as error:
         log.warning("QuickBooks invoice status sync failed, will retry next tick: %s", error)
