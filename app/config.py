@@ -79,8 +79,8 @@ class Settings(BaseSettings):
 
     ledgerbridge_policy: Path = Field(default=Path("policy.yaml"),
                                       description="the path of the policy file, such as policy.yaml")
-    ledgerbridge_poll_seconds: int = Field(default=60, ge=5, le=3600,
-                                           description="a whole number of seconds from 5 to 3600, such as 60")
+    ledgerbridge_poll_seconds: int = Field(default=30, ge=5, le=3600,
+                                           description="a whole number of seconds from 5 to 3600, such as 30")
     ledgerbridge_http_timeout: float = Field(default=30.0, gt=0, le=300,
                                              description="a number of seconds above 0 and at most 300, such as 30")
     ledgerbridge_scheduler_enabled: bool = Field(default=True, description="true or false")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import URL, DateTime, Engine, MetaData, Numeric, String, event
 from sqlalchemy.engine import Dialect
@@ -115,9 +116,43 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+@dataclass(frozen=True)
+class Transactions:
+    """The transactions a flow may open on one engine, handed to it by its caller (a job, a command).
+
+    Services add and flush; the caller commits. A flow that must commit in steps (intake commits once per
+    page; the payments read-back keeps its QuickBooks call between two transactions) receives this instead
+    of an engine, so where its transactions come from stays with the caller, and each one is a `session_scope`.
+    """
+
+    engine: Engine
+
+    def begin(self) -> AbstractContextManager[Session]:
+        """One unit of work: committed when the block succeeds, rolled back otherwise."""
+        return session_scope(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A look without a unit of work: the session is closed (rolled back), never committed."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+
 def require(session: Session, model: type[ModelT], key: Any, *, for_update: bool = False) -> ModelT:
     """`session.get` for a row that must exist: raises our NotFound instead of returning None."""
     row = session.get(model, key, with_for_update=for_update)
     if row is None:
         raise NotFound(f"{model.__name__} {key} does not exist")
     return row
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def persisted_id(row: _Keyed) -> int:
+    """The primary key of a flushed row: SQLModel types `id` as `int | None` because it is None until then."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return row.id

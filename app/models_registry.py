@@ -7,10 +7,10 @@ from __future__ import annotations
 from app.approvals import models as approvals_models
 from app.audit import models as audit_models
 from app.deals import models as deals_models
+from app.exactly_once import models as exactly_once_models
 from app.exception_queue import models as exception_queue_models
 from app.integrations import token_store_db
 from app.invoicing import models as invoicing_models
-from app.sync import models as sync_models
 from app.work_queue import models as work_queue_models
 
 MODEL_MODULES = (
@@ -19,7 +19,7 @@ MODEL_MODULES = (
     invoicing_models,
     exception_queue_models,
     audit_models,
-    sync_models,
+    exactly_once_models,
     work_queue_models,
     token_store_db,
 )

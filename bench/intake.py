@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from app.clock import SystemClock
 from app.config import Settings
-from app.db import make_engine
+from app.db import Transactions, make_engine
 from app.db_migrate import upgrade
 from app.intake.service import poll_changes
 from app.sandbox.quickbooks.demo import DEMO_CLIENT_ID, DEMO_REALM_ID
@@ -67,8 +67,8 @@ def measure_poll(settings: Settings, database: str) -> Measured:
     runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=SystemClock())
     rss_before = current_rss_kib()
     started = time.perf_counter()
-    report = poll_changes(engine=runtime.engine, source=runtime.salesforce, customers=runtime.quickbooks,
-                          policy=runtime.policy, clock=runtime.clock)
+    report = poll_changes(transactions=Transactions(runtime.engine), source=runtime.salesforce,
+                          customers=runtime.quickbooks, policy=runtime.policy, clock=runtime.clock)
     seconds = time.perf_counter() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     runtime.engine.dispose()
@@ -139,7 +139,7 @@ def report(results: list[Measured], mix: Mix, args: argparse.Namespace, no_pg: s
              f"{args.opportunities} opportunities with 1-3 lines ({mix.billable} billable, {mix.discounted} "
              f"discounted (need approval), {mix.unmapped} with an unmapped product, {mix.not_delivered} not "
              f"delivered, {mix.pipeline} pipeline), read with simple-salesforce over HTTP at {PAGE_SIZE} "
-             "records a page, one transaction per record. The queue worker is NOT running: the vendor work the "
+             "records a page, one transaction per page. The queue worker is NOT running: the vendor work the "
              "poll queues is counted, not performed. Each database is measured in a fresh process.",
              _customers_note(args), "",
              markdown_table(COLUMNS, rows), ""]

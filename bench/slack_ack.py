@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.db import Transactions
 from app.intake.service import poll_changes
 from app.sandbox.book import Book, Line
 from app.sandbox.people import SAM
@@ -73,7 +74,8 @@ def seed_deals(stack: Stack) -> None:
         book.add_deal(name, account="Globex Inc", owner_id=stack.emulators.sf_user_ids["sam"],
                       lines=[Line("Support Plan", Decimal(1))], Billing_Status__c="Not Started")
     rt = stack.runtime
-    poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy, clock=rt.clock)
+    poll_changes(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
+                 clock=rt.clock)
 
 
 def start_baseline(stack: Stack) -> RunningServer:

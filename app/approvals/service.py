@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
 from app.approvals.rules import ApprovalNeed, may_decide
 from app.audit.service import record_event
 from app.clock import Clock
+from app.db import persisted_id
 from app.deals.models import Deal
 from app.errors import InvalidTransition, NotAllowed
 
@@ -43,19 +44,20 @@ def sync_requests(session: Session, *, deal: Deal, needs: tuple[ApprovalNeed, ..
     superseded = [request for request in existing if _outdated(request, needs, fingerprint)]
     for request in superseded:
         _supersede(session, request, clock=clock)
-    current, opened = [], []
+    current: list[ApprovalRequest] = []
+    opened: list[ApprovalRequest] = []
     for need in needs:
-        request = _find(existing, need, fingerprint)
-        if request is None:
-            request = _open(session, deal=deal, need=need, fingerprint=fingerprint, clock=clock)
-            opened.append(request)
-        current.append(request)
+        found = _find(existing, need, fingerprint)
+        if found is None:
+            found = _open(session, deal=deal, need=need, fingerprint=fingerprint, clock=clock)
+            opened.append(found)
+        current.append(found)
     session.flush()
     return SyncedRequests(current=current, opened=opened, superseded=superseded)
 
 
 def requests_for(session: Session, *, deal_id: int | None) -> list[ApprovalRequest]:
-    statement = select(ApprovalRequest).where(ApprovalRequest.deal_id == deal_id).order_by(ApprovalRequest.id)
+    statement = select(ApprovalRequest).where(ApprovalRequest.deal_id == deal_id).order_by(col(ApprovalRequest.id))
     return list(session.exec(statement))
 
 
@@ -115,8 +117,8 @@ def _find(existing: list[ApprovalRequest], need: ApprovalNeed, fingerprint: str)
 
 
 def _open(session: Session, *, deal: Deal, need: ApprovalNeed, fingerprint: str, clock: Clock) -> ApprovalRequest:
-    request = ApprovalRequest(deal_id=deal.id, kind=need.kind, level=need.level, role=need.role, ask=need.ask,
-                              detail=need.detail, terms_fingerprint=fingerprint,
+    request = ApprovalRequest(deal_id=persisted_id(deal), kind=need.kind, level=need.level, role=need.role,
+                              ask=need.ask, detail=need.detail, terms_fingerprint=fingerprint,
                               requester_sf_user_id=deal.owner_sf_id, requester_email=deal.owner_email,
                               created_at=clock.now())
     session.add(request)

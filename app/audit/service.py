@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import false, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.audit.models import AuditEvent
 from app.clock import Clock
@@ -53,6 +53,7 @@ def record_event(
         subject_id=str(subject_id),
         details=_json_safe(details),
         prev_hash=_tip_hash(session),
+        hash="",                                # set just below: it covers the fields above
     )
     event.hash = event_hash(event)
     session.add(event)
@@ -64,7 +65,7 @@ def verify_chain(session: Session) -> ChainReport:
     """Walk the log in id order; report the first event whose links or content do not add up."""
     expected_prev = GENESIS_HASH
     checked = 0
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=500)):
+    for event in session.scalars(select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=500)):
         if event.prev_hash != expected_prev or event.hash != event_hash(event):
             return ChainReport(ok=False, first_bad_id=event.id, checked=checked)
         expected_prev = event.hash
@@ -76,8 +77,8 @@ def events_for(session: Session, subject_type: str, subject_id: str | int) -> Se
     """Every event about one subject, oldest first."""
     query = (
         select(AuditEvent)
-        .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
-        .order_by(AuditEvent.id)
+        .where(col(AuditEvent.subject_type) == subject_type, col(AuditEvent.subject_id) == str(subject_id))
+        .order_by(col(AuditEvent.id))
     )
     return session.scalars(query).all()
 
@@ -101,7 +102,7 @@ def _canonical(event: AuditEvent) -> str:
 
 
 def _tip_hash(session: Session) -> str:
-    newest = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    newest = session.scalars(select(col(AuditEvent.hash)).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     return newest or GENESIS_HASH
 
 

@@ -6,12 +6,12 @@ import sys
 
 from app.commands.progress import ProgressBar
 from app.config import load_settings
-from app.db import session_scope
+from app.db import Transactions, session_scope
+from app.exactly_once.models import SyncWatermark
 from app.intake.service import OPPORTUNITY_WATERMARK, poll_changes
 from app.jobs.handlers import build_handlers
 from app.jobs.worker import Worker
 from app.logging_setup import configure_logging
-from app.sync.models import SyncWatermark
 from app.wiring import build_runtime
 
 
@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
                 session.delete(stored)
     total = runtime.salesforce.count_opportunities() if args.backfill else None
     bar = ProgressBar("Backfill" if args.backfill else "Sync", total)
-    report = poll_changes(engine=runtime.engine, source=runtime.salesforce, customers=runtime.quickbooks,
-                          policy=runtime.policy, clock=runtime.clock, progress=bar.update)
+    report = poll_changes(transactions=Transactions(runtime.engine), source=runtime.salesforce,
+                          customers=runtime.quickbooks, policy=runtime.policy, clock=runtime.clock, progress=bar.update)
     bar.close()
     print(f"{report.read} read, {report.processed} stored and evaluated, {report.queued} follow-ups queued",
           file=sys.stderr)

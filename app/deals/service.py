@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from app.db import persisted_id
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.deals.models import Account, Deal, DealLine
 from app.integrations.exact_json import plain_json
@@ -33,7 +34,7 @@ def find_deal(session: Session, *, sf_id: str) -> Deal | None:
 
 
 def lines_of(session: Session, deal: Deal) -> list[DealLine]:
-    statement = select(DealLine).where(DealLine.deal_id == deal.id).order_by(col(DealLine.sort_order), DealLine.id)
+    statement = select(DealLine).where(DealLine.deal_id == deal.id).order_by(col(DealLine.sort_order), col(DealLine.id))
     return list(session.exec(statement))
 
 
@@ -111,7 +112,7 @@ def _copy_opportunity(deal: Deal, source: SfOpportunity, *, account_id: int | No
 def _replace_lines(session: Session, deal: Deal, items: tuple[SfLineItem, ...]) -> None:
     existing = {line.sf_id: line for line in lines_of(session, deal)}
     for position, item in enumerate(items):
-        line = existing.pop(item.id, None) or DealLine(deal_id=deal.id, sf_id=item.id, product_name="",
+        line = existing.pop(item.id, None) or DealLine(deal_id=persisted_id(deal), sf_id=item.id, product_name="",
                                                        quantity=_ZERO, unit_price=_ZERO, total_price=_ZERO)
         _copy_line(line, item, position)
         session.add(line)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from app.db import persisted_id
 from app.deals.models import Deal
 from app.exception_queue import rules
 from app.exception_queue.digest import ItemView, QueueCounts
@@ -83,14 +84,14 @@ def rows_in_message(session: Session, *, channel: str, ts: str) -> list[tuple]:
     """Every item (open or closed) whose tracked message is channel/ts, in digest order."""
     statement = (select(ExceptionItem, Deal).join(Deal, col(Deal.id) == ExceptionItem.deal_id, isouter=True)
                  .where(ExceptionItem.slack_channel == channel, ExceptionItem.slack_ts == ts)
-                 .order_by(ExceptionItem.sla_due_at, ExceptionItem.id))
+                 .order_by(col(ExceptionItem.sla_due_at), col(ExceptionItem.id)))
     return list(session.exec(statement).all())
 
 
 def _rows(session: Session, conditions: list, limit: int, *, filter_: Filter | None = None,
           offset: int = 0) -> list[tuple]:
     statement = (select(ExceptionItem, Deal).join(Deal, col(Deal.id) == ExceptionItem.deal_id, isouter=True)
-                 .where(*_open(filter_), *conditions).order_by(ExceptionItem.sla_due_at, ExceptionItem.id)
+                 .where(*_open(filter_), *conditions).order_by(col(ExceptionItem.sla_due_at), col(ExceptionItem.id))
                  .offset(offset).limit(limit))
     return list(session.exec(statement).all())
 
@@ -101,7 +102,7 @@ def needing_pings(session: Session, *, now: datetime, policy: Policy, limit: int
     unsent = or_(col(ExceptionItem.reminded_before_at).is_(None), col(ExceptionItem.breach_posted_at).is_(None),
                  col(ExceptionItem.escalated_at).is_(None))
     statement = (select(ExceptionItem).where(*_open(), unsent, col(ExceptionItem.sla_due_at) <= horizon)
-                 .order_by(ExceptionItem.sla_due_at).limit(limit))
+                 .order_by(col(ExceptionItem.sla_due_at)).limit(limit))
     return list(session.exec(statement).all())
 
 
@@ -110,7 +111,7 @@ def item_view(item: ExceptionItem, deal: Deal | None, *, now: datetime, policy: 
     cause = item.root_cause or item.suggested_root_cause
     sf_id = deal.sf_id if deal is not None else None
     return ItemView(
-        id=item.id, kind=item.kind, deal_name=deal.name if deal else None, opportunity_id=sf_id,
+        id=persisted_id(item), kind=item.kind, deal_name=deal.name if deal else None, opportunity_id=sf_id,
         opportunity_url=item.sf_record_url or (record_link(sf_id) if record_link and sf_id else None),
         reason=item.reason, fix=item.fix, owner_slack_id=item.owner_slack_id, root_cause=cause,
         root_cause_label=rules.cause_label(cause, policy), cause_is_suggestion=item.root_cause is None,

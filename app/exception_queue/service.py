@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.audit.service import record_event
 from app.clock import Clock
+from app.db import persisted_id
 from app.errors import InvalidTransition, NotAllowed, NotFound
 from app.exception_queue import permissions, rules
 from app.exception_queue.classify import FIXES
@@ -77,7 +78,10 @@ def open_exception(session: Session, *, new: NewException, policy: Policy, clock
         with session.begin_nested():
             session.add(item)
     except IntegrityError:          # another transaction opened the same problem first: theirs stands
-        return _refresh(session, find_open(session, new.dedupe_key), new)
+        theirs = find_open(session, new.dedupe_key)
+        if theirs is None:          # ...and has closed it again since: nothing to refresh, the conflict stands
+            raise
+        return _refresh(session, theirs, new)
     _audit(session, item, "exception.opened", actor=SYSTEM, clock=clock,
            details={"kind": item.kind, "dedupe_key": item.dedupe_key, "reason": item.reason,
                     "sla_due_at": item.sla_due_at, "suggested_root_cause": item.suggested_root_cause})
@@ -93,7 +97,7 @@ def sync_deal_exceptions(session: Session, *, deal_id: int, account_id: int | No
         wanted[rules.rejection_key(deal_id)] = NewException(
             kind=ExceptionKind.APPROVAL_REJECTED, dedupe_key=rules.rejection_key(deal_id), deal_id=deal_id,
             account_id=account_id, reason=rejection, fix=FIXES[ExceptionKind.APPROVAL_REJECTED])
-    resolved = tuple(close(session, item_id=item.id, status=ExceptionStatus.RESOLVED, actor=SYSTEM,
+    resolved = tuple(close(session, item_id=persisted_id(item), status=ExceptionStatus.RESOLVED, actor=SYSTEM,
                            note=FIXED_AT_SOURCE, clock=clock)
                      for item in _synced_open(session, deal_id) if item.dedupe_key not in wanted)
     opened = tuple(open_exception(session, new=new, policy=policy, clock=clock) for new in wanted.values())
@@ -105,8 +109,8 @@ def resolve_for_work(session: Session, *, work_item_id: int, note: str, clock: C
     """The failed step has now succeeded: its open exceptions are resolved (by `actor` when a Retry did it)."""
     statement = select(ExceptionItem).where(ExceptionItem.work_item_id == work_item_id,
                                             ExceptionItem.open_marker == OPEN)
-    return [close(session, item_id=item.id, status=ExceptionStatus.RESOLVED, actor=actor, note=note, clock=clock)
-            for item in session.exec(statement).all()]
+    return [close(session, item_id=persisted_id(item), status=ExceptionStatus.RESOLVED, actor=actor, note=note,
+                  clock=clock) for item in session.exec(statement).all()]
 
 
 def authorize(session: Session, *, item_id: int, control: permissions.Control, actor: str,
@@ -181,7 +185,7 @@ def claim_pings(session: Session, *, item_id: int, pings: Sequence[rules.Ping], 
     for ping in pings:
         column = getattr(ExceptionItem, _PING_COLUMNS[ping])
         result = session.exec(update(ExceptionItem).where(
-            col(ExceptionItem.id) == item_id, col(column).is_(None), ExceptionItem.open_marker == OPEN,
+            col(ExceptionItem.id) == item_id, col(column).is_(None), col(ExceptionItem.open_marker) == OPEN,
         ).values({_PING_COLUMNS[ping]: clock.now()}))
         if result.rowcount == 1:
             claimed.append(ping)
@@ -220,5 +224,5 @@ def _refresh(session: Session, item: ExceptionItem, new: NewException) -> Except
 
 def _audit(session: Session, item: ExceptionItem, action: str, *, actor: str, clock: Clock, details: dict) -> None:
     session.flush()
-    record_event(session, actor=actor, action=action, subject_type="exception", subject_id=item.id,
+    record_event(session, actor=actor, action=action, subject_type="exception", subject_id=persisted_id(item),
                  details={"deal_id": item.deal_id, **details}, clock=clock)

@@ -1,20 +1,27 @@
-"""Intake: read changed opportunities from Salesforce, store them, and move each deal forward."""
+"""Intake: read changed opportunities from Salesforce, store them, and move each deal forward.
+
+The caller hands in its `Transactions` (app/db.py); intake commits once per page of records, never once per
+record. Within a page each record is stored under its own SAVEPOINT: a record that cannot be stored becomes
+an exception (app/intake/unreadable.py) and the rest of the page goes on. Vendor calls (the next Salesforce
+page, QuickBooks customer look-ups) happen between transactions, never inside one.
+"""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import islice
 from typing import Protocol
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clock import Clock
-from app.db import session_scope
+from app.db import Transactions
 from app.deals.models import Account
 from app.deals.service import upsert_from_salesforce
 from app.errors import IntegrationError
+from app.intake.marks import OPPORTUNITY_WATERMARK, load_watermark, save_watermark, take_watermark
 from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
 from app.integrations.quickbooks_models import QboCustomer
@@ -22,9 +29,11 @@ from app.integrations.salesforce_models import SfOpportunity
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.policy import Policy
-from app.sync.models import SyncWatermark
 
-OPPORTUNITY_WATERMARK = "salesforce.opportunity"
+__all__ = ["OPPORTUNITY_WATERMARK", "IntakeReport", "ingest", "load_watermark", "poll_changes",
+           "read_opportunities"]
+
+PAGE_SIZE = 200         # records per committed transaction: short transactions, one commit (and fsync) per page
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 
@@ -46,60 +55,38 @@ class IntakeReport:
     queued: int
 
 
-def poll_changes(*, engine: Engine, source: OpportunitySource, customers: CustomerDirectory, policy: Policy,
-                 clock: Clock, progress: Progress | None = None) -> IntakeReport:
-    """Everything changed since the watermark, one committed transaction per record (with the mark).
+def poll_changes(*, transactions: Transactions, source: OpportunitySource, customers: CustomerDirectory,
+                 policy: Policy, clock: Clock, progress: Progress | None = None,
+                 page_size: int = PAGE_SIZE) -> IntakeReport:
+    """Everything changed since the watermark, committed a page at a time together with the mark.
 
-    A failure halfway leaves the mark at the last committed record, so the next poll resumes there.
-    No LIMIT: with `>=`, a limit smaller than a group sharing one SystemModstamp would never get past it.
+    A failure halfway (Salesforce, QuickBooks) commits the records before it with the mark, then propagates:
+    the next poll resumes there. No LIMIT: with `>=`, a limit smaller than a group sharing one SystemModstamp
+    would never get past it.
     """
-    with session_scope(engine) as session:
+    with transactions.read() as session:
         mark = load_watermark(session)
-    read = processed = queued = 0
-    lookup = _CustomerLookup(engine, customers)
-    for opportunity in source.opportunities_changed_since(mark.modstamp):
-        read += 1
-        stamp = opportunity.system_modstamp or clock.now()
-        digest = content_digest(opportunity.raw)
-        if mark.already_seen(opportunity.id, stamp, digest):
-            continue
-        mark = mark.advanced(opportunity.id, stamp, digest)
-        queued += _ingest_with_mark(engine, opportunity, mark, lookup(opportunity), policy=policy, clock=clock)
-        processed += 1
-        if progress is not None:
-            progress(processed)
-    return IntakeReport(read=read, processed=processed, queued=queued)
+    intake = _Intake(transactions, _CustomerLookup(customers), policy, clock, progress)
+    changed = source.opportunities_changed_since(mark.modstamp)
+    read = queued = 0
+    while True:
+        page, failure = _next_page(changed, page_size)
+        read += len(page)
+        if page:
+            mark, page_queued, failure = intake.poll_page(page, mark, failure)
+            queued += page_queued
+        if failure is not None:
+            raise failure
+        if len(page) < page_size:
+            return IntakeReport(read=read, processed=intake.stored, queued=queued)
 
 
-def _ingest_with_mark(engine: Engine, opportunity: SfOpportunity, mark: Watermark, customer_id: str | None, *,
-                      policy: Policy, clock: Clock) -> int:
-    """Store the record and move the mark in one transaction. A record that cannot be stored (bad data,
-    a bug) becomes an exception and the mark moves past it; vendor errors propagate (retry next poll)."""
-    try:
-        with session_scope(engine) as session:
-            queued = ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=customer_id)
-            clear_unreadable(session, opportunity_id=opportunity.id, clock=clock)
-            save_watermark(session, mark, clock=clock)
-        return queued
-    except IntegrationError:
-        raise
-    except Exception as error:  # reported as an exception item below and logged with the record id
-        log.exception("could not store Salesforce opportunity %s", opportunity.id)
-        with session_scope(engine) as session:
-            report_unreadable(session, opportunity_id=opportunity.id, error=error, policy=policy, clock=clock)
-            save_watermark(session, mark, clock=clock)
-        return 0
-
-
-def read_opportunities(*, engine: Engine, source: OpportunitySource, customers: CustomerDirectory,
+def read_opportunities(*, transactions: Transactions, source: OpportunitySource, customers: CustomerDirectory,
                        ids: Iterable[str], policy: Policy, clock: Clock) -> IntakeReport:
-    """The push path: read these ids now (the watermark is left alone; the poll sees them again, harmlessly)."""
+    """The push path: read these ids now, store them in one transaction, and note each version stored in the
+    watermark, so that the next poll moves past those versions instead of storing them again."""
     opportunities = source.opportunities_by_ids(list(ids))
-    queued = 0
-    lookup = _CustomerLookup(engine, customers)
-    for opportunity in opportunities:
-        with session_scope(engine) as session:
-            queued += ingest(session, opportunity, policy=policy, clock=clock, qbo_customer_id=lookup(opportunity))
+    queued = _Intake(transactions, _CustomerLookup(customers), policy, clock).push(opportunities)
     return IntakeReport(read=len(opportunities), processed=len(opportunities), queued=queued)
 
 
@@ -115,46 +102,127 @@ def ingest(session: Session, opportunity: SfOpportunity, *, policy: Policy, cloc
     return enqueue_follow_ups(session, deal=deal, advance=advance, clock=clock)
 
 
-def load_watermark(session: Session) -> Watermark:
-    row = session.get(SyncWatermark, OPPORTUNITY_WATERMARK)
-    if row is None:
-        return Watermark()
-    return Watermark(row.modstamp, frozenset(row.ids_at_modstamp))
+@dataclass
+class _Intake:
+    transactions: Transactions
+    lookup: _CustomerLookup
+    policy: Policy
+    clock: Clock
+    progress: Progress | None = None
+    stored: int = 0
 
+    def poll_page(self, page: Sequence[SfOpportunity], mark: Watermark,
+                  failure: Exception | None) -> tuple[Watermark, int, Exception | None]:
+        """Store the page's new records and the mark in one transaction. A vendor failure ends the page early:
+        what came before it is committed, and the failure is handed back to be raised."""
+        unseen = [record for record in page if not mark.already_seen(record.id, *_version(record, self.clock))]
+        customer_ids, lookup_failure = self.lookup.resolve(unseen, transactions=self.transactions)
+        failure = lookup_failure or failure
+        queued = 0
+        with self.transactions.begin() as session:
+            stored = take_watermark(session, clock=self.clock)      # what pushes noted since: the row is ours now
+            mark = replace(mark, read_ahead=stored.read_ahead)
+            for record in page:
+                stamp, digest = _version(record, self.clock)
+                if mark.already_seen(record.id, stamp, digest) or mark.stored_by_push(record.id, stamp, digest):
+                    mark = mark.advanced(record.id, stamp, digest)
+                    continue
+                if record.id not in customer_ids:           # every unseen record has one, up to a failed look-up
+                    break
+                try:
+                    queued += self._store(session, record, customer_ids[record.id])
+                except IntegrationError as error:
+                    failure = error
+                    break
+                mark = mark.advanced(record.id, stamp, digest)
+                self.stored += 1
+                if self.progress is not None:
+                    self.progress(self.stored)
+            save_watermark(session, mark, clock=self.clock)
+        return mark, queued, failure
 
-def save_watermark(session: Session, mark: Watermark, *, clock: Clock) -> None:
-    row = session.get(SyncWatermark, OPPORTUNITY_WATERMARK) or SyncWatermark(
-        name=OPPORTUNITY_WATERMARK, updated_at=clock.now())
-    row.modstamp = mark.modstamp
-    row.ids_at_modstamp = sorted(mark.ids_at_modstamp)
-    row.updated_at = clock.now()
-    session.add(row)
-    session.flush()
+    def push(self, opportunities: Sequence[SfOpportunity]) -> int:
+        customer_ids, failure = self.lookup.resolve(opportunities, transactions=self.transactions)
+        if failure is not None:
+            raise failure
+        queued = 0
+        with self.transactions.begin() as session:
+            mark = take_watermark(session, clock=self.clock)
+            for record in opportunities:
+                queued += self._store(session, record, customer_ids[record.id])
+                mark = mark.pushed(record.id, *_version(record, self.clock))
+            save_watermark(session, mark, clock=self.clock)
+        return queued
+
+    def _store(self, session: Session, opportunity: SfOpportunity, customer_id: str | None) -> int:
+        """One record under its own SAVEPOINT. A record that cannot be stored (bad data, a bug) becomes an
+        exception and is counted as handled; vendor errors propagate."""
+        try:
+            with session.begin_nested():
+                queued = ingest(session, opportunity, policy=self.policy, clock=self.clock,
+                                qbo_customer_id=customer_id)
+                clear_unreadable(session, opportunity_id=opportunity.id, clock=self.clock)
+                session.flush()
+            return queued
+        except IntegrationError:
+            raise
+        except Exception as error:  # reported as an exception item below and logged with the record id
+            log.exception("could not store Salesforce opportunity %s", opportunity.id)
+            with session.begin_nested():
+                report_unreadable(session, opportunity_id=opportunity.id, error=error, policy=self.policy,
+                                  clock=self.clock)
+            return 0
 
 
 class _CustomerLookup:
-    """Per poll: one QuickBooks lookup per account name, not one per deal of that account."""
+    """Per poll: one QuickBooks look-up per account name, not one per deal, and none for a linked account."""
 
-    def __init__(self, engine: Engine, customers: CustomerDirectory) -> None:
-        self._engine, self._customers = engine, customers
+    def __init__(self, customers: CustomerDirectory) -> None:
+        self._customers = customers
         self._seen: dict[str, str | None] = {}
 
-    def __call__(self, opportunity: SfOpportunity) -> str | None:
+    def resolve(self, records: Sequence[SfOpportunity], *,
+                transactions: Transactions) -> tuple[dict[str, str | None], Exception | None]:
+        """Customer id (or None) per record id, in order, until a QuickBooks failure (handed back)."""
+        with transactions.read() as session:
+            linked = _linked_accounts(session, records)
+        found: dict[str, str | None] = {}
+        for record in records:
+            try:
+                found[record.id] = self._customer_for(record, linked)
+            except IntegrationError as error:
+                return found, error
+        return found, None
+
+    def _customer_for(self, opportunity: SfOpportunity, linked: set[str]) -> str | None:
+        """The QuickBooks customer already bearing the account's exact name, when we have no mapping yet."""
         account = opportunity.account
-        key = account.id if account is not None else ""
-        if key not in self._seen:
-            self._seen[key] = _existing_customer(self._engine, self._customers, opportunity)
-        return self._seen[key]
-
-
-def _existing_customer(engine: Engine, customers: CustomerDirectory, opportunity: SfOpportunity) -> str | None:
-    """The QuickBooks customer already bearing the account's exact name, when we have no mapping yet."""
-    account = opportunity.account
-    if account is None or not account.name:
-        return None
-    with session_scope(engine) as session:
-        linked = session.exec(select(Account).where(Account.sf_id == account.id)).first()
-        if linked is not None and linked.qbo_customer_id:
+        if account is None or not account.name or account.id in linked:
             return None
-    found = customers.find_customer_by_display_name(account.name)
-    return found.id if found else None
+        if account.id not in self._seen:
+            customer = self._customers.find_customer_by_display_name(account.name)
+            self._seen[account.id] = customer.id if customer else None
+        return self._seen[account.id]
+
+
+def _linked_accounts(session: Session, records: Sequence[SfOpportunity]) -> set[str]:
+    ids = {record.account.id for record in records if record.account is not None}
+    if not ids:
+        return set()
+    statement = select(Account.sf_id).where(col(Account.sf_id).in_(ids), col(Account.qbo_customer_id).is_not(None))
+    return set(session.exec(statement).all())
+
+
+def _next_page(records: Iterator[SfOpportunity], size: int) -> tuple[list[SfOpportunity], Exception | None]:
+    """Up to `size` records; a failure of the source halfway is handed back with what came before it."""
+    page: list[SfOpportunity] = []
+    try:
+        for record in islice(records, size):
+            page.append(record)
+    except Exception as error:  # raised by the caller once the records read so far are committed
+        return page, error
+    return page, None
+
+
+def _version(opportunity: SfOpportunity, clock: Clock) -> tuple[datetime, str]:
+    return opportunity.system_modstamp or clock.now(), content_digest(opportunity.raw)

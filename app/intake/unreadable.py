@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.clock import Clock
+from app.db import persisted_id
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.service import NewException, close, find_open, open_exception
 from app.policy import ExceptionKind, Policy
@@ -26,5 +27,5 @@ def report_unreadable(session: Session, *, opportunity_id: str, error: BaseExcep
 def clear_unreadable(session: Session, *, opportunity_id: str, clock: Clock) -> None:
     item = find_open(session, unreadable_key(opportunity_id))
     if item is not None:
-        close(session, item_id=item.id, status=ExceptionStatus.RESOLVED, actor="system",
+        close(session, item_id=persisted_id(item), status=ExceptionStatus.RESOLVED, actor="system",
               note="The opportunity was read and stored.", clock=clock)

@@ -17,7 +17,7 @@ from quickbooks.exceptions import AuthorizationException
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.errors import ConfigError, LedgerbridgeError
-from app.integrations.http import RewriteAdapter, TimeoutAdapter
+from app.integrations.http import LoopbackHttpAdapter, TimeoutAdapter
 from app.integrations.quickbooks_errors import translate_api_error, translate_auth_error
 from app.integrations.throttle import Throttle, ThrottleKey, quickbooks_batch, quickbooks_realm
 from app.integrations.throttle_buckets import MemoryBuckets
@@ -187,5 +187,5 @@ def _mount_api(session: requests.Session, api_url: str, timeout: float) -> str:
     session.mount("https://", TimeoutAdapter(timeout))
     if secure != api_url:
         netloc = urlsplit(api_url).netloc
-        session.mount(f"https://{netloc}", RewriteAdapter(f"http://{netloc}", timeout))
+        session.mount(f"https://{netloc}", LoopbackHttpAdapter(f"http://{netloc}", timeout))
     return secure

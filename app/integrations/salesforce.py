@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,13 +29,11 @@ from app.integrations.salesforce_soql import (
     changed_since_query,
     checked_ids,
     name_search_query,
-    soql_datetime,
-    soql_quote,
 )
 
 __all__ = [
     "ACCOUNT_FIELDS", "LINE_ITEM_FIELDS", "OPPORTUNITY_FIELDS", "SalesforceGateway", "SfAccount", "SfLineItem",
-    "SfOpportunity", "build_salesforce", "parse_account", "parse_line_item", "parse_opportunity", "soql_quote",
+    "SfOpportunity", "build_salesforce", "parse_account", "parse_line_item", "parse_opportunity",
 ]
 
 IDS_PER_QUERY = 200
@@ -93,7 +91,7 @@ class SalesforceGateway:
             "QBO_Invoice_Id__c": invoice_id, "QBO_Invoice_Number__c": invoice_number,
             "QBO_Invoice_Status__c": status,
             "QBO_Balance__c": None if balance is None else balance.quantize(_CENT),
-            "QBO_Last_Sync__c": soql_datetime(self._clock.now()),
+            "QBO_Last_Sync__c": self._clock.now().astimezone(UTC).isoformat(timespec="seconds"),
         }
         with translated_errors("update the opportunity's invoice status"):
             # restful (not sf.Opportunity) so the client's api_usage sees this response's Sforce-Limit-Info
@@ -110,17 +108,6 @@ class SalesforceGateway:
         return (usage.used, usage.total) if usage is not None else None
 
     def _records(self, soql: str) -> Iterator[dict[str, Any]]:
-        """query + query_more, lazily: the next page is fetched only when this one is consumed."""
-        page = self._call(lambda: self._sf.query(soql, headers=self._headers))
-        while True:
-            yield from page["records"]
-            if page.get("done", True) or not page.get("nextRecordsUrl"):
-                return
-            next_url = page["nextRecordsUrl"]
-            page = self._call(lambda url=next_url: self._sf.query_more(url, identifier_is_url=True,
-                                                                      headers=self._headers))
-
-    @staticmethod
-    def _call(request: Any) -> dict[str, Any]:
+        """Every record, lazily (query_all_iter): the next page is fetched only when this one is consumed."""
         with translated_errors("query opportunities"):
-            return request()
+            yield from self._sf.query_all_iter(soql, headers=self._headers)

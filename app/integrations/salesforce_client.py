@@ -30,7 +30,7 @@ from app.errors import (
     VendorUnavailable,
     VendorValidationError,
 )
-from app.integrations.http import RewriteAdapter, origin_of, session_with_timeout
+from app.integrations.http import LoopbackHttpAdapter, is_loopback_http, session_with_timeout
 
 VENDOR = "salesforce"
 _SALESFORCE_SUFFIX = ".salesforce.com"
@@ -40,25 +40,32 @@ _DEFAULT_LOGIN_DOMAIN = "login"
 def login_domain(login_url: str) -> str:
     """simple-salesforce's `domain`: login.salesforce.com -> 'login', acme.my.salesforce.com -> 'acme.my'.
 
-    Any other host (an emulator, a proxy) is reached through 'login' plus a rewrite adapter.
+    A local emulator (plain http on loopback) is reached through 'login' plus the loopback adapter.
     """
-    host = urlsplit(login_url).hostname or ""
-    if host.endswith(_SALESFORCE_SUFFIX) and urlsplit(login_url).scheme == "https":
-        return host[: -len(_SALESFORCE_SUFFIX)]
+    if _is_salesforce_host(login_url):
+        return (urlsplit(login_url).hostname or "")[: -len(_SALESFORCE_SUFFIX)]
     return _DEFAULT_LOGIN_DOMAIN
 
 
 def salesforce_session(*, timeout: float, instance_url: str | None, login_url: str) -> requests.Session:
-    """A session with timeouts, rewriting the https:// URLs simple-salesforce builds to plain-http hosts."""
+    """A session with timeouts. Only for a local emulator (plain http on loopback) does it also send the
+    https:// URLs simple-salesforce builds to that http server (app/integrations/http.py says why)."""
     session = session_with_timeout(timeout)
-    for url in (instance_url, login_url):
-        if url and urlsplit(url).scheme == "http":
-            netloc = urlsplit(url).netloc
-            session.mount(f"https://{netloc}/", RewriteAdapter(origin_of(url), timeout))
-    if login_domain(login_url) == _DEFAULT_LOGIN_DOMAIN and not _is_salesforce_host(login_url):
-        session.mount(f"https://{_DEFAULT_LOGIN_DOMAIN}{_SALESFORCE_SUFFIX}/",
-                      RewriteAdapter(login_url.rstrip("/"), timeout))
+    if instance_url is not None and urlsplit(instance_url).scheme != "https":
+        _mount_emulator(session, "SALESFORCE_INSTANCE_URL", instance_url, timeout)
+    if not _is_salesforce_host(login_url):      # simple-salesforce can only log in at https://<domain>.salesforce.com
+        _mount_emulator(session, "SALESFORCE_LOGIN_URL", login_url, timeout)
+        session.mount(f"https://{_DEFAULT_LOGIN_DOMAIN}{_SALESFORCE_SUFFIX}/", LoopbackHttpAdapter(login_url, timeout))
     return session
+
+
+def _mount_emulator(session: requests.Session, setting: str, url: str, timeout: float) -> None:
+    """https://host:port/... (what simple-salesforce builds from an http URL) to http://host:port/..."""
+    if not is_loopback_http(url):
+        raise ConfigError(f"invalid setting {setting}: use https:// (a Salesforce host to log in), or http:// on "
+                          "a loopback host for an emulator")
+    netloc = urlsplit(url).netloc
+    session.mount(f"https://{netloc}/", LoopbackHttpAdapter(f"http://{netloc}", timeout))
 
 
 def _is_salesforce_host(url: str) -> bool:

@@ -1,9 +1,15 @@
-"""The SOQL we send: one field list for opportunities, literal escaping, and the query builders (pure)."""
+"""The SOQL we send: one field list for opportunities and the query builders (pure).
+
+Literals are quoted by simple_salesforce's own `format_soql` (`{}` quotes, `{:like}` escapes a LIKE pattern,
+`{:literal}` inserts our own constant SOQL as is), never by hand.
+"""
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+
+from simple_salesforce import format_soql
 
 OPPORTUNITY_FIELDS: tuple[str, ...] = (
     "Id", "Name", "AccountId", "Amount", "CloseDate", "StageName", "IsWon", "IsClosed",
@@ -22,30 +28,6 @@ LINE_ITEM_FIELDS: tuple[str, ...] = (
     "Discount", "TotalPrice", "ServiceDate", "Description", "SortOrder",
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
-_LITERAL_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                    "\b": "\\b", "\f": "\\f"}
-
-
-def soql_quote(value: str) -> str:
-    """A SOQL string literal, quotes and backslashes escaped: O'Brien -> 'O\\'Brien'."""
-    return "'" + "".join(_LITERAL_ESCAPES.get(char, char) for char in value) + "'"
-
-
-def soql_like_contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
-    escaped = soql_quote(text)[1:-1].replace("%", "\\%").replace("_", "\\_")
-    return f"'%{escaped}%'"
-
-
-def soql_datetime(moment: datetime) -> str:
-    """An unquoted SOQL datetime literal in UTC, floored to the second.
-
-    Salesforce documents only whole-second literals (YYYY-MM-DDThh:mm:ssZ) and stores datetimes to
-    the second; flooring only widens a `>=` filter, and the watermark drops what it already saw.
-    """
-    if moment.tzinfo is None:
-        raise ValueError("SOQL datetimes need an aware datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def checked_ids(ids: Sequence[str]) -> list[str]:
@@ -64,15 +46,19 @@ def opportunity_select() -> str:
 
 
 def changed_since_query(watermark: datetime | None, *, limit: int | None = None) -> str:
-    where = f" WHERE SystemModstamp >= {soql_datetime(watermark)}" if watermark is not None else ""
-    tail = f" LIMIT {int(limit)}" if limit is not None else ""
+    """Oldest change first. format_soql floors the mark to the second (Salesforce stores no finer), which
+    only widens a `>=` filter; the watermark drops what it already saw."""
+    if watermark is not None and watermark.tzinfo is None:
+        raise ValueError("SOQL datetimes need an aware datetime")
+    where = format_soql(" WHERE SystemModstamp >= {}", watermark) if watermark is not None else ""
+    tail = format_soql(" LIMIT {}", int(limit)) if limit is not None else ""
     return f"{opportunity_select()}{where} ORDER BY SystemModstamp, Id{tail}"
 
 
 def by_ids_query(ids: Sequence[str]) -> str:
-    listed = ", ".join(soql_quote(record_id) for record_id in checked_ids(ids))
-    return f"{opportunity_select()} WHERE Id IN ({listed})"
+    return format_soql("{:literal} WHERE Id IN {}", opportunity_select(), checked_ids(ids))
 
 
 def name_search_query(text: str, *, limit: int) -> str:
-    return f"{opportunity_select()} WHERE Name LIKE {soql_like_contains(text)} ORDER BY Name, Id LIMIT {int(limit)}"
+    return format_soql("{:literal} WHERE Name LIKE '%{:like}%' ORDER BY Name, Id LIMIT {}",
+                       opportunity_select(), text, int(limit))

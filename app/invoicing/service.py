@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.audit.service import record_event
 from app.clock import Clock
+from app.db import persisted_id, require
 from app.deals.facts import DealFacts
 from app.deals.models import Account, Deal, DealStatus
 from app.deals.service import account_of, deal_facts
@@ -84,8 +85,8 @@ def begin_attempt(session: Session, *, deal_id: int, realm_id: str, clock: Clock
     session.flush()
     account = account_of(session, deal) or Account(sf_id="", name=deal.name, created_at=clock.now(),
                                                    updated_at=clock.now())
-    return InvoicePlan(job_id=job.id, deal_id=deal_id, attempt=job.attempts, idempotency_key=job.idempotency_key,
-                       facts=deal_facts(session, deal), account_name=account.name,
+    return InvoicePlan(job_id=persisted_id(job), deal_id=deal_id, attempt=job.attempts,
+                       idempotency_key=job.idempotency_key, facts=deal_facts(session, deal), account_name=account.name,
                        qbo_customer_id=account.qbo_customer_id, billing_address=_address(account),
                        realm_id=job.qbo_realm_id)
 
@@ -108,8 +109,8 @@ def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: P
 
 
 def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksResult, clock: Clock) -> InvoiceJob:
-    job = session.get(InvoiceJob, plan.job_id)
-    deal = session.get(Deal, plan.deal_id)
+    job = require(session, InvoiceJob, plan.job_id)
+    deal = require(session, Deal, plan.deal_id)
     invoice, now = result.invoice, clock.now()
     job.status, job.qbo_customer_id, job.qbo_invoice_id = InvoiceJobStatus.CREATED, result.customer_id, invoice.id
     job.doc_number, job.total, job.balance = invoice.doc_number, invoice.total, invoice.balance
@@ -130,7 +131,7 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
 
 
 def record_failure(session: Session, *, job_id: int, error: str, final: bool, clock: Clock) -> None:
-    job = session.get(InvoiceJob, job_id)
+    job = require(session, InvoiceJob, job_id)
     job.last_error = error[:2000]
     job.status = InvoiceJobStatus.FAILED if final else InvoiceJobStatus.CREATING
     job.updated_at = clock.now()
@@ -139,7 +140,7 @@ def record_failure(session: Session, *, job_id: int, error: str, final: bool, cl
 
 
 def mark_written_back(session: Session, *, job_id: int, clock: Clock) -> None:
-    job = session.get(InvoiceJob, job_id)
+    job = require(session, InvoiceJob, job_id)
     job.writeback_done, job.updated_at = True, clock.now()
     session.add(job)
     session.flush()
@@ -157,7 +158,7 @@ def _check_company(plan: InvoicePlan, policy: Policy) -> None:
 
 def _new_job(session: Session, deal: Deal, *, realm_id: str, clock: Clock) -> InvoiceJob:
     now = clock.now()
-    job = InvoiceJob(deal_id=deal.id, idempotency_key=idempotency_key_for(deal.sf_id), qbo_realm_id=realm_id,
+    job = InvoiceJob(deal_id=persisted_id(deal), idempotency_key=idempotency_key_for(deal.sf_id), qbo_realm_id=realm_id,
                      created_at=now, updated_at=now)
     session.add(job)
     session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
+from app.exactly_once.models import JobRun, JobRunStatus
 from app.exception_queue import queries
 from app.exception_queue.digest import MAX_DIGEST_ITEMS, DigestContent, build_digest, split_by_due
 from app.exception_queue.models import ExceptionItem
@@ -23,7 +24,6 @@ from app.exception_queue.rules import due_soon_until, latest_digest_slot
 from app.runtime import Runtime
 from app.slack.blocks.digest import digest_blocks, digest_text
 from app.slack.presenters import record_url
-from app.sync.models import JobRun, JobRunStatus
 
 log = logging.getLogger(__name__)
 JOB_NAME = "exception_digest"

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.roles import role_label
 from app.approvals.service import decision_for
-from app.db import session_scope
+from app.db import Transactions, session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
 from app.errors import InvalidTransition
@@ -67,8 +67,8 @@ def build_batch_handlers(runtime: Runtime) -> dict[str, BatchHandler]:
 
 
 def read_opportunity_ids(rt: Runtime, payload: Payload) -> None:
-    read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=payload["ids"],
-                       policy=rt.policy, clock=rt.clock)
+    read_opportunities(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
+                       ids=payload["ids"], policy=rt.policy, clock=rt.clock)
 
 
 def post_approval_request(rt: Runtime, payload: Payload) -> None:
@@ -221,8 +221,8 @@ def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
         sf_id, step = (deal.sf_id if deal else None), ((work.kind, dict(work.payload), work.id) if work else None)
     try:
         if sf_id:
-            read_opportunities(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, ids=[sf_id],
-                               policy=rt.policy, clock=rt.clock)
+            read_opportunities(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
+                               ids=[sf_id], policy=rt.policy, clock=rt.clock)
         if step is not None and _still_open(rt, item_id):
             status = _wait_if_requeued(rt, step[2])
             if status is None:                             # still FAILED: run the step here, right now

@@ -13,10 +13,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.db import session_scope
+from app.db import Transactions, session_scope
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
-from app.invoicing.status_sync import sync_invoice_statuses
+from app.invoicing.payments import refresh_payments
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.reminders import run_reminders
 from app.pipeline.follow_ups import WorkKind
@@ -46,8 +46,8 @@ class Job:
 def poll_salesforce(rt: Runtime) -> None:
     """Read what changed since the watermark; a vendor failure waits for the next tick (nothing is lost)."""
     try:
-        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
-                              clock=rt.clock)
+        report = poll_changes(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
+                              policy=rt.policy, clock=rt.clock)
     except IntegrationError as error:
         log.warning("Salesforce poll failed, will retry next tick: %s", error)
         return
@@ -77,8 +77,8 @@ def sla_reminders(rt: Runtime) -> None:
 def invoice_statuses(rt: Runtime) -> None:
     """Payments happen in QuickBooks: bring balance and Paid back, then on to Salesforce."""
     try:
-        report = sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
-                                       write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+        report = refresh_payments(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks, clock=rt.clock,
+                                  write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     except IntegrationError as error:
         log.warning("QuickBooks invoice status sync failed, will retry next tick: %s", error)
         return

@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from statistics import median
 
 from sqlmodel import Session, col, select
 
@@ -72,7 +71,13 @@ def resolve_times(rows: Iterable[ExceptionRow]) -> ResolveTimes:
     if not spans:
         return ResolveTimes(0, None, None, None)
     p90 = spans[min(len(spans) - 1, max(0, -(-9 * len(spans) // 10) - 1))]
-    return ResolveTimes(len(spans), median(spans), p90, sum(spans, timedelta(0)) / len(spans))
+    return ResolveTimes(len(spans), _median(spans), p90, sum(spans, timedelta(0)) / len(spans))
+
+
+def _median(spans: Sequence[timedelta]) -> timedelta:
+    """The median of sorted spans (statistics.median is typed for numbers only)."""
+    middle = len(spans) // 2
+    return spans[middle] if len(spans) % 2 else (spans[middle - 1] + spans[middle]) / 2
 
 
 def breach_rate(rows: Sequence[ExceptionRow], *, now: datetime) -> float | None:

@@ -22,6 +22,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
+from app.db import persisted_id
 from app.deals.models import Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.models import InvoiceJob
@@ -148,18 +149,25 @@ def invoiced_deals(session: Session, *, since: datetime) -> list[InvoicedDeal]:
     statement = (select(InvoiceJob, Deal, _had_exception(), _had_rejection())
                  .join(Deal, col(Deal.id) == InvoiceJob.deal_id)
                  .where(col(InvoiceJob.created_in_qbo_at).is_not(None), col(InvoiceJob.created_in_qbo_at) >= since))
-    return [InvoicedDeal(deal_id=deal.id, close_date=deal.close_date, won_seen_at=deal.won_seen_at,
-                         invoiced_at=job.created_in_qbo_at, total=job.total, currency=deal.currency or "USD",
-                         attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection))
-            for job, deal, exception, rejection in session.exec(statement).all()]
+    invoiced = []
+    for job, deal, exception, rejection in session.exec(statement).all():
+        assert job.created_in_qbo_at is not None            # the WHERE clause above
+        invoiced.append(InvoicedDeal(
+            deal_id=persisted_id(deal), close_date=deal.close_date, won_seen_at=deal.won_seen_at,
+            invoiced_at=job.created_in_qbo_at, total=job.total, currency=deal.currency or "USD",
+            attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection)))
+    return invoiced
 
 
 def won_deals(session: Session, *, since: datetime) -> list[WonDeal]:
     """Won deals we first saw won at or after `since`."""
     statement = (select(Deal.id, Deal.won_seen_at, _had_exception())
                  .where(col(Deal.won_seen_at).is_not(None), col(Deal.won_seen_at) >= since))
-    return [WonDeal(deal_id=deal_id, won_seen_at=seen, had_exception=bool(exception))
-            for deal_id, seen, exception in session.exec(statement).all()]
+    won = []
+    for deal_id, seen, exception in session.exec(statement).all():
+        assert deal_id is not None and seen is not None      # a stored row; the WHERE clause above
+        won.append(WonDeal(deal_id=deal_id, won_seen_at=seen, had_exception=bool(exception)))
+    return won
 
 
 def window_start(now: datetime, days: int) -> datetime:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -24,7 +24,7 @@ class _PolicyLoader(yaml.SafeLoader):
     """SafeLoader that keeps numbers as text and refuses duplicate keys (the last one would win silently)."""
 
     # PyYAML looks this class attribute up per loader class; this copy leaves SafeLoader's own untouched.
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
+    yaml_implicit_resolvers: dict[str, list[tuple[str, Any]]] = {
         first: [(tag, regex) for tag, regex in resolvers if tag not in _KEEP_AS_TEXT]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }

@@ -68,6 +68,7 @@ def seed_demo_book(salesforce: SalesforceState, owners: dict[str, str]) -> Book:
     """About 30 opportunities over a handful of accounts: the situations a finance team meets every week."""
     book = Book(salesforce)
     sam, bob = owners["sam"], owners["bob"]
+    accounts: dict[str, dict[str, Any]]
     accounts = {"Acme Corporation": {"Segment__c": "Enterprise", "Credit_Limit__c": Decimal("40000")},
                 "Globex Inc": {"Segment__c": "SMB"}, "Initech LLC": {"Segment__c": "SMB"},
                 "Umbrella Health": {"Segment__c": "Enterprise", "Credit_Limit__c": Decimal("25000")},

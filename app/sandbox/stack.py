@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.clock import Clock, SystemClock
 from app.config import Settings, load_settings
-from app.db import make_engine
+from app.db import Transactions, make_engine
 from app.db_migrate import upgrade
 from app.intake.service import IntakeReport, poll_changes
 from app.main import create_app
@@ -62,8 +62,8 @@ class Stack:
     def poll(self) -> IntakeReport:
         """One Salesforce poll, as the scheduler's job runs it, then let the worker catch up."""
         rt = self.runtime
-        report = poll_changes(engine=rt.engine, source=rt.salesforce, customers=rt.quickbooks, policy=rt.policy,
-                              clock=rt.clock)
+        report = poll_changes(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
+                              policy=rt.policy, clock=rt.clock)
         rt.wake_worker()
         return report
 

@@ -14,10 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from app.db import session_scope
+from app.exactly_once.models import InboundEvent
 from app.runtime import Runtime
 from app.slack import listeners
 from app.slack.listeners.failures import report_failure
-from app.sync.models import InboundEvent
 
 log = logging.getLogger(__name__)
 

@@ -7,23 +7,41 @@ import time
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
-from app.signing import fresh_timestamp, same_signature, slack_signature
+from app.signing import ascii_header, fresh_timestamp
 
 log = logging.getLogger(__name__)
 MAX_SKEW_SECONDS = 300     # Slack's documented replay window
 
 
+def signed_by_slack(verifier: SignatureVerifier, *, body: bytes, timestamp: str | None, signature: str | None,
+                    now: float) -> bool:
+    """Our strictness first (ASCII digits within the window, an ASCII signature, a UTF-8 body: slack_sdk
+    would raise on anything else), then slack_sdk's own v0 check over the exact bytes received."""
+    stamp = fresh_timestamp(timestamp, now=now, max_skew=MAX_SKEW_SECONDS)
+    if stamp is None or not ascii_header(signature) or not _is_utf8(body):
+        return False
+    return verifier.is_valid(body=body, timestamp=str(stamp), signature=signature)
+
+
 async def handle_slack_request(request: Request, *, handler: AsyncSlackRequestHandler,
                                signing_secret: str) -> Response:
     body = await request.body()                 # Starlette caches it; bolt reads the same bytes
-    timestamp = fresh_timestamp(request.headers.get("x-slack-request-timestamp"), now=time.time(),
-                                max_skew=MAX_SKEW_SECONDS)
-    if timestamp is None or not same_signature(slack_signature(signing_secret, timestamp, body),
-                                               request.headers.get("x-slack-signature")):
+    if not signed_by_slack(SignatureVerifier(signing_secret), body=body, now=time.time(),
+                           timestamp=request.headers.get("x-slack-request-timestamp"),
+                           signature=request.headers.get("x-slack-signature")):
         return JSONResponse({"error": "invalid request"}, status_code=401)
     try:
         return await handler.handle(request)
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, RecursionError) as error:
         log.warning("signed but malformed Slack request rejected: %s: %s", type(error).__name__, error)
         return JSONResponse({"error": "malformed request"}, status_code=400)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

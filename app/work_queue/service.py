@@ -45,8 +45,8 @@ def claim_next(session: Session, *, worker_id: str, clock: Clock, kinds: Collect
     `kinds` restricts the claim to one lane's kinds, so a lane waiting on a vendor never holds up another.
     `running` are the ids the claiming process runs right now: never taken twice, whatever the lease says."""
     now = clock.now()
-    runnable = or_(WorkItem.status == WorkStatus.QUEUED,
-                   (WorkItem.status == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
+    runnable = or_(col(WorkItem.status) == WorkStatus.QUEUED,
+                   (col(WorkItem.status) == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
     statement = select(WorkItem.id).where(runnable, col(WorkItem.run_after) <= now)
     if kinds is not None:
         statement = statement.where(col(WorkItem.kind).in_(sorted(kinds)))

@@ -12,9 +12,9 @@ from sqlmodel import Session
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.db import session_scope
 from app.deals.models import Account, Deal, DealLine
+from app.exactly_once.models import InboundEvent, JobRun, SyncWatermark
 from app.exception_queue.models import OPEN, ExceptionItem, ExceptionStatus
 from app.invoicing.models import InvoiceJob
-from app.sync.models import InboundEvent, JobRun, SyncWatermark
 from app.work_queue.models import WorkItem
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)

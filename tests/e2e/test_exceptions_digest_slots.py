@@ -9,12 +9,12 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.errors import IntegrationError
+from app.exactly_once.models import JobRun, JobRunStatus
 from app.jobs.digest import CLAIM_LEASE, MAX_LATENESS, run_digest
 from app.jobs.scheduler import build_scheduler, sla_reminders
 from app.sandbox.book import Book
 from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import Stack
-from app.sync.models import JobRun, JobRunStatus
 from tests.e2e.conftest import eventually
 from tests.e2e.test_exceptions import DIGEST
 from tests.e2e.test_exceptions_slack import missing_po

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from app.audit.service import events_for
 from app.db import make_engine, session_scope
+from app.exactly_once.models import JobRun
 from app.exception_queue import service
 from app.jobs.digest import run_digest
 from app.jobs.reminders import run_reminders
@@ -19,7 +20,6 @@ from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, CARL, SAM
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId, BlockId, SlashCommand
-from app.sync.models import JobRun
 from app.wiring import build_runtime
 from tests.e2e.conftest import eventually, poll
 from tests.e2e.test_exceptions import DIGEST, digest_message, item_section, items, owner

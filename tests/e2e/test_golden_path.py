@@ -13,6 +13,7 @@ from app.approvals.models import ApprovalDecision, ApprovalRequest
 from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.deals.models import Deal
+from app.exactly_once.models import SyncWatermark
 from app.invoicing.models import InvoiceJob
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, ERIN
@@ -20,7 +21,6 @@ from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId
-from app.sync.models import SyncWatermark
 from tests.e2e.conftest import approval_messages, eventually, poll
 
 APPROVALS = "C05APPR0VAL"

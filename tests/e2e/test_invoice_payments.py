@@ -5,12 +5,12 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from app.db import session_scope
+from app.db import Transactions, session_scope
 from app.integrations.exact_json import dumps_exact
 from app.integrations.quickbooks_connection import QboCredentials, QuickBooksConnection
 from app.integrations.token_store_db import DbTokenStore
 from app.invoicing.models import InvoiceJob
-from app.invoicing.status_sync import sync_invoice_statuses
+from app.invoicing.payments import refresh_payments
 from app.pipeline.follow_ups import WorkKind
 from app.sandbox.book import Book, Line
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
@@ -43,21 +43,21 @@ def test_a_payment_in_quickbooks_reaches_the_job_and_the_opportunity(stack: Stac
     rt = stack.runtime
 
     pay_in_quickbooks(stack, invoice, Decimal("1000.00"), request_id="pay-1")
-    partly = sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
-                                   write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+    partly = refresh_payments(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks, clock=rt.clock,
+                              write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     assert partly.updated == 1 and job(stack).balance == Decimal("1400.00")
     rt.wake_worker()
     eventually(lambda: Decimal(str(stack.emulators.salesforce.record("Opportunity", deal_id)["QBO_Balance__c"]))
                == Decimal("1400.00"), what="the partial balance in Salesforce")
 
     pay_in_quickbooks(stack, invoice, Decimal("1400.00"), request_id="pay-2")
-    sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
-                          write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+    refresh_payments(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks, clock=rt.clock,
+                     write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     rt.wake_worker()
     paid = eventually(lambda: (o := stack.emulators.salesforce.record("Opportunity", deal_id))
                       and o.get("QBO_Invoice_Status__c") == "Paid" and o, what="Paid in Salesforce")
     assert Decimal(str(paid["QBO_Balance__c"])) == Decimal("0.00")
     assert job(stack).qbo_status == "Paid"
-    again = sync_invoice_statuses(engine=rt.engine, quickbooks=rt.quickbooks, clock=rt.clock,
-                                  write_back_kind=WorkKind.WRITE_BACK_INVOICE)
+    again = refresh_payments(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks, clock=rt.clock,
+                             write_back_kind=WorkKind.WRITE_BACK_INVOICE)
     assert again.updated == 0                                    # nothing changed since: nothing re-sent

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from app.db import session_scope
+from app.exactly_once.models import JobRun, JobRunStatus
 from app.jobs.digest import CLAIM_LEASE, claim_slot, finish_slot
-from app.sync.models import JobRun, JobRunStatus
 
 SLOT = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 CLAIMERS = 8

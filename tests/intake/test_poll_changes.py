@@ -5,20 +5,21 @@ The fake source answers like the SOQL the real one sends: `SystemModstamp >= mar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from app.clock import FixedClock
-from app.db import session_scope
+from app.db import Transactions, session_scope
 from app.deals.models import Account, Deal
 from app.errors import VendorUnavailable
 from app.exception_queue.models import ExceptionItem
-from app.intake.service import IntakeReport, load_watermark, poll_changes
+from app.intake.service import PAGE_SIZE, IntakeReport, load_watermark, poll_changes, read_opportunities
 from app.intake.watermark import Watermark
 from app.integrations.quickbooks_models import QboCustomer
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
@@ -90,9 +91,42 @@ def clock() -> FixedClock:
 
 
 def poll(engine: Engine, clock: FixedClock, source: ListSource, customers: NamedCustomers | None = None,
-         progress: list[int] | None = None) -> IntakeReport:
-    return poll_changes(engine=engine, source=source, customers=customers or NamedCustomers(), policy=POLICY,
-                        clock=clock, progress=progress.append if progress is not None else None)
+         progress: list[int] | None = None, page_size: int = PAGE_SIZE) -> IntakeReport:
+    return poll_changes(transactions=Transactions(engine), source=source, customers=customers or NamedCustomers(),
+                        policy=POLICY, clock=clock, progress=progress.append if progress is not None else None,
+                        page_size=page_size)
+
+
+def push(engine: Engine, clock: FixedClock, source: ListSource, ids: list[str]) -> IntakeReport:
+    return read_opportunities(transactions=Transactions(engine), source=source, customers=NamedCustomers(), ids=ids,
+                              policy=POLICY, clock=clock)
+
+
+@contextmanager
+def commits(engine: Engine) -> Iterator[list[str]]:
+    """Every COMMIT on the engine while the block runs. On SQLite, also proves each SAVEPOINT is released
+    inside a transaction: pysqlite would otherwise commit the record on its own at RELEASE."""
+    counted: list[str] = []
+
+    def on_commit(_connection) -> None:
+        counted.append("COMMIT")
+
+    def after_execute(connection, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("RELEASE SAVEPOINT") and connection.dialect.name == "sqlite":
+            assert connection.connection.dbapi_connection.in_transaction, "a SAVEPOINT outside a transaction"
+
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "after_cursor_execute", after_execute)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "after_cursor_execute", after_execute)
+
+
+def exceptions(engine: Engine) -> list[ExceptionItem]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(ExceptionItem)))
 
 
 def watermark(engine: Engine) -> Watermark:
@@ -225,3 +259,57 @@ def test_a_record_that_cannot_be_stored_is_reported_and_does_not_block_the_rest(
     with session_scope(engine) as session:
         assert session.exec(select(ExceptionItem)).one().status == "resolved"
         assert broken.id in {deal.sf_id for deal in session.exec(select(Deal))}
+
+
+def test_each_page_is_one_commit_together_with_its_mark(engine, clock):
+    records = [opportunity(number, T1 + timedelta(seconds=number)) for number in range(1, 6)]
+    with commits(engine) as counted:
+        report = poll(engine, clock, ListSource(records), page_size=2)
+    assert (report.read, report.processed) == (5, 5)
+    assert counted == ["COMMIT"] * 3                          # pages of 2, 2 and 1 records
+    assert watermark(engine) == Watermark(T1 + timedelta(seconds=5), frozenset({records[-1].id}))
+
+
+def test_a_page_with_one_bad_record_commits_the_good_ones_and_opens_one_exception(engine, clock):
+    broken = replace(opportunity(2, T1), raw={"Id": "006000000000000002", "weird": {1, 2}})   # not JSON
+    records = [opportunity(1, T1), broken, opportunity(3, T2)]
+    with commits(engine) as counted:
+        report = poll(engine, clock, ListSource(records))
+    assert (report.read, report.processed) == (3, 3) and counted == ["COMMIT"]
+    assert set(last_stored(engine)) == {records[0].id, records[2].id}
+    (item,) = exceptions(engine)
+    assert (item.kind, item.status, item.dedupe_key) == ("invalid_field", "open", f"intake:{broken.id}")
+    assert watermark(engine) == Watermark(T2, frozenset({records[2].id}))
+
+
+def test_a_pushed_read_then_a_poll_of_the_same_versions_stores_nothing_twice(engine, clock):
+    early, pushed_one, later = opportunity(1, T1), opportunity(2, T2), opportunity(3, T3)
+    source = ListSource([early, pushed_one, later])
+    assert push(engine, clock, source, [pushed_one.id]).processed == 1
+    assert watermark(engine) == Watermark()                  # the mark stays: `early` is still unread
+
+    clock.advance(timedelta(minutes=1))
+    report = poll(engine, clock, source)
+    assert (report.read, report.processed) == (3, 2)         # `pushed_one` is passed over, not stored again
+    assert last_stored(engine) == {early.id: clock.now(), pushed_one.id: POLL_1, later.id: clock.now()}
+    with session_scope(engine) as session:
+        assert load_watermark(session).read_ahead == frozenset()     # the note is spent once the mark passes it
+
+    changed = replace(pushed_one, name="Renamed", system_modstamp=T3 + timedelta(seconds=1),
+                      raw={"Id": pushed_one.id, "Name": "Renamed"})
+    source.records[1] = changed
+    clock.advance(timedelta(minutes=1))
+    assert poll(engine, clock, source).processed == 1        # a later change is read as usual
+    assert last_stored(engine)[pushed_one.id] == clock.now()
+
+
+def test_a_push_of_versions_the_poll_already_stored_is_processed_and_noted_harmlessly(engine, clock):
+    record = opportunity(1, T1)
+    source = ListSource([record])
+    poll(engine, clock, source)
+    clock.advance(timedelta(minutes=1))
+    assert push(engine, clock, source, [record.id]).processed == 1          # a push always stores what it read
+    with session_scope(engine) as session:
+        assert load_watermark(session).read_ahead == frozenset()          # the mark covers it already
+    assert poll(engine, clock, source).processed == 0
+

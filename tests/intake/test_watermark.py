@@ -38,3 +38,26 @@ def test_a_second_change_within_the_same_second_is_not_mistaken_for_a_repeat():
     mark = Watermark().advanced("006A", T0, content_digest({"Id": "006A", "Stage": "Closed Won"}))
     assert mark.already_seen("006A", T0, content_digest({"Stage": "Closed Won", "Id": "006A"}))   # key order
     assert not mark.already_seen("006A", T0, content_digest({"Id": "006A", "Stage": "Closed Lost"}))
+
+
+def test_a_version_stored_by_a_push_is_skipped_once_and_then_forgotten():
+    mark = Watermark().advanced("006A", T0)
+    pushed = mark.pushed("006B", T0 + timedelta(seconds=5), "d1")
+    assert pushed.modstamp == T0 and pushed.stored_by_push("006B", T0 + timedelta(seconds=5), "d1")
+    assert not pushed.stored_by_push("006B", T0 + timedelta(seconds=5), "d2")       # changed again since
+    assert not pushed.already_seen("006B", T0 + timedelta(seconds=5), "d1")         # the mark itself stays put
+    passed = pushed.advanced("006B", T0 + timedelta(seconds=5), "d1")
+    assert passed.read_ahead == frozenset() and passed.already_seen("006B", T0 + timedelta(seconds=5), "d1")
+
+
+def test_notes_the_mark_has_passed_are_dropped_and_later_ones_kept():
+    later = T0 + timedelta(seconds=9)
+    mark = Watermark().pushed("006B", T0 + timedelta(seconds=1)).pushed("006C", later)
+    moved = mark.advanced("006A", T0 + timedelta(seconds=2))
+    assert moved.read_ahead == {("006C", later)}
+
+
+def test_a_push_of_a_version_the_mark_covers_notes_nothing():
+    mark = Watermark().advanced("006A", T0, "d1")
+    assert mark.pushed("006A", T0, "d1") == mark
+    assert mark.pushed("006Z", T0 - timedelta(seconds=1)) == mark

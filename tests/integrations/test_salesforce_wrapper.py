@@ -22,13 +22,7 @@ from app.errors import (
 )
 from app.integrations.salesforce import SalesforceGateway, build_salesforce
 from app.integrations.salesforce_models import parse_account, parse_datetime, parse_opportunity
-from app.integrations.salesforce_soql import (
-    changed_since_query,
-    checked_ids,
-    soql_datetime,
-    soql_like_contains,
-    soql_quote,
-)
+from app.integrations.salesforce_soql import by_ids_query, changed_since_query, checked_ids, name_search_query
 from app.sandbox.salesforce import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_PASSWORD,
@@ -60,14 +54,16 @@ def test_parse_datetime_is_aware_utc():
     assert parse_datetime(None) is None
 
 
-def test_soql_literal_helpers():
-    assert soql_quote("O'Brien \\ x") == "'O\\'Brien \\\\ x'"
-    assert soql_like_contains("50%_off") == "'%50\\%\\_off%'"
-    assert soql_datetime(datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=UTC)) == "2024-05-01T14:00:00Z"
+def test_the_query_builders_quote_every_literal():
+    assert name_search_query("O'Brien \\ 50%_off", limit=5).endswith(
+        "WHERE Name LIKE '%O\\'Brien \\\\ 50\\%\\_off%' ORDER BY Name, Id LIMIT 5")
+    assert by_ids_query(["0063F00000RdvMK", "0063F00000RdvML"]).endswith(
+        "WHERE Id IN ('0063F00000RdvMK','0063F00000RdvML')")
+    late = datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=UTC)      # floored to the second, in UTC
+    assert changed_since_query(late, limit=5).endswith(
+        "WHERE SystemModstamp >= 2024-05-01T14:00:00+00:00 ORDER BY SystemModstamp, Id LIMIT 5")
     with pytest.raises(ValueError):
-        soql_datetime(datetime(2024, 5, 1))
-    assert "SystemModstamp >= 2024-05-01T12:00:00Z ORDER BY SystemModstamp, Id LIMIT 5" in \
-        changed_since_query(START, limit=5)
+        changed_since_query(datetime(2024, 5, 1))
     assert checked_ids(["0063F00000RdvMK", "0063F00000RdvMK"]) == ["0063F00000RdvMK"]
     with pytest.raises(ValueError):
         checked_ids(["006' OR Name != '"])

@@ -25,7 +25,7 @@ from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
 
 from app.clock import FixedClock
-from app.integrations.http import RewriteAdapter
+from app.integrations.http import LoopbackHttpAdapter
 from app.sandbox.quickbooks import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -62,7 +62,7 @@ class Emu:
                             company_id=self.demo.realm_id, minorversion=75)
         netloc = self.server.url.split("://", 1)[1]
         client.api_url_v3 = f"https://{netloc}/v3"
-        client.session.mount(f"https://{netloc}", RewriteAdapter(self.server.url, timeout))
+        client.session.mount(f"https://{netloc}", LoopbackHttpAdapter(self.server.url, timeout))
         return client
 
     def raw(self, method: str, path: str, token: str, **kwargs) -> requests.Response:

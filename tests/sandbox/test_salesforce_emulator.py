@@ -19,7 +19,7 @@ from simple_salesforce.exceptions import (
 )
 
 from app.clock import FixedClock
-from app.integrations.http import RewriteAdapter
+from app.integrations.http import LoopbackHttpAdapter
 from app.sandbox.salesforce import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_PASSWORD,
@@ -40,7 +40,7 @@ def fixture(name: str):
 
 def rewriting_session(sf_server: RunningServer, timeout: float = 5.0) -> requests.Session:
     session = requests.Session()
-    adapter = RewriteAdapter(sf_server.url, timeout)
+    adapter = LoopbackHttpAdapter(sf_server.url, timeout)
     session.mount(f"https://127.0.0.1:{sf_server.port}/", adapter)
     session.mount("https://login.salesforce.com/", adapter)
     return session

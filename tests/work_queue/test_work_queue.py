@@ -5,7 +5,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from app.clock import FixedClock
@@ -163,6 +163,27 @@ def test_finished_items_are_never_claimed(engine, clock):
     assert (get(engine, done).status, get(engine, done).locked_by, get(engine, done).last_error) == ("done", None, None)
     with session_scope(engine) as session:
         assert pending_count(session) == 0
+
+
+def test_pending_count_is_one_count_query_over_queued_and_running_items(engine, clock):
+    done, failed, _running, _queued = (add(engine, clock) for _ in range(4))
+    for _ in range(3):
+        claim(engine, clock)
+    with session_scope(engine) as session:
+        complete(session, item_id=done, worker_id="w1", clock=clock)
+    fail_now(engine, clock, failed, "for good", retry_in=None)
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with session_scope(engine) as session:
+            assert pending_count(session) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1 and "count(" in statements[0].lower()
 
 
 def test_two_claimers_never_get_the_same_item(engine, clock):

@@ -97,8 +97,8 @@ def parse_query(text: str) -> Query:
     order_by = _parse_order(cursor) if cursor.at("ORDERBY") or cursor.at("ORDER") else ()
     start = _parse_int_clause(cursor, "STARTPOSITION", 1)
     max_results = _parse_int_clause(cursor, "MAXRESULTS", DEFAULT_MAX_RESULTS)
-    if cursor.peek() is not None:
-        raise query_parse_error(f"Encountered \"{cursor.peek().text}\" after the end of the query")
+    if (extra := cursor.peek()) is not None:
+        raise query_parse_error(f"Encountered \"{extra.text}\" after the end of the query")
     if start < 1 or not 1 <= max_results <= MAX_RESULTS_CAP:
         raise query_parse_error("STARTPOSITION must be >= 1 and MAXRESULTS between 1 and 1000")
     return Query(entity, fields, count, where, order_by, start, max_results)
@@ -111,9 +111,9 @@ def _word(token: Token, expected: str) -> str:
 
 
 def _parse_projection(cursor: _Cursor) -> tuple[bool, tuple[str, ...]]:
-    if cursor.peek() is not None and cursor.peek().text == "*":
+    if (token := cursor.peek()) is not None and token.text == "*":
         cursor.take()
-        while cursor.peek() is not None and cursor.peek().text == ",":  # `SELECT *, Sku` = everything
+        while (token := cursor.peek()) is not None and token.text == ",":  # `SELECT *, Sku` = everything
             cursor.take()
             _word(cursor.take(), "a field name")
         return False, ()
@@ -122,7 +122,7 @@ def _parse_projection(cursor: _Cursor) -> tuple[bool, tuple[str, ...]]:
             cursor.take(expected)
         return True, ()
     fields = [_word(cursor.take(), "a field name")]
-    while cursor.peek() is not None and cursor.peek().text == ",":
+    while (token := cursor.peek()) is not None and token.text == ",":
         cursor.take()
         fields.append(_word(cursor.take(), "a field name"))
     return False, tuple(fields)
@@ -153,7 +153,7 @@ def _parse_condition(cursor: _Cursor) -> Condition:
 def _parse_list(cursor: _Cursor) -> tuple[str, ...]:
     cursor.take("(")
     values = [_value(cursor.take())]
-    while cursor.peek() is not None and cursor.peek().text == ",":
+    while (token := cursor.peek()) is not None and token.text == ",":
         cursor.take()
         values.append(_value(cursor.take()))
     cursor.take(")")
@@ -178,7 +178,7 @@ def _parse_order(cursor: _Cursor) -> tuple[tuple[str, bool], ...]:
         if cursor.at("ASC") or cursor.at("DESC"):
             descending = cursor.take().upper == "DESC"
         order.append((name, descending))
-        if cursor.peek() is None or cursor.peek().text != ",":
+        if (token := cursor.peek()) is None or token.text != ",":
             return tuple(order)
         cursor.take()
 

@@ -46,7 +46,9 @@ def prepare_sale(
 
 
 def _lines(book: RealmBook, raw_lines: list[Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
-    lines, discounts, subtotal, discount = [], [], Decimal("0.00"), Decimal("0.00")
+    lines: list[dict[str, Any]] = []
+    discounts: list[dict[str, Any]] = []
+    subtotal, discount = Decimal("0.00"), Decimal("0.00")
     for raw in raw_lines:
         if not isinstance(raw, dict):
             raise invalid_value("Line", "each line must be an object")

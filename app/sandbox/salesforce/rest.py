@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -56,10 +57,10 @@ async def sobject_get(request: Request) -> Response:
     assert spec is not None  # api_get raised NOT_FOUND otherwise
     wanted = [name.strip() for name in request.query_params.get("fields", "").split(",") if name.strip()]
     names = [spec.field(name) for name in wanted] if wanted else list(spec.fields)
-    unknown = [name for name, field in zip(wanted, names, strict=False) if field is None]
+    unknown = [name for name in wanted if spec.field(name) is None]
     if unknown:
         raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
-    body = {"attributes": {"type": spec.name,
+    body: dict[str, Any] = {"attributes": {"type": spec.name,
                            "url": f"/services/data/v{version}/sobjects/{spec.name}/{row['Id']}"}}
     body.update({field.name: row.get(field.name) for field in names if field is not None})
     return SalesforceJSON(body)

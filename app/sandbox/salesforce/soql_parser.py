@@ -93,7 +93,7 @@ class _Parser:
         order_by = self.order_by()
         limit = self.integer_after("LIMIT")
         self.expect_punct(")")
-        return SubQuery(relationship, fields, where, order_by, limit)  # type: ignore[arg-type]
+        return SubQuery(relationship, fields, where, order_by, limit)
 
     def select_list(self, *, allow_subqueries: bool) -> tuple[bool, tuple]:
         if self.current.is_keyword("COUNT") and self.tokens[self.index + 1].text == "(":

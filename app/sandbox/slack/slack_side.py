@@ -76,7 +76,8 @@ class SlackSide:
 
     def open_home(self, user_id: str) -> DeliveryResult:
         """The app_home_opened event Slack sends when a user opens the app's Home tab."""
-        event = {"type": "app_home_opened", "user": user_id, "channel": self.state.open_dm(user_id), "tab": "home"}
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": self.state.open_dm(user_id),
+                                 "tab": "home"}
         home_id = self.state.home_view_id(user_id)
         if home_id:
             event["view"] = self.state.view(home_id)

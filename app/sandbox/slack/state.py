@@ -25,6 +25,8 @@ DEFAULT_CHANNEL_NAME = "general"
 class SlackState:
     """One emulated workspace with one installed bot."""
 
+    limiter: KeyedLimiter
+
     def __init__(
         self,
         *,

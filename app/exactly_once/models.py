@@ -12,13 +12,15 @@ from app.db import UTCDateTime
 
 class SyncWatermark(SQLModel, table=True):
     """How far a poller got. Ids already processed at exactly `modstamp` are kept, so a `>=` query
-    neither misses records sharing a SystemModstamp nor processes them twice."""
+    neither misses records sharing a SystemModstamp nor processes them twice; `read_ahead` holds the
+    versions a pushed read stored beyond the mark (ISO SystemModstamp -> entries), which the poll skips."""
 
     __tablename__ = "sync_watermark"
 
     name: str = Field(primary_key=True, max_length=64)
     modstamp: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ids_at_modstamp: list[str] = Field(default_factory=list, sa_type=JSON)
+    read_ahead: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
