@@ -25,7 +25,6 @@ from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
 from app.jobs.worker import Handler
-from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
     ApprovalCard,
@@ -38,6 +37,7 @@ from app.slack.blocks.approval import (
 )
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation
+from app.work_queue.kinds import WorkKind
 from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import enqueue
 

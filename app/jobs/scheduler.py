@@ -16,8 +16,8 @@ from app.invoicing.status_sync import sync_invoice_statuses
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.reminders import run_reminders
 from app.jobs.worker import Worker
-from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
+from app.work_queue.kinds import WorkKind
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_SECONDS = 300

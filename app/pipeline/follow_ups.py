@@ -1,28 +1,13 @@
 """The work that follows a deal's step forward, queued in the same transaction as the step."""
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlmodel import Session
 
 from app.clock import Clock
 from app.deals.models import Deal
-from app.exception_queue.messages import REFRESH_MESSAGE_KIND
 from app.pipeline.advance import Advance
+from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
-
-
-class WorkKind(StrEnum):
-    READ_OPPORTUNITIES = "read_opportunities"
-    POST_APPROVAL_REQUEST = "post_approval_request"
-    WITHDRAW_APPROVAL_MESSAGE = "withdraw_approval_message"
-    REDRAW_APPROVAL_MESSAGE = "redraw_approval_message"
-    """Show an approval request's current state in its message (after a failed chat.update, a stale click)."""
-    CREATE_INVOICE = "create_invoice"
-    WRITE_BACK_INVOICE = "write_back_invoice"
-    ANNOUNCE_INVOICE = "announce_invoice"
-    REFRESH_EXCEPTION_MESSAGE = REFRESH_MESSAGE_KIND
-    """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
 
 
 def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock: Clock) -> int:
