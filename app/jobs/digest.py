@@ -20,9 +20,9 @@ from app.exception_queue import queries
 from app.exception_queue.digest import MAX_DIGEST_ITEMS, DigestContent, build_digest, split_by_due
 from app.exception_queue.models import ExceptionItem
 from app.exception_queue.rules import due_soon_until, latest_digest_slot
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.digest import digest_blocks, digest_text
-from app.slack.presenters import record_url
 from app.sync.models import JobRun, JobRunStatus
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from app.errors import IntegrationError
 from app.exception_queue import queries, rules
 from app.exception_queue.digest import ItemView
 from app.exception_queue.service import claim_pings
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.common import section
 from app.slack.blocks.exceptions import item_blocks
 from app.slack.blocks.format import when
-from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
 

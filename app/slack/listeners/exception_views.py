@@ -12,10 +12,10 @@ from app.exception_queue import permissions, queries, service
 from app.exception_queue.digest import ItemView
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.exceptions import item_blocks, item_text
-from app.slack.presenters import record_url
 
 
 class BadInput(ValueError):
