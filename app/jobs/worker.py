@@ -52,6 +52,10 @@ class Worker:
             self._after_success(item)
         return True
 
+    def run_now(self, kind: str, payload: dict[str, Any]) -> None:
+        """Run one kind of step here, outside the queue (no claim, no retries): Retry on an exception."""
+        self._handlers[kind](dict(payload))
+
     def drain(self, limit: int = 1000) -> int:
         """Run items until none is runnable (tests, CLI one-shots). Returns how many ran."""
         count = 0

@@ -21,7 +21,7 @@ from app.db import session_scope
 from app.exception_queue import permissions, rules, service
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
-from app.jobs.handlers import retry_exception
+from app.pipeline.retry import retry_exception
 from app.runtime import Runtime
 from app.slack.blocks.exceptions import (
     close_metadata,

@@ -19,6 +19,7 @@ from app.slack.blocks.status import (
 )
 from app.slack.ids import SlashCommand
 from app.slack.listeners.failures import after_ack
+from app.slack.presenters import invoice_status_view, status_candidates
 from app.status.service import answer
 
 
@@ -39,14 +40,15 @@ async def _answer(rt: Runtime, query: str, respond: AsyncRespond) -> None:
 
 
 def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
-    instance = rt.settings.salesforce_base_url
     with session_scope(rt.engine) as session:
-        result = answer(session, query, instance_url=instance)
-    if result.view is not None:
-        blocks = invoice_status_blocks(result.view, tz=rt.policy.zone)
-        return {"text": f"{result.view.deal_name}: {result.view.gate_status}", "blocks": to_dicts(blocks),
+        result = answer(session, query)
+    if result.standing is not None:
+        view = invoice_status_view(result.standing, instance_url=rt.settings.salesforce_base_url)
+        blocks = invoice_status_blocks(view, tz=rt.policy.zone)
+        return {"text": f"{view.deal_name}: {view.gate_status}", "blocks": to_dicts(blocks),
                 "response_type": "ephemeral"}
-    if result.candidates:
-        return {"text": status_candidates_text(query, len(result.candidates)),
-                "blocks": to_dicts(status_candidates_blocks(query, result.candidates)), "response_type": "ephemeral"}
+    if result.matches:
+        candidates = status_candidates(result.matches)
+        return {"text": status_candidates_text(query, len(candidates)),
+                "blocks": to_dicts(status_candidates_blocks(query, candidates)), "response_type": "ephemeral"}
     return {"text": status_not_found_text(query), "response_type": "ephemeral"}
