@@ -25,7 +25,7 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
-    app.error(_on_listener_error)
+    app.error(_on_listener_error(runtime))
     return app
 
 
@@ -50,6 +50,8 @@ def _first_delivery(rt: Runtime, key: str) -> bool:
     return True
 
 
-async def _on_listener_error(error: Exception, body: dict[str, Any], respond) -> None:
-    """Failures before ack (listeners wrap their later work in `after_ack`)."""
-    await report_failure(error, body=body, respond=respond)
+def _on_listener_error(rt: Runtime) -> Callable[..., Awaitable[None]]:
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        """Failures before ack (listeners wrap their later work in `after_ack`)."""
+        await report_failure(error, body=body, tell=rt.slack)
+    return on_error

@@ -24,6 +24,7 @@ from app.slack.blocks.common import to_dicts
 from app.slack.blocks.reject_modal import reject_reason_modal
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
 from app.slack.listeners.failures import after_ack
+from app.slack.listeners.replies import Responder, responder
 from app.slack.presenters import approval_card, decided_outcome
 from app.status.pending import pending_requests
 
@@ -37,9 +38,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await ack()
         await after_ack(asyncio.to_thread(_decide_clicked, rt, body, Decision.APPROVED), body=body)
 
-    async def on_reject(ack: AsyncAck, body: dict[str, Any], client) -> None:
+    async def on_reject(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await after_ack(_open_reject_modal(rt, body, client), body=body)
+        await after_ack(_open_reject_modal(rt, body), body=body)
 
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = (_reason(view) or "").strip()
@@ -54,10 +55,11 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, request_id)
         await after_ack(work, body=body)
 
-    async def on_approvals_command(ack: AsyncAck, command: dict[str, Any], respond) -> None:
+    async def on_approvals_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
         everyone = (command.get("text") or "").strip().lower() == "all"
-        await after_ack(_list_pending(rt, command["user_id"], everyone, respond), body=command, respond=respond)
+        work = _list_pending(rt, command["user_id"], everyone, responder(rt.slack, command))
+        await after_ack(work, body=command, tell=rt.slack)
 
     app.command(SlashCommand.APPROVALS.value)(on_approvals_command)
     app.action(ActionId.APPROVE.value)(on_approve)
@@ -65,7 +67,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.view(CallbackId.REJECT_REASON.value)(on_reject_reason)
 
 
-async def _open_reject_modal(rt: Runtime, body: dict[str, Any], client) -> None:
+async def _open_reject_modal(rt: Runtime, body: dict[str, Any]) -> None:
     request_id, user = _clicked_request_id(body), body["user"]["id"]
     if request_id is None:
         await asyncio.to_thread(_tell, rt, body, STALE_BUTTON)
@@ -75,10 +77,10 @@ async def _open_reject_modal(rt: Runtime, body: dict[str, Any], client) -> None:
     except (NotAllowed, InvalidTransition) as refusal:
         await asyncio.to_thread(_tell, rt, body, str(refusal))
         return
-    await client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(request_id, request.deal_name))
+    await asyncio.to_thread(rt.slack.open_view, body["trigger_id"], reject_reason_modal(request_id, request.deal_name))
 
 
-async def _list_pending(rt: Runtime, user_id: str, everyone: bool, respond) -> None:
+async def _list_pending(rt: Runtime, user_id: str, everyone: bool, respond: Responder) -> None:
     cards, total = await asyncio.to_thread(pending_cards, rt, user_id, everyone)
     if not cards:
         await respond(text="Nothing is waiting for your decision." if not everyone

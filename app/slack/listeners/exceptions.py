@@ -13,8 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.webhook import WebhookClient
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlmodel import Session
 
 from app.db import session_scope
@@ -44,21 +43,23 @@ from app.slack.listeners.exception_views import (
 )
 from app.slack.listeners.exceptions_command import command_reply, list_reply
 from app.slack.listeners.failures import after_ack
+from app.slack.listeners.replies import Responder, responder
 
 log = logging.getLogger(__name__)
 Change = Callable[[Session, str, int], Any]
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    def control(work: Callable[[Runtime, dict[str, Any], AsyncRespond], Awaitable[None]]):
-        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    def control(work: Callable[[Runtime, dict[str, Any], Responder], Awaitable[None]]):
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
-            await after_ack(_polite(work(rt, body, respond), respond), body=body, respond=respond)
+            respond = responder(rt.slack, body)
+            await after_ack(_polite(work(rt, body, respond), respond), body=body, tell=rt.slack)
         return listener
 
-    async def on_resolve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client) -> None:
+    async def on_resolve(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await after_ack(_polite(_open_close_modal(rt, body, client), respond), body=body, respond=respond)
+        await after_ack(_polite(_open_close_modal(rt, body), responder(rt.slack, body)), body=body, tell=rt.slack)
 
     async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         outcome, note = close_values(view)
@@ -68,11 +69,11 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await ack()
         await after_ack(asyncio.to_thread(_close_from_modal, rt, body, view, outcome, note), body=body)
 
-    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
         work = asyncio.to_thread(command_reply, rt, user_id=str(command.get("user_id") or ""),
                                  text=str(command.get("text") or ""))
-        await after_ack(_reply(work, respond), body=command, respond=respond)
+        await after_ack(_reply(work, responder(rt.slack, command)), body=command, tell=rt.slack)
 
     app.action(ActionId.EXCEPTION_TAG_CAUSE.value)(control(_tag))
     app.action(ActionId.EXCEPTION_ASSIGN.value)(control(_assign))
@@ -83,7 +84,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.command(SlashCommand.EXCEPTIONS.value)(on_command)
 
 
-async def _polite(work: Awaitable[None], respond: AsyncRespond) -> None:
+async def _polite(work: Awaitable[None], respond: Responder) -> None:
     """Refusals and bad input become an ephemeral note; anything else goes on to after_ack."""
     try:
         await work
@@ -92,13 +93,13 @@ async def _polite(work: Awaitable[None], respond: AsyncRespond) -> None:
                       replace_original=False)
 
 
-async def _reply(work: Awaitable[dict[str, Any]], respond: AsyncRespond) -> None:
+async def _reply(work: Awaitable[dict[str, Any]], respond: Responder) -> None:
     await respond(**await work)
 
 
 # ---- controls --------------------------------------------------------------------------------------------
 
-async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _tag(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     option = _action(body).get("selected_option")
     cause = str(option.get("value") or "") if isinstance(option, dict) else ""
     if not cause:
@@ -107,7 +108,7 @@ async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None
         session, item_id=item_id, cause=cause, actor=actor, policy=rt.policy, clock=rt.clock))
 
 
-async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _assign(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     picked = _action(body).get("selected_user")
     owner = picked if isinstance(picked, str) else ""
     if not owner:
@@ -116,7 +117,7 @@ async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> N
         session, item_id=item_id, owner_slack_id=owner, actor=actor, clock=rt.clock))
 
 
-async def _change(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, control: Control,
+async def _change(rt: Runtime, body: dict[str, Any], respond: Responder, control: Control,
                   change: Change) -> None:
     item_id, actor = _item_id(body), _actor(body)
 
@@ -129,7 +130,7 @@ async def _change(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, cont
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
-async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _retry(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     item_id, actor = _item_id(body), _actor(body)
 
     def run() -> Rendered:
@@ -139,13 +140,13 @@ async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> No
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
-async def _page(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _page(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     query, offset = parse_page_value(str(_action(body).get("value") or ""))
     reply = await asyncio.to_thread(list_reply, rt, user_id=_actor(body), query=query, offset=offset)
     await respond(**reply, replace_original=True)
 
 
-async def _show(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, item_id: int, rendered: Rendered) -> None:
+async def _show(rt: Runtime, body: dict[str, Any], respond: Responder, item_id: int, rendered: Rendered) -> None:
     """Swap the item's blocks inside the clicked message; other items in it stay as they are."""
     message = body.get("message") or {}
     container = body.get("container") or {}
@@ -185,7 +186,7 @@ def _item_id(body: dict[str, Any]) -> int:
 
 # ---- Resolve: a modal asks why -----------------------------------------------------------------------------
 
-async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
+async def _open_close_modal(rt: Runtime, body: dict[str, Any]) -> None:
     """Checked first (a refusal never opens the modal), then opened at once: the trigger_id lives 3 s."""
     item_id, actor = _item_id(body), _actor(body)
 
@@ -194,7 +195,8 @@ async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
         view = authorize_item(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
         may_dismiss = permissions.may_act(Control.DISMISS, actor=actor, owner=view.owner_slack_id, finance=finance)
         return close_modal(view, private_metadata=close_metadata(body, item_id), may_dismiss=may_dismiss)
-    await client.views_open(trigger_id=body.get("trigger_id"), view=await asyncio.to_thread(prepare))
+    modal = await asyncio.to_thread(prepare)
+    await asyncio.to_thread(rt.slack.open_view, str(body.get("trigger_id") or ""), modal)
 
 
 def _close_from_modal(rt: Runtime, body: dict[str, Any], view: dict[str, Any], status: ExceptionStatus,
@@ -225,7 +227,7 @@ def _show_closed(rt: Runtime, meta: dict[str, Any], rendered: Rendered) -> None:
     blocks = replace_item_blocks(skeleton, meta["i"], rendered.blocks) if skeleton else rendered.blocks
     if meta.get("e") or not (meta.get("c") and meta.get("t")):
         if meta.get("r"):
-            WebhookClient(str(meta["r"])).send(text=rendered.text, blocks=blocks, replace_original=True)
+            rt.slack.respond(str(meta["r"]), text=rendered.text, blocks=blocks, replace_original=True)
         return
     if skeleton:
         rt.slack.update_message(str(meta["c"]), str(meta["t"]), text=rendered.text, blocks=blocks)

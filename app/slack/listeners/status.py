@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.db import session_scope
 from app.runtime import Runtime
@@ -19,23 +19,24 @@ from app.slack.blocks.status import (
 )
 from app.slack.ids import SlashCommand
 from app.slack.listeners.failures import after_ack
+from app.slack.listeners.replies import Responder, responder
 from app.slack.presenters import invoice_status_view, status_candidates
 from app.status.service import answer
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    async def on_invoice_status(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_invoice_status(ack: AsyncAck, command: dict[str, Any]) -> None:
         query = (command.get("text") or "").strip()
         if not query:
             await ack(text=status_usage_text())
             return
         await ack(text=f"Looking up `{escape(query[:100])}`…")
-        await after_ack(_answer(rt, query, respond), body=command, respond=respond)
+        await after_ack(_answer(rt, query, responder(rt.slack, command)), body=command, tell=rt.slack)
 
     app.command(SlashCommand.INVOICE_STATUS.value)(on_invoice_status)
 
 
-async def _answer(rt: Runtime, query: str, respond: AsyncRespond) -> None:
+async def _answer(rt: Runtime, query: str, respond: Responder) -> None:
     await respond(**await asyncio.to_thread(status_reply, rt, query), replace_original=True)
 
 
