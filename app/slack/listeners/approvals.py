@@ -22,9 +22,10 @@ from app.slack.blocks.approval import (
 )
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.reject_modal import reject_reason_modal
-from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand, parse_id
 from app.slack.listeners.failures import after_ack
 from app.slack.listeners.replies import Responder, responder
+from app.slack.metadata import MetadataError, RejectReasonMetadata
 from app.slack.presenters import approval_card, decided_outcome
 from app.status.pending import pending_requests
 
@@ -49,11 +50,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                       errors={BlockId.REJECT_REASON_INPUT.value: "Please give the rep a reason they can act on."})
             return
         await ack()
-        request_id = _as_request_id(view.get("private_metadata"))
-        if request_id is None:
-            return
-        work = asyncio.to_thread(_decide, rt, body, Decision.REJECTED, reason, request_id)
-        await after_ack(work, body=body)
+        await after_ack(asyncio.to_thread(_reject_submitted, rt, body, view, reason), body=body)
 
     async def on_approvals_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
@@ -110,14 +107,18 @@ def _decide_clicked(rt: Runtime, body: dict[str, Any], decision: Decision) -> No
     _decide(rt, body, decision, None, request_id)
 
 
+def _reject_submitted(rt: Runtime, body: dict[str, Any], view: dict[str, Any], reason: str) -> None:
+    try:
+        request_id = RejectReasonMetadata.decode(view.get("private_metadata")).request_id
+    except MetadataError as unreadable:
+        _tell(rt, body, str(unreadable))
+        return
+    _decide(rt, body, Decision.REJECTED, reason, request_id)
+
+
 def _clicked_request_id(body: dict[str, Any]) -> int | None:
     actions = body.get("actions") or [{}]
-    return _as_request_id(actions[0].get("value"))
-
-
-def _as_request_id(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 18 else None
+    return parse_id(actions[0].get("value"))
 
 
 def _decide(rt: Runtime, body: dict[str, Any], decision: Decision, comment: str | None, request_id: int) -> None:
