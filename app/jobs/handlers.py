@@ -5,13 +5,15 @@ import functools
 import logging
 from typing import Any
 
+from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.service import decision_for
-from app.db import session_scope
+from app.db import require, session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
+from app.errors import NotFound
 from app.exception_queue import service as exceptions
 from app.exception_queue.classify import classify_failure
 from app.exception_queue.customers import check_new_customer
@@ -19,7 +21,7 @@ from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
-from app.jobs.worker import Handler
+from app.jobs.worker import Handler, stored_id
 from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
@@ -68,14 +70,14 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         email = request.requester_email
     requester = rt.slack.lookup_user_by_email(email) if email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
-        request = session.get(ApprovalRequest, payload["request_id"])
+        request = require(session, ApprovalRequest, payload["request_id"])
         request.requester_slack_id = requester.id if requester else None
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
     posted = rt.slack.post_message(rt.policy.channels.approvals, text=approval_request_text(card),
                                    blocks=approval_request_blocks(card))
     with session_scope(rt.engine) as session:
-        request = session.get(ApprovalRequest, payload["request_id"])
+        request = require(session, ApprovalRequest, payload["request_id"])
         request.slack_channel, request.slack_ts = posted.channel, posted.ts
         session.add(request)
 
@@ -84,17 +86,18 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
     """Render the request as it stands now: pending (buttons), decided (outcome), or superseded."""
     with session_scope(rt.engine) as session:
         request = session.get(ApprovalRequest, payload["request_id"])
-        if request is None or not request.slack_ts:
+        if request is None or not (request.slack_channel and request.slack_ts):
             return
+        channel, ts = request.slack_channel, request.slack_ts
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
         decided = decision_for(session, request_id=request.id)
         text, blocks = _approval_message(request.status, card,
                                          decided_outcome(summarize_decision(decided)) if decided else None)
-    rt.slack.update_message(request.slack_channel, request.slack_ts, text=text, blocks=blocks)
+    rt.slack.update_message(channel, ts, text=text, blocks=blocks)
 
 
-def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list]:
+def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list[Block]]:
     if status == ApprovalStatus.SUPERSEDED:
         reason = "The deal's terms changed after this request; a new request replaces it."
         return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
@@ -130,8 +133,8 @@ def write_back_invoice(rt: Runtime, payload: Payload) -> None:
     """Only the status fields flow back to Salesforce: invoice id, number, status, balance."""
     with session_scope(rt.engine) as session:
         job = invoicing.job_for(session, deal_id=payload["deal_id"])
-        deal = session.get(Deal, payload["deal_id"])
-        if job is None or job.writeback_done or job.qbo_invoice_id is None:
+        deal = require(session, Deal, payload["deal_id"])
+        if job is None or job.id is None or job.writeback_done or job.qbo_invoice_id is None:
             return
     rt.salesforce.write_invoice_status(deal.sf_id, invoice_id=job.qbo_invoice_id, invoice_number=job.doc_number,
                                        status=job.qbo_status, balance=job.balance)
@@ -142,10 +145,12 @@ def write_back_invoice(rt: Runtime, payload: Payload) -> None:
 def announce_invoice(rt: Runtime, payload: Payload) -> None:
     """Confirm in the thread of the deal's approval request, or in the approvals channel without one."""
     with session_scope(rt.engine) as session:
+        deal = require(session, Deal, payload["deal_id"])
         job = invoicing.job_for(session, deal_id=payload["deal_id"])
-        deal = session.get(Deal, payload["deal_id"])
+        if job is None:
+            raise NotFound(f"deal {payload['deal_id']} has no invoice to announce")
         confirmation = invoice_confirmation(job, account_of(session, deal), qbo_app_url=None)
-        thread = _approval_thread(session, deal.id)
+        thread = _approval_thread(session, payload["deal_id"])
     channel, thread_ts = thread or (rt.policy.channels.approvals, None)
     rt.slack.post_message(channel, text=invoice_created_text(confirmation),
                           blocks=invoice_created_blocks(confirmation), thread_ts=thread_ts)
@@ -156,7 +161,9 @@ def _approval_thread(session: Session, deal_id: int) -> tuple[str, str] | None:
                                                col(ApprovalRequest.slack_ts).is_not(None))
                  .order_by(col(ApprovalRequest.id).desc()))
     request = session.exec(statement).first()
-    return (request.slack_channel, request.slack_ts) if request else None
+    if request is None or not (request.slack_channel and request.slack_ts):
+        return None
+    return request.slack_channel, request.slack_ts
 
 
 # ---- exceptions: work that failed for good, and work that now succeeds -------------------------------
@@ -185,7 +192,7 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
 def resolve_after_success(rt: Runtime, item: WorkItem) -> None:
     """The worker's on_success hook: a step that failed for good and now succeeded closes its exception."""
     with session_scope(rt.engine) as session:
-        exceptions.resolve_for_work(session, work_item_id=item.id, clock=rt.clock,
+        exceptions.resolve_for_work(session, work_item_id=stored_id(item), clock=rt.clock,
                                     note=f"{item.kind.replace('_', ' ').capitalize()} succeeded on a later run")
 
 

@@ -48,7 +48,7 @@ class Worker:
             self._record_failure(item, error)
         else:
             with session_scope(self._engine) as session:
-                queue.complete(session, item_id=item.id, worker_id=self.worker_id, clock=self._clock)
+                queue.complete(session, item_id=stored_id(item), worker_id=self.worker_id, clock=self._clock)
             self._after_success(item)
         return True
 
@@ -93,8 +93,9 @@ class Worker:
         log.warning("work item %s (%s, attempt %s) failed: %s", item.id, item.kind, item.attempts, error,
                     exc_info=not isinstance(error, IntegrationError))
         with session_scope(self._engine) as session:
-            queue.fail(session, item_id=item.id, worker_id=self.worker_id, error=f"{type(error).__name__}: {error}",
-                       clock=self._clock, retry_in=None if final else retry_delay(error, item.attempts))
+            queue.fail(session, item_id=stored_id(item), worker_id=self.worker_id,
+                       error=f"{type(error).__name__}: {error}", clock=self._clock,
+                       retry_in=None if final else retry_delay(error, item.attempts))
         if final and self._on_final_failure is not None:
             try:
                 self._on_final_failure(item, error)
@@ -108,6 +109,13 @@ class Worker:
             self._on_success(item)
         except Exception:  # the work itself succeeded and is recorded; a hook failure is only logged
             log.exception("work item %s: the success hook failed", item.id)
+
+
+def stored_id(item: WorkItem) -> int:
+    """The id of an item read from the queue (SQLModel types it `int | None` until the row is stored)."""
+    if item.id is None:
+        raise ValueError(f"work item {item.kind} has no id: it was never stored")
+    return item.id
 
 
 def retry_delay(error: BaseException, attempts: int) -> timedelta:

@@ -31,7 +31,8 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
 
 def _drop_event_retries(rt: Runtime) -> Callable[..., Awaitable[Any]]:
     """Slack re-sends an event (same event_id) when our answer was late; bolt does not dedupe in HTTP mode."""
-    async def middleware(req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[None]]):
+    async def middleware(req: AsyncBoltRequest, body: dict[str, Any],
+                         next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await asyncio.to_thread(_first_delivery, rt, f"slack-event:{event_id}"):
             log.info("dropping repeated Slack event %s (retry %s)", event_id,

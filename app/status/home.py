@@ -62,7 +62,7 @@ def _pending(session: Session, roles: set[str], now: datetime) -> list[WaitingAp
         return []
     statement = (select(ApprovalRequest, Deal).join(Deal, col(Deal.id) == ApprovalRequest.deal_id)
                  .where(ApprovalRequest.status == ApprovalStatus.PENDING, col(ApprovalRequest.role).in_(roles))
-                 .order_by(ApprovalRequest.created_at))
+                 .order_by(col(ApprovalRequest.created_at)))
     return [WaitingApproval(deal.name, request.ask, now - request.created_at)
             for request, deal in session.exec(statement)]
 

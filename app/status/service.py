@@ -79,7 +79,7 @@ def find_deals(session: Session, query: str) -> list[Deal]:
         if found:
             return list(found)
     by_invoice = session.exec(select(Deal).join(InvoiceJob, col(InvoiceJob.deal_id) == Deal.id).where(
-        or_(InvoiceJob.doc_number == text, InvoiceJob.qbo_invoice_id == text))).all()
+        or_(col(InvoiceJob.doc_number) == text, col(InvoiceJob.qbo_invoice_id) == text))).all()
     if by_invoice:
         return list(by_invoice)
     exact = session.exec(select(Deal).where(func.lower(Deal.name) == text.lower())).all()

@@ -44,7 +44,8 @@ Change = Callable[[Session, str, int], Any]
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    def control(work: Callable[[Runtime, dict[str, Any], Responder], Awaitable[None]]):
+    def control(work: Callable[[Runtime, dict[str, Any], Responder], Awaitable[None]]
+                ) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
             respond = responder(rt.slack, body)
