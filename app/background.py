@@ -49,7 +49,7 @@ def build_background(runtime: Runtime, bolt: AsyncApp, *, run_worker: bool, run_
                     clock=runtime.clock, lanes=LANES,
                     on_final_failure=functools.partial(record_final_failure, runtime),
                     on_success=functools.partial(resolve_after_success, runtime))
-    runtime.wake_worker = worker.wake
+    runtime.wake_worker, runtime.run_step = worker.wake, worker.run_now
     app_token = runtime.settings.slack_app_token
     return Background(worker=worker, run_worker=run_worker,
                       scheduler=build_scheduler(runtime) if run_scheduler else None,

@@ -16,11 +16,11 @@ from app.db import session_scope
 from app.errors import ConfigError
 from app.intake.notify import NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
-from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
 from app.web.routes import build_dashboard_router
+from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -24,3 +25,9 @@ class Runtime:
     quickbooks: QuickBooksGateway
     slack: SlackApi
     wake_worker: Callable[[], None] = field(default=lambda: None)
+    run_step: Callable[[str, dict[str, Any]], None] = field(default=lambda kind, payload: _no_steps(kind))
+    """Run one queued step's handler now, in this thread (Retry). Set with wake_worker when the worker is built."""
+
+
+def _no_steps(kind: str) -> None:
+    raise RuntimeError(f"cannot run {kind!r}: no worker steps are wired into this Runtime (see build_background)")

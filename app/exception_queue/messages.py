@@ -1,8 +1,7 @@
 """Slack messages that show an exception are refreshed by the worker after the item closes.
 
 The close queues the refresh in its own transaction (never a Slack call inside it); the worker's
-handler re-renders the message. The work kind's value lives here so the domain need not import the
-pipeline (app.pipeline.follow_ups.WorkKind reuses it).
+handler re-renders the message.
 """
 from __future__ import annotations
 
@@ -10,15 +9,15 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.exception_queue.models import ExceptionItem
+from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
-
-REFRESH_MESSAGE_KIND = "refresh_exception_message"
 
 
 def queue_message_refresh(session: Session, *, item: ExceptionItem, clock: Clock) -> bool:
     """Queue a refresh of the message tracked for `item`; False when no message shows it."""
     if not (item.slack_channel and item.slack_ts):
         return False
-    enqueue(session, kind=REFRESH_MESSAGE_KIND, payload={"channel": item.slack_channel, "ts": item.slack_ts},
-            dedupe_key=f"{REFRESH_MESSAGE_KIND}:{item.id}", clock=clock)
+    kind = WorkKind.REFRESH_EXCEPTION_MESSAGE
+    enqueue(session, kind=kind, payload={"channel": item.slack_channel, "ts": item.slack_ts},
+            dedupe_key=f"{kind}:{item.id}", clock=clock)
     return True

@@ -54,7 +54,10 @@ class QboCredentials:
             raise ConfigError(f"missing setting {missing[0].upper()} (needed to reach QuickBooks)")
         refresh = settings.qbo_refresh_token.get_secret_value() if settings.qbo_refresh_token else None
         discovery = str(settings.qbo_discovery_url) if settings.qbo_discovery_url else None
-        return cls(client_id=str(settings.qbo_client_id), client_secret=settings.qbo_client_secret.get_secret_value(),
+        secret = settings.qbo_client_secret
+        if secret is None:          # checked above; narrows the type
+            raise ConfigError("missing setting QBO_CLIENT_SECRET (needed to reach QuickBooks)")
+        return cls(client_id=str(settings.qbo_client_id), client_secret=secret.get_secret_value(),
                    realm_id=str(settings.qbo_realm_id), initial_refresh_token=refresh,
                    environment=discovery or settings.qbo_environment.value,
                    api_url=api_base(str(settings.qbo_api_url)) if settings.qbo_api_url else None,
@@ -74,7 +77,7 @@ class _TimeoutAuthClient(AuthClient):
         self._timeout = timeout  # set before super().__init__, which already GETs the discovery document
         super().__init__(*args, **kwargs)
 
-    def request(self, method: str, url: str, **kwargs: object) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, **kwargs: object) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout)
         return super().request(method, url, **kwargs)
 

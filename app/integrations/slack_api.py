@@ -17,6 +17,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from app.config import Settings
 from app.errors import (
@@ -141,6 +143,36 @@ def slack_errors(method: str) -> Iterator[None]:
         raise IntegrationError(f"Slack {method}: {error}", vendor=VENDOR) from error
 
 
+RESPONSE_URL_GONE = frozenset({"expired_url", "used_url", "no_active_hooks", "channel_not_found"})
+
+
+def check_response_url(response: WebhookResponse) -> None:
+    """A response_url POST answers with a status and a plain-text code (not the Web API's JSON): ours, translated."""
+    status, code = response.status_code, (response.body or "").strip()[:100] or "unknown_error"
+    if status == 200:
+        return
+    message = f"Slack response_url failed: HTTP {status} {code}"
+    if status == 429:
+        raise RateLimited(message, vendor=VENDOR, retry_after=_retry_after(response.headers), code=code, status=status)
+    kind: type[IntegrationError] = IntegrationError
+    if status == 404 or code in RESPONSE_URL_GONE:
+        kind = VendorNotFound
+    elif status in (401, 403):
+        kind = AuthenticationFailed
+    elif status == 400:
+        kind = VendorValidationError
+    elif status >= 500:
+        kind = VendorUnavailable
+    raise kind(message, vendor=VENDOR, code=code, status=status)
+
+
+def response_message(*, text: str, blocks: Sequence[BlockLike] | None, response_type: str | None,
+                     replace_original: bool | None, delete_original: bool | None) -> dict[str, Any]:
+    """The JSON a response_url takes; empty blocks are left out, as bolt's respond() does."""
+    return {"text": text, **_with_optional(blocks=as_dicts(blocks) or None, response_type=response_type,
+                                           replace_original=replace_original, delete_original=delete_original)}
+
+
 def as_dicts(blocks: Sequence[BlockLike] | None) -> list[dict[str, Any]] | None:
     if blocks is None:
         return None
@@ -242,6 +274,18 @@ class SlackApi:
         with slack_errors("conversations.open"):
             return self._client.conversations_open(users=user_id)["channel"]["id"]
 
+    def respond(self, response_url: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
+                response_type: str | None = None, replace_original: bool | None = None,
+                delete_original: bool | None = None) -> None:
+        """Post to a response_url (a slash command's or a click's), with the Web API client's timeout and retries."""
+        hook = WebhookClient(response_url, timeout=self._client.timeout, ssl=self._client.ssl,
+                             proxy=self._client.proxy, retry_handlers=self._client.retry_handlers)
+        message = response_message(text=text, blocks=blocks, response_type=response_type,
+                                   replace_original=replace_original, delete_original=delete_original)
+        with slack_errors("response_url"):
+            response = hook.send_dict(message)
+        check_response_url(response)
+
 
 class AsyncSlackApi:
     """`SlackApi` over an AsyncWebClient, for listeners running in Bolt's AsyncApp."""
@@ -294,3 +338,14 @@ class AsyncSlackApi:
     async def open_dm(self, user_id: str) -> str:
         with slack_errors("conversations.open"):
             return (await self._client.conversations_open(users=user_id))["channel"]["id"]
+
+    async def respond(self, response_url: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
+                      response_type: str | None = None, replace_original: bool | None = None,
+                      delete_original: bool | None = None) -> None:
+        hook = AsyncWebhookClient(response_url, timeout=self._client.timeout, ssl=self._client.ssl,
+                                  proxy=self._client.proxy, retry_handlers=self._client.retry_handlers)
+        message = response_message(text=text, blocks=blocks, response_type=response_type,
+                                   replace_original=replace_original, delete_original=delete_original)
+        with slack_errors("response_url"):
+            response = await hook.send_dict(message)
+        check_response_url(response)

@@ -85,7 +85,7 @@ class PostgresBuckets:
         self._pool, self._owns_engine = EnginePool(engine), owns_engine
 
     def bucket(self, name: str, rates: Sequence[Rate]) -> AbstractBucket:
-        return PostgresBucket(self._pool, table_stem(name), list(rates))  # type: ignore[arg-type]  # duck pool
+        return PostgresBucket(self._pool, table_stem(name), list(rates))  # our EnginePool quacks like psycopg's
 
     def close(self) -> None:
         if self._owns_engine:

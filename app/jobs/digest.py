@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -18,12 +19,12 @@ from sqlmodel import Session, col, select
 from app.db import session_scope
 from app.exactly_once.models import JobRun, JobRunStatus
 from app.exception_queue import queries
-from app.exception_queue.digest import MAX_DIGEST_ITEMS, DigestContent, build_digest, split_by_due
+from app.exception_queue.digest import MAX_DIGEST_ITEMS, DigestContent, ItemView, build_digest, split_by_due
 from app.exception_queue.models import ExceptionItem
 from app.exception_queue.rules import due_soon_until, latest_digest_slot
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.digest import digest_blocks, digest_text
-from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
 JOB_NAME = "exception_digest"
@@ -77,7 +78,7 @@ def digest_content(session: Session, rt: Runtime, *, now: datetime,
     soon_until = due_soon_until(now, rt.policy)
     breached, soon, others = queries.digest_rows(session, now=now, limit=max_items, soon_until=soon_until)
 
-    def as_views(rows: list[tuple]):
+    def as_views(rows: list[tuple]) -> list[ItemView]:
         return queries.views(rows, now=now, policy=rt.policy, record_link=_link(rt))
     return build_digest(counts=queries.queue_counts(session, now=now, soon_until=soon_until),
                         breached=as_views(breached), due_soon=as_views(soon), others=as_views(others),
@@ -116,11 +117,11 @@ def claim_slot(engine: Engine, *, job_name: str, slot: datetime, now: datetime,
         return now
     except IntegrityError:
         pass
-    retakeable = or_(JobRun.status == JobRunStatus.FAILED,
-                     and_(JobRun.status == JobRunStatus.RUNNING, col(JobRun.started_at) < now - lease))
+    retakeable = or_(col(JobRun.status) == JobRunStatus.FAILED,
+                     and_(col(JobRun.status) == JobRunStatus.RUNNING, col(JobRun.started_at) < now - lease))
     with session_scope(engine) as session:
         taken = session.exec(update(JobRun).where(
-            JobRun.job_name == job_name, col(JobRun.scheduled_for) == slot, retakeable,
+            col(JobRun.job_name) == job_name, col(JobRun.scheduled_for) == slot, retakeable,
         ).values(status=JobRunStatus.RUNNING, started_at=now, finished_at=None))
         return now if taken.rowcount == 1 else None
 
@@ -130,8 +131,9 @@ def finish_slot(engine: Engine, *, job_name: str, slot: datetime, claimed_at: da
     """Record the outcome, only if this run still holds the claim (a taken-over run changes nothing)."""
     with session_scope(engine) as session:
         finished = session.exec(update(JobRun).where(
-            JobRun.job_name == job_name, col(JobRun.scheduled_for) == slot, JobRun.status == JobRunStatus.RUNNING,
-            col(JobRun.started_at) == claimed_at).values(status=status, finished_at=now))
+            col(JobRun.job_name) == job_name, col(JobRun.scheduled_for) == slot,
+            col(JobRun.status) == JobRunStatus.RUNNING, col(JobRun.started_at) == claimed_at,
+        ).values(status=status, finished_at=now))
         return finished.rowcount == 1
 
 
@@ -139,7 +141,7 @@ def dashboard_url(rt: Runtime) -> str:
     return f"{str(rt.settings.ledgerbridge_public_url).rstrip('/')}/dashboard/exceptions"
 
 
-def _link(rt: Runtime):
+def _link(rt: Runtime) -> Callable[[str], str | None]:
     return partial(record_url, rt.settings.salesforce_base_url, "Opportunity")
 
 

@@ -3,29 +3,26 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalRequest, ApprovalStatus
-from app.approvals.roles import role_label
 from app.approvals.service import decision_for
-from app.db import Transactions, session_scope
+from app.db import Transactions, require, session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
-from app.errors import InvalidTransition
+from app.errors import NotFound
 from app.exception_queue import service as exceptions
 from app.exception_queue.classify import classify_failure
 from app.exception_queue.customers import check_new_customer
-from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
-from app.jobs.worker import BatchHandler, Handler
-from app.pipeline.follow_ups import WorkKind
+from app.jobs.worker import BatchHandler, Handler, stored_id
+from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
     ApprovalCard,
@@ -38,12 +35,12 @@ from app.slack.blocks.approval import (
 )
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation
-from app.work_queue.models import WorkItem, WorkStatus
+from app.work_queue.kinds import WorkKind
+from app.work_queue.models import WorkItem
 from app.work_queue.service import enqueue
 
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
-RETRY_WAIT_SECONDS = 10.0
 TICK_PREFIX = "tick_"
 
 
@@ -79,15 +76,14 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         email = request.requester_email
     requester = rt.slack.lookup_user_by_email(email) if email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
-        request = session.get(ApprovalRequest, payload["request_id"])
+        request = require(session, ApprovalRequest, payload["request_id"])
         request.requester_slack_id = requester.id if requester else None
-        deal = session.get(Deal, request.deal_id)
-        card = approval_card(request, deal, account_of(session, deal), instance_url=rt.settings.salesforce_base_url,
-                             role_label=role_label(rt.policy, request.role))
+        card = approval_card(summarize_request(session, request, policy=rt.policy),
+                             instance_url=rt.settings.salesforce_base_url)
     posted = rt.slack.post_message(rt.policy.channels.approvals, text=approval_request_text(card),
                                    blocks=approval_request_blocks(card))
     with session_scope(rt.engine) as session:
-        request = session.get(ApprovalRequest, payload["request_id"])
+        request = require(session, ApprovalRequest, payload["request_id"])
         request.slack_channel, request.slack_ts = posted.channel, posted.ts
         session.add(request)
 
@@ -96,17 +92,18 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
     """Render the request as it stands now: pending (buttons), decided (outcome), or superseded."""
     with session_scope(rt.engine) as session:
         request = session.get(ApprovalRequest, payload["request_id"])
-        if request is None or not request.slack_ts:
+        if request is None or not (request.slack_channel and request.slack_ts):
             return
-        deal = session.get(Deal, request.deal_id)
-        card = approval_card(request, deal, account_of(session, deal), instance_url=rt.settings.salesforce_base_url,
-                             role_label=role_label(rt.policy, request.role))
+        channel, ts = request.slack_channel, request.slack_ts
+        card = approval_card(summarize_request(session, request, policy=rt.policy),
+                             instance_url=rt.settings.salesforce_base_url)
         decided = decision_for(session, request_id=request.id)
-        text, blocks = _approval_message(request.status, card, decided_outcome(decided) if decided else None)
-    rt.slack.update_message(request.slack_channel, request.slack_ts, text=text, blocks=blocks)
+        text, blocks = _approval_message(request.status, card,
+                                         decided_outcome(summarize_decision(decided)) if decided else None)
+    rt.slack.update_message(channel, ts, text=text, blocks=blocks)
 
 
-def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list]:
+def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list[Block]]:
     if status == ApprovalStatus.SUPERSEDED:
         reason = "The deal's terms changed after this request; a new request replaces it."
         return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
@@ -142,8 +139,8 @@ def write_back_invoice(rt: Runtime, payload: Payload) -> None:
     """Only the status fields flow back to Salesforce: invoice id, number, status, balance."""
     with session_scope(rt.engine) as session:
         job = invoicing.job_for(session, deal_id=payload["deal_id"])
-        deal = session.get(Deal, payload["deal_id"])
-        if job is None or job.writeback_done or job.qbo_invoice_id is None:
+        deal = require(session, Deal, payload["deal_id"])
+        if job is None or job.id is None or job.writeback_done or job.qbo_invoice_id is None:
             return
     rt.salesforce.write_invoice_status(deal.sf_id, invoice_id=job.qbo_invoice_id, invoice_number=job.doc_number,
                                        status=job.qbo_status, balance=job.balance)
@@ -154,10 +151,12 @@ def write_back_invoice(rt: Runtime, payload: Payload) -> None:
 def announce_invoice(rt: Runtime, payload: Payload) -> None:
     """Confirm in the thread of the deal's approval request, or in the approvals channel without one."""
     with session_scope(rt.engine) as session:
+        deal = require(session, Deal, payload["deal_id"])
         job = invoicing.job_for(session, deal_id=payload["deal_id"])
-        deal = session.get(Deal, payload["deal_id"])
+        if job is None:
+            raise NotFound(f"deal {payload['deal_id']} has no invoice to announce")
         confirmation = invoice_confirmation(job, account_of(session, deal), qbo_app_url=None)
-        thread = _approval_thread(session, deal.id)
+        thread = _approval_thread(session, payload["deal_id"])
     channel, thread_ts = thread or (rt.policy.channels.approvals, None)
     rt.slack.post_message(channel, text=invoice_created_text(confirmation),
                           blocks=invoice_created_blocks(confirmation), thread_ts=thread_ts)
@@ -168,10 +167,12 @@ def _approval_thread(session: Session, deal_id: int) -> tuple[str, str] | None:
                                                col(ApprovalRequest.slack_ts).is_not(None))
                  .order_by(col(ApprovalRequest.id).desc()))
     request = session.exec(statement).first()
-    return (request.slack_channel, request.slack_ts) if request else None
+    if request is None or not (request.slack_channel and request.slack_ts):
+        return None
+    return request.slack_channel, request.slack_ts
 
 
-# ---- exceptions: work that failed for good, work that now succeeds, and Retry ---------------------------
+# ---- exceptions: work that failed for good, and work that now succeeds -------------------------------
 
 def refresh_exception_message(rt: Runtime, payload: Payload) -> None:
     """An exception closed: the digest that shows it is re-rendered so the item offers no live controls."""
@@ -200,74 +201,8 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
 def resolve_after_success(rt: Runtime, item: WorkItem) -> None:
     """The worker's on_success hook: a step that failed for good and now succeeded closes its exception."""
     with session_scope(rt.engine) as session:
-        exceptions.resolve_for_work(session, work_item_id=item.id, clock=rt.clock,
+        exceptions.resolve_for_work(session, work_item_id=stored_id(item), clock=rt.clock,
                                     note=f"{item.kind.replace('_', ' ').capitalize()} succeeded on a later run")
-
-
-@dataclass(frozen=True)
-class RetryOutcome:
-    succeeded: bool
-    detail: str
-
-
-def retry_exception(rt: Runtime, *, item_id: int, actor: str) -> RetryOutcome:
-    """Re-read the deal from Salesforce (gate problems close themselves), then re-run the failed step, if any."""
-    with session_scope(rt.engine) as session:
-        item = exceptions.get_item(session, item_id)
-        if item.status != ExceptionStatus.OPEN:
-            raise InvalidTransition(f"Exception {item_id} is already {item.status}")
-        deal = session.get(Deal, item.deal_id) if item.deal_id else None
-        work = session.get(WorkItem, item.work_item_id) if item.work_item_id else None
-        sf_id, step = (deal.sf_id if deal else None), ((work.kind, dict(work.payload), work.id) if work else None)
-    try:
-        if sf_id:
-            read_opportunities(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
-                               ids=[sf_id], policy=rt.policy, clock=rt.clock)
-        if step is not None and _still_open(rt, item_id):
-            status = _wait_if_requeued(rt, step[2])
-            if status is None:                             # still FAILED: run the step here, right now
-                build_handlers(rt)[step[0]](step[1])
-            if status in (None, WorkStatus.DONE):          # the queue row may stay FAILED; its step is done
-                _resolve_work(rt, step[2], actor=actor, note="Retry succeeded")
-    except Exception as error:  # the failure is the result the person asked for: recorded and shown
-        outcome = RetryOutcome(False, classify_failure(error, step=step[0] if step else "read_opportunities").reason)
-    else:
-        open_now = _still_open(rt, item_id)
-        outcome = RetryOutcome(not open_now, "the latest Salesforce data still shows the problem"
-                               if open_now else "the problem is gone")
-    with session_scope(rt.engine) as session:
-        exceptions.record_retry(session, item_id=item_id, actor=actor, succeeded=outcome.succeeded,
-                                detail=outcome.detail, clock=rt.clock)
-    rt.wake_worker()
-    return outcome
-
-
-def _wait_if_requeued(rt: Runtime, work_item_id: int) -> str | None:
-    """The re-read may have queued the failed step again: then the worker runs it (never two runs at once).
-
-    None when the step was not requeued; else its status after waiting up to RETRY_WAIT_SECONDS."""
-    deadline, requeued = time.monotonic() + RETRY_WAIT_SECONDS, False
-    while True:
-        with session_scope(rt.engine) as session:
-            status = session.get(WorkItem, work_item_id).status
-        if status not in (WorkStatus.QUEUED, WorkStatus.RUNNING) or time.monotonic() > deadline:
-            return status if requeued else None
-        requeued = True
-        rt.wake_worker()
-        time.sleep(0.05)
-
-
-def _resolve_work(rt: Runtime, work_item_id: int, *, actor: str, note: str) -> None:
-    try:
-        with session_scope(rt.engine) as session:
-            exceptions.resolve_for_work(session, work_item_id=work_item_id, clock=rt.clock, note=note, actor=actor)
-    except InvalidTransition:   # the worker's success hook closed it first
-        pass
-
-
-def _still_open(rt: Runtime, item_id: int) -> bool:
-    with session_scope(rt.engine) as session:
-        return exceptions.get_item(session, item_id).status == ExceptionStatus.OPEN
 
 
 def _deal_of(session: Session, item: WorkItem) -> Deal | None:

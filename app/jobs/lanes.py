@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.jobs.worker import Lane
-from app.pipeline.follow_ups import WorkKind
+from app.work_queue.kinds import WorkKind
 
 QUICKBOOKS_THREADS = 2
 """Two calls in flight keep a realm near its 500/min ceiling at ~200 ms a call; the shared throttle caps both."""

@@ -15,12 +15,13 @@ from app.deals.models import Deal
 from app.errors import IntegrationError
 from app.exception_queue import queries, rules
 from app.exception_queue.digest import ItemView
+from app.exception_queue.models import ExceptionItem
 from app.exception_queue.service import claim_pings
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.common import section
 from app.slack.blocks.exceptions import item_blocks
 from app.slack.blocks.format import when
-from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,18 @@ def run_reminders(rt: Runtime) -> int:
     now = rt.clock.now()
     with session_scope(rt.engine) as session:
         due = [(item.id, plan) for item in queries.needing_pings(session, now=now, policy=rt.policy)
-               if (plan := rules.plan_pings(_state(item), now=now, policy=rt.policy)).settle]
+               if item.id is not None and (plan := rules.plan_pings(_state(item), now=now, policy=rt.policy)).settle]
     sent = 0
     for item_id, plan in due:
         claimed = _claim(rt, item_id, plan)
-        for ping in claimed.pings if claimed else ():
+        if claimed is None:
+            continue
+        for ping in claimed.pings:
             sent += _send(rt, ping, claimed)
     return sent
 
 
-def _state(item) -> rules.PingState:
+def _state(item: ExceptionItem) -> rules.PingState:
     return rules.PingState(sla_due_at=item.sla_due_at, reminded_before_at=item.reminded_before_at,
                            breach_posted_at=item.breach_posted_at, escalated_at=item.escalated_at)
 

@@ -19,8 +19,8 @@ from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.reminders import run_reminders
-from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
+from app.work_queue.kinds import WorkKind
 from app.work_queue.service import FINISHED_WORK_KEPT, enqueue, purge_finished
 
 log = logging.getLogger(__name__)

@@ -108,7 +108,7 @@ class Worker:
             return False
         batch = self._batch_handlers.get(item.kind)
         items = [item] + (self._claim_more(holder, item.kind, batch.max_items - 1) if batch else [])
-        ids = [_id(claimed) for claimed in items]
+        ids = [stored_id(claimed) for claimed in items]
         with self._running_lock:
             self._running.update(dict.fromkeys(ids, holder))
         try:
@@ -135,7 +135,7 @@ class Worker:
         while len(more) < count and (item := self._claim(holder, {kind})) is not None:
             more.append(item)
             with self._running_lock:
-                self._running[_id(item)] = holder
+                self._running[stored_id(item)] = holder
         return more
 
     def _run_batch(self, batch: BatchHandler, items: list[WorkItem], holder: str) -> None:
@@ -148,10 +148,14 @@ class Worker:
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome is None:
                 with session_scope(self._engine) as session:
-                    queue.complete(session, item_id=_id(item), worker_id=holder, clock=self._clock)
+                    queue.complete(session, item_id=stored_id(item), worker_id=holder, clock=self._clock)
                 self._after_success(item)
             else:
-                self._record_failure(item, _id(item), holder, outcome)
+                self._record_failure(item, stored_id(item), holder, outcome)
+
+    def run_now(self, kind: str, payload: dict[str, Any]) -> None:
+        """Run one kind of step here, outside the queue (no claim, no retries): Retry on an exception."""
+        self._handlers[kind](dict(payload))
 
     def drain(self, limit: int = 1000) -> int:
         """Run items until none is runnable (tests, CLI one-shots). Returns how many ran."""
@@ -270,9 +274,10 @@ def _kinds(lane: Lane) -> Collection[str] | None:
     return lane.kinds
 
 
-def _id(item: WorkItem) -> int:
-    if item.id is None:          # a claimed row always has its id; this guards the type, not a real case
-        raise ValueError("claimed work item has no id")
+def stored_id(item: WorkItem) -> int:
+    """The id of an item read from the queue (SQLModel types it `int | None` until the row is stored)."""
+    if item.id is None:
+        raise ValueError(f"work item {item.kind} has no id: it was never stored")
     return item.id
 
 

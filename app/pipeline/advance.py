@@ -36,7 +36,7 @@ class Advance:
 
 def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) -> Advance:
     """Approvals are asked only of billable deals; an invoice follows once every approval is granted."""
-    job = job_for(session, deal_id=deal.id)
+    job = job_for(session, deal_id=_stored_id(deal))
     if job is not None and job.status == InvoiceJobStatus.CREATED:
         _sync_exceptions(session, deal, policy=policy, clock=clock)
         return _set(session, deal, Advance(DealStatus.INVOICED), clock)
@@ -63,8 +63,14 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
 def _sync_exceptions(session: Session, deal: Deal, *, policy: Policy, clock: Clock, gate: GateResult | None = None,
                      rejection: str | None = None) -> None:
     """The deal's own data decides its gate and rejection exceptions: open what is wrong, close what is fixed."""
-    sync_deal_exceptions(session, deal_id=deal.id, account_id=deal.account_id,
+    sync_deal_exceptions(session, deal_id=_stored_id(deal), account_id=deal.account_id,
                          problems=gate.problems if gate else (), rejection=rejection, policy=policy, clock=clock)
+
+
+def _stored_id(deal: Deal) -> int:
+    if deal.id is None:
+        raise ValueError(f"deal {deal.sf_id} is not stored yet: a step forward reads its rows by id")
+    return deal.id
 
 
 def _rejection(session: Session, rejected: list[ApprovalRequest]) -> str | None:

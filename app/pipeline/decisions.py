@@ -1,51 +1,53 @@
-"""The approval decision use case: check, record, move the deal forward, and re-render the request."""
+"""The approval decision use case: check, record, move the deal forward, and say what the request looks like now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from app.approvals.models import ApprovalRequest, Decision
 from app.approvals.roles import role_label, role_members
 from app.approvals.rules import may_decide
 from app.approvals.service import decide, decision_for
-from app.db import session_scope
+from app.db import require, session_scope
 from app.deals.models import Deal
-from app.deals.service import account_of
 from app.errors import InvalidTransition, NotAllowed
 from app.pipeline.advance import advance_deal
-from app.pipeline.follow_ups import WorkKind, enqueue_follow_ups
+from app.pipeline.follow_ups import enqueue_follow_ups
+from app.pipeline.summaries import DecisionSummary, RequestSummary, summarize_decision, summarize_request
 from app.runtime import Runtime
-from app.slack.blocks.approval import ApprovalCard, DecidedOutcome
-from app.slack.presenters import approval_card, decided_outcome
+from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
 
 
 @dataclass(frozen=True)
-class DecisionView:
-    card: ApprovalCard
-    outcome: DecidedOutcome
+class DecisionMade:
+    """The decided request, its decision, and the message that shows it (if it was posted)."""
+
+    request: RequestSummary
+    decision: DecisionSummary
     channel: str | None
     ts: str | None
 
 
-def check_may_decide(rt: Runtime, *, request_id: int, actor_id: str) -> ApprovalCard:
-    """Raise NotAllowed / InvalidTransition before a reject modal opens; return the card for its title."""
+def check_may_decide(rt: Runtime, *, request_id: int, actor_id: str) -> RequestSummary:
+    """Raise NotAllowed / InvalidTransition before a reject modal opens; return the request for its title."""
     with session_scope(rt.engine) as session:
         request = _request(session, request_id)
         role, requester = request.role, request.requester_slack_id
         if request.status != "pending":
             raise InvalidTransition(f"This request is already {request.status}")
-        card = _card(rt, session, request)
+        summary = summarize_request(session, request, policy=rt.policy)
     verdict = may_decide(actor_id=actor_id, requester_slack_id=requester, role=role_label(rt.policy, role),
                          role_members=role_members(rt.policy, role, directory=rt.slack))
     if not verdict.allowed:
         raise NotAllowed(verdict.reason)
-    return card
+    return summary
 
 
 def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: str | None, decision: Decision,
-                   comment: str | None = None) -> DecisionView:
+                   comment: str | None = None) -> DecisionMade:
     """One decision per request, even with concurrent clicks (the loser gets InvalidTransition)."""
     with session_scope(rt.engine) as session:
         role = _request(session, request_id).role
@@ -54,16 +56,19 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
         with session_scope(rt.engine) as session:
             request = decide(session, request_id=request_id, actor_id=actor_id, actor_name=actor_name,
                              decision=decision, comment=comment, role_members=members, clock=rt.clock)
-            deal = session.get(Deal, request.deal_id)
+            deal = require(session, Deal, request.deal_id)
             advance = advance_deal(session, deal=deal, policy=rt.policy, clock=rt.clock)
             enqueue_follow_ups(session, deal=deal, advance=advance, clock=rt.clock)
-            view = DecisionView(card=_card(rt, session, request),
-                                outcome=decided_outcome(decision_for(session, request_id=request_id)),
+            decided = decision_for(session, request_id=request_id)
+            if decided is None:
+                raise InvalidTransition(f"Approval request {request_id} has no decision after deciding it")
+            made = DecisionMade(request=summarize_request(session, request, policy=rt.policy),
+                                decision=summarize_decision(decided),
                                 channel=request.slack_channel, ts=request.slack_ts)
     except IntegrityError:
         raise InvalidTransition(_lost_race_message(rt, request_id)) from None
     rt.wake_worker()
-    return view
+    return made
 
 
 def queue_redraw(rt: Runtime, *, request_id: int) -> None:
@@ -80,15 +85,8 @@ def _lost_race_message(rt: Runtime, request_id: int) -> str:
     return f"Already {decided.decision if decided else 'decided'} by {who}"
 
 
-def _request(session, request_id: int) -> ApprovalRequest:
+def _request(session: Session, request_id: int) -> ApprovalRequest:
     request = session.get(ApprovalRequest, request_id)
     if request is None:
         raise InvalidTransition(f"Approval request {request_id} does not exist")
     return request
-
-
-def _card(rt: Runtime, session, request: ApprovalRequest) -> ApprovalCard:
-    deal = session.get(Deal, request.deal_id)
-    instance = rt.settings.salesforce_base_url
-    return approval_card(request, deal, account_of(session, deal), instance_url=instance,
-                         role_label=role_label(rt.policy, request.role))

@@ -40,13 +40,14 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
-    app.error(_on_listener_error)
+    app.error(_on_listener_error(runtime))
     return app
 
 
 def _drop_event_retries(rt: Runtime) -> Callable[..., Awaitable[Any]]:
     """Slack re-sends an event (same event_id) when our answer was late; bolt does not dedupe in HTTP mode."""
-    async def middleware(req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[None]]):
+    async def middleware(req: AsyncBoltRequest, body: dict[str, Any],
+                         next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await asyncio.to_thread(_first_delivery, rt, f"slack-event:{event_id}"):
             log.info("dropping repeated Slack event %s (retry %s)", event_id,
@@ -65,6 +66,8 @@ def _first_delivery(rt: Runtime, key: str) -> bool:
     return True
 
 
-async def _on_listener_error(error: Exception, body: dict[str, Any], respond) -> None:
-    """Failures before ack (listeners wrap their later work in `after_ack`)."""
-    await report_failure(error, body=body, respond=respond)
+def _on_listener_error(rt: Runtime) -> Callable[..., Awaitable[None]]:
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        """Failures before ack (listeners wrap their later work in `after_ack`)."""
+        await report_failure(error, body=body, tell=rt.slack)
+    return on_error

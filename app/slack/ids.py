@@ -2,6 +2,7 @@
 
 Listeners match on these values and builders emit them, so a rename happens here only.
 Values are stable wire identifiers: changing one breaks buttons on messages already posted.
+An id that names one row ("exception_item:42") is built and read back with `prefixed_id` / `parse_prefixed_id`.
 """
 from __future__ import annotations
 
@@ -53,3 +54,28 @@ class SlashCommand(StrEnum):
     INVOICE_STATUS = "/invoice-status"
     EXCEPTIONS = "/exceptions"
     APPROVALS = "/approvals"
+
+
+MAX_ID_DIGITS = 18
+"""Row ids on the wire are at most 18 digits, so a BIGINT always fits."""
+
+
+def parse_id(text: object) -> int | None:
+    """A row id from a payload or from what a user typed ("42", "#42"): ASCII digits only, at most MAX_ID_DIGITS."""
+    value = str(text or "").strip().lstrip("#")
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
+        return None
+    return int(value)
+
+
+def prefixed_id(prefix: BlockId, row_id: int) -> str:
+    """The block_id of the block that shows row `row_id`: "exception_item:42"."""
+    return f"{prefix.value}:{row_id}"
+
+
+def parse_prefixed_id(value: object, *prefixes: BlockId) -> int | None:
+    """The row id in "<prefix>:<id>" for one of `prefixes`; None for any other value."""
+    prefix, _, rest = str(value or "").partition(":")
+    if prefix not in {wanted.value for wanted in prefixes} or rest.startswith("#"):
+        return None
+    return parse_id(rest)

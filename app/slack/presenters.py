@@ -1,46 +1,80 @@
-"""Domain rows -> the view models the pure Block Kit builders take."""
+"""What the flows return (plain values) -> the view models the pure Block Kit builders take: labels and links."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
-from app.approvals.models import ApprovalDecision, ApprovalRequest
-from app.deals.models import Account, Deal
+from app.deals.models import Account
 from app.invoicing.models import InvoiceJob
-from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome
+from app.links import invoice_url, record_url
+from app.pipeline.summaries import DecisionSummary, RequestSummary
+from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
+from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
+from app.slack.blocks.status import ApprovalLine, Candidate, InvoiceStatusView
+from app.status.home import HomeSummary
+from app.status.service import ApprovalState, DealMatch, DealStanding
 
 KIND_LABELS = {"customer_activation": "New customer", "payment_terms": "Payment terms",
                "discount": "Discount", "credit_limit": "Credit limit"}
+STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
+                 "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
+                 "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
 
 
-def record_url(instance_url: str | None, sobject: str, record_id: str) -> str | None:
-    if not instance_url:
-        return None
-    return f"{instance_url.rstrip('/')}/lightning/r/{sobject}/{record_id}/view"
-
-
-def approval_card(request: ApprovalRequest, deal: Deal, account: Account | None, *,
-                  instance_url: str | None, role_label: str | None = None) -> ApprovalCard:
+def approval_card(request: RequestSummary, *, instance_url: str | None) -> ApprovalCard:
     return ApprovalCard(
-        request_id=request.id, customer_name=account.name if account else "(no account)", deal_name=deal.name,
-        opportunity_id=deal.sf_id, opportunity_url=record_url(instance_url, "Opportunity", deal.sf_id),
-        amount=deal.amount if deal.amount is not None else Decimal("0.00"), currency=deal.currency or "USD",
+        request_id=request.request_id, customer_name=request.customer_name, deal_name=request.deal_name,
+        opportunity_id=request.opportunity_id,
+        opportunity_url=record_url(instance_url, "Opportunity", request.opportunity_id),
+        amount=request.amount, currency=request.currency,
         asks=(Ask(KIND_LABELS.get(request.kind, request.kind), request.ask),),
-        requester_name=deal.owner_name or request.requester_email or "the opportunity owner",
-        requester_slack_id=request.requester_slack_id, required_role=role_label or request.role,
-        created_at=request.created_at,
+        requester_name=request.requester_name, requester_slack_id=request.requester_slack_id,
+        required_role=request.role_label, created_at=request.created_at,
     )
 
 
-def decided_outcome(decision: ApprovalDecision) -> DecidedOutcome:
-    return DecidedOutcome(decision=decision.decision, decider_slack_id=decision.slack_user_id,
-                          decider_name=decision.slack_user_name or decision.slack_user_id,
+def decided_outcome(decision: DecisionSummary) -> DecidedOutcome:
+    return DecidedOutcome(decision=cast(Decision, decision.decision),     # DecidedOutcome checks the value
+                          decider_slack_id=decision.decider_slack_id, decider_name=decision.decider_name,
                           decided_at=decision.decided_at, comment=decision.comment)
 
 
 def invoice_confirmation(job: InvoiceJob, account: Account | None, *, qbo_app_url: str | None) -> InvoiceConfirmation:
-    url = f"{qbo_app_url.rstrip('/')}/app/invoice?txnId={job.qbo_invoice_id}" if qbo_app_url else None
     return InvoiceConfirmation(invoice_number=job.doc_number or job.qbo_invoice_id or "?",
-                               invoice_id=job.qbo_invoice_id or "?", qbo_url=url,
+                               invoice_id=job.qbo_invoice_id or "?",
+                               qbo_url=invoice_url(qbo_app_url, job.qbo_invoice_id),
                                amount=job.total if job.total is not None else Decimal("0.00"),
                                due_date=job.due_date, customer_name=account.name if account else "")
+
+
+def invoice_status_view(standing: DealStanding, *, instance_url: str | None) -> InvoiceStatusView:
+    return InvoiceStatusView(
+        deal_name=standing.deal_name, opportunity_id=standing.opportunity_id,
+        opportunity_url=record_url(instance_url, "Opportunity", standing.opportunity_id), stage=standing.stage,
+        gate_status=STATUS_LABELS.get(standing.gate_status, standing.gate_status),
+        gate_problems=standing.gate_problems, approvals=tuple(_approval_line(state) for state in standing.approvals),
+        invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
+        due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
+    )
+
+
+def status_candidates(matches: tuple[DealMatch, ...]) -> tuple[Candidate, ...]:
+    return tuple(Candidate(match.opportunity_id, match.name, match.stage, match.amount, match.currency)
+                 for match in matches)
+
+
+def home_view_model(summary: HomeSummary) -> HomeView:
+    return HomeView(
+        is_approver=summary.is_approver,
+        pending_approvals=tuple(PendingApprovalRow(row.deal_name, row.ask, row.waiting)
+                                for row in summary.waiting_approvals),
+        recent_invoices=tuple(RecentInvoiceRow(row.invoice_number, row.customer_name, row.amount, row.currency)
+                              for row in summary.recent_invoices),
+        open_exceptions=summary.open_exceptions, deals_awaiting_data=summary.deals_awaiting_data,
+    )
+
+
+def _approval_line(state: ApprovalState) -> ApprovalLine:
+    return ApprovalLine(kind=KIND_LABELS.get(state.kind, state.kind), status=state.status,
+                        decider_name=state.decider_name, decided_at=state.decided_at, comment=state.comment)

@@ -20,7 +20,8 @@ def pending_requests(session: Session, *, user_id: str, members_by_role: Mapping
     statement = (select(ApprovalRequest, Deal, Account).join(Deal, col(Deal.id) == ApprovalRequest.deal_id)
                  .join(Account, col(Account.id) == Deal.account_id, isouter=True)
                  .where(ApprovalRequest.status == ApprovalStatus.PENDING, col(ApprovalRequest.role).in_(roles))
-                 .order_by(ApprovalRequest.created_at, ApprovalRequest.id))
-    rows = [(request, deal, account) for request, deal, account in session.exec(statement)
-            if everyone or request.requester_slack_id != user_id]
+                 .order_by(col(ApprovalRequest.created_at), col(ApprovalRequest.id)))
+    rows: list[tuple[ApprovalRequest, Deal, Account | None]] = [
+        (request, deal, account) for request, deal, account in session.exec(statement)
+        if everyone or request.requester_slack_id != user_id]
     return rows[:MAX_LISTED], len(rows)

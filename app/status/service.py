@@ -1,8 +1,13 @@
-"""`/invoice-status`: find a deal by opportunity id, invoice number or name, and describe where it stands."""
+"""`/invoice-status`: find a deal by opportunity id, invoice number or name, and describe where it stands.
+
+The answer is plain values (the deal's gate status and approval kinds as stored); the Slack layer labels them.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -12,23 +17,59 @@ from app.approvals.service import decision_for, requests_for
 from app.deals.models import Deal
 from app.invoicing.models import InvoiceJob
 from app.invoicing.service import job_for
-from app.slack.blocks.status import ApprovalLine, Candidate, InvoiceStatusView
-from app.slack.presenters import KIND_LABELS, record_url
 
 _OPPORTUNITY_ID = re.compile(r"^006[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$")
 MAX_CANDIDATES = 25
-STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
-                 "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
-                 "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
+_GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible")
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    """One approval on the deal: its kind and status and, once decided, who, when and why."""
+
+    kind: str
+    status: str
+    decider_name: str | None = None
+    decided_at: datetime | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealStanding:
+    """Where one deal stands on its way to a QuickBooks invoice; invoice fields are set once it exists."""
+
+    deal_name: str
+    opportunity_id: str
+    stage: str
+    gate_status: str
+    gate_problems: tuple[str, ...] = ()
+    approvals: tuple[ApprovalState, ...] = ()
+    invoice_number: str | None = None
+    amount: Decimal | None = None
+    balance: Decimal | None = None
+    due_date: date | None = None
+    invoice_status: str | None = None
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class DealMatch:
+    """One deal matching an ambiguous query."""
+
+    opportunity_id: str
+    name: str
+    stage: str
+    amount: Decimal | None
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
 class StatusAnswer:
-    """Exactly one of: `view` (one deal), `candidates` (ambiguous), or neither (nothing matched)."""
+    """Exactly one of: `standing` (one deal), `matches` (ambiguous), or neither (nothing matched)."""
 
     query: str
-    view: InvoiceStatusView | None = None
-    candidates: tuple[Candidate, ...] = ()
+    standing: DealStanding | None = None
+    matches: tuple[DealMatch, ...] = ()
 
 
 def find_deals(session: Session, query: str) -> list[Deal]:
@@ -38,7 +79,7 @@ def find_deals(session: Session, query: str) -> list[Deal]:
         if found:
             return list(found)
     by_invoice = session.exec(select(Deal).join(InvoiceJob, col(InvoiceJob.deal_id) == Deal.id).where(
-        or_(InvoiceJob.doc_number == text, InvoiceJob.qbo_invoice_id == text))).all()
+        or_(col(InvoiceJob.doc_number) == text, col(InvoiceJob.qbo_invoice_id) == text))).all()
     if by_invoice:
         return list(by_invoice)
     exact = session.exec(select(Deal).where(func.lower(Deal.name) == text.lower())).all()
@@ -49,34 +90,33 @@ def find_deals(session: Session, query: str) -> list[Deal]:
                              .order_by(Deal.name).limit(MAX_CANDIDATES + 1)).all())
 
 
-def answer(session: Session, query: str, *, instance_url: str | None) -> StatusAnswer:
+def answer(session: Session, query: str) -> StatusAnswer:
     deals = find_deals(session, query)
     if len(deals) == 1:
-        return StatusAnswer(query, view=status_view(session, deals[0], instance_url=instance_url))
-    return StatusAnswer(query, candidates=tuple(
-        Candidate(deal.sf_id, deal.name, deal.stage, deal.amount, deal.currency or "USD") for deal in deals))
+        return StatusAnswer(query, standing=standing_of(session, deals[0]))
+    return StatusAnswer(query, matches=tuple(
+        DealMatch(deal.sf_id, deal.name, deal.stage, deal.amount, deal.currency or "USD") for deal in deals))
 
 
-def status_view(session: Session, deal: Deal, *, instance_url: str | None) -> InvoiceStatusView:
-    job = job_for(session, deal_id=deal.id)
-    invoiced = job is not None and job.qbo_invoice_id is not None
-    return InvoiceStatusView(
-        deal_name=deal.name, opportunity_id=deal.sf_id, opportunity_url=record_url(instance_url, "Opportunity",
-                                                                                     deal.sf_id),
-        stage=deal.stage, gate_status=STATUS_LABELS.get(deal.gate_status, deal.gate_status),
-        gate_problems=tuple(deal.gate_problems) if deal.gate_status in ("blocked", "not_won", "not_eligible")
-        else (),
-        approvals=tuple(_approval_line(session, request) for request in requests_for(session, deal_id=deal.id)
+def standing_of(session: Session, deal: Deal) -> DealStanding:
+    job = job_for(session, deal_id=deal.id) if deal.id is not None else None
+    invoiced = job if job is not None and job.qbo_invoice_id is not None else None
+    return DealStanding(
+        deal_name=deal.name, opportunity_id=deal.sf_id, stage=deal.stage, gate_status=deal.gate_status,
+        gate_problems=tuple(deal.gate_problems) if deal.gate_status in _GATE_PROBLEM_STATUSES else (),
+        approvals=tuple(_approval_state(session, request) for request in requests_for(session, deal_id=deal.id)
                         if request.status != "superseded"),
-        invoice_number=job.doc_number if invoiced else None, amount=job.total if invoiced else deal.amount,
-        balance=job.balance if invoiced else None, due_date=job.due_date if invoiced else None,
-        invoice_status=job.qbo_status if invoiced else None, currency=deal.currency or "USD",
+        invoice_number=invoiced.doc_number if invoiced else None,
+        amount=invoiced.total if invoiced else deal.amount, balance=invoiced.balance if invoiced else None,
+        due_date=invoiced.due_date if invoiced else None, invoice_status=invoiced.qbo_status if invoiced else None,
+        currency=deal.currency or "USD",
     )
 
 
-def _approval_line(session: Session, request: ApprovalRequest) -> ApprovalLine:
+def _approval_state(session: Session, request: ApprovalRequest) -> ApprovalState:
     decided = decision_for(session, request_id=request.id)
-    return ApprovalLine(kind=KIND_LABELS.get(request.kind, request.kind), status=request.status,
-                        decider_name=(decided.slack_user_name or decided.slack_user_id) if decided else None,
-                        decided_at=decided.decided_at if decided else None,
-                        comment=decided.comment if decided else None)
+    if decided is None:
+        return ApprovalState(kind=request.kind, status=request.status)
+    return ApprovalState(kind=request.kind, status=request.status,
+                         decider_name=decided.slack_user_name or decided.slack_user_id,
+                         decided_at=decided.decided_at, comment=decided.comment)

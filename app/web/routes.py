@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app.db import session_scope
 from app.exception_queue import queries
 from app.exception_queue.digest import ItemView
+from app.links import record_url
 from app.metrics.roi import WINDOWS, BadWindow, RoiMetrics, parse_window, roi_metrics
 from app.runtime import Runtime
-from app.slack.presenters import record_url
 from app.web import views
 from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token

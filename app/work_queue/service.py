@@ -71,8 +71,8 @@ def renew_leases(session: Session, *, worker_id: str, item_ids: Collection[int],
         return 0
     now = clock.now()
     renewed = session.exec(update(WorkItem).where(
-        col(WorkItem.id).in_(sorted(item_ids)), WorkItem.locked_by == worker_id,
-        WorkItem.status == WorkStatus.RUNNING).values(locked_until=now + lease))
+        col(WorkItem.id).in_(sorted(item_ids)), col(WorkItem.locked_by) == worker_id,
+        col(WorkItem.status) == WorkStatus.RUNNING).values(locked_until=now + lease))
     return int(renewed.rowcount or 0)
 
 
@@ -81,7 +81,7 @@ def release_leases_of(session: Session, *, worker_ids: Collection[str], clock: C
     if not worker_ids:
         return 0
     released = session.exec(update(WorkItem).where(
-        col(WorkItem.locked_by).in_(sorted(worker_ids)), WorkItem.status == WorkStatus.RUNNING)
+        col(WorkItem.locked_by).in_(sorted(worker_ids)), col(WorkItem.status) == WorkStatus.RUNNING)
         .values(status=WorkStatus.QUEUED, locked_by=None, locked_until=None, updated_at=clock.now()))
     return int(released.rowcount or 0)
 
@@ -163,6 +163,6 @@ def purge_finished(session: Session, *, older_than: datetime) -> int:
     """Delete DONE items last touched before `older_than` (ticks and finished work pile up otherwise).
 
     FAILED items stay: each may back an open exception that a person retries."""
-    deleted = session.exec(delete(WorkItem).where(WorkItem.status == WorkStatus.DONE,
+    deleted = session.exec(delete(WorkItem).where(col(WorkItem.status) == WorkStatus.DONE,
                                                   col(WorkItem.updated_at) < older_than))
     return int(deleted.rowcount or 0)

@@ -11,10 +11,10 @@ from app.integrations.quickbooks_connection import QboCredentials, QuickBooksCon
 from app.integrations.token_store_db import DbTokenStore
 from app.invoicing.models import InvoiceJob
 from app.invoicing.payments import refresh_payments
-from app.pipeline.follow_ups import WorkKind
 from app.sandbox.book import Book, Line
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.stack import Stack
+from app.work_queue.kinds import WorkKind
 from tests.e2e.conftest import eventually, poll
 
 

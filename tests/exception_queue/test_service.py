@@ -17,9 +17,9 @@ from app.exception_queue import service
 from app.exception_queue.models import ExceptionItem, ExceptionStatus
 from app.exception_queue.permissions import Control
 from app.exception_queue.rules import Ping
-from app.pipeline.follow_ups import WorkKind
 from app.policy import load_policy
 from app.sandbox.stack import DEMO_POLICY
+from app.work_queue.kinds import WorkKind
 from app.work_queue.models import WorkItem
 
 POLICY = load_policy(DEMO_POLICY)

@@ -179,3 +179,44 @@ async def test_async_wrapper(settings: Settings, state: SlackState) -> None:
         await api.post_ephemeral("C404", "U1ANN", text="x")
     with pytest.raises(VendorValidationError):
         await api.open_view("1.2.unknown", {"type": "modal", "title": {"type": "plain_text", "text": "t"}})
+
+
+def _response_url(state: SlackState, server: RunningServer, *, message_ts: str | None = None) -> str:
+    state.base_url = server.url
+    return state.issue_response_url(user_id="U1ANN", channel_id="C0BILLING", message_ts=message_ts)
+
+
+def test_respond_posts_to_the_response_url(api: SlackApi, state: SlackState,
+                                           slack_emulator: tuple[Starlette, RunningServer]) -> None:
+    posted = api.post_message("C0BILLING", text="original")
+    url = _response_url(state, slack_emulator[1], message_ts=posted.ts)
+    api.respond(url, text="only you", blocks=[SectionBlock(text="hi")], response_type="ephemeral")
+    api.respond(url, text="replaced", blocks=[], replace_original=True)
+    assert state.responses(url) == [
+        {"text": "only you", "blocks": [SectionBlock(text="hi").to_dict()], "response_type": "ephemeral"},
+        {"text": "replaced", "replace_original": True}]                  # empty blocks left out, as bolt does
+    assert state.ephemerals("U1ANN")[0].text == "only you"
+    assert state.find_message("C0BILLING", posted.ts).text == "replaced"
+
+
+def test_respond_errors_become_ours(api: SlackApi, state: SlackState,
+                                    slack_emulator: tuple[Starlette, RunningServer]) -> None:
+    url = _response_url(state, slack_emulator[1])
+    with pytest.raises(VendorValidationError, match="no_text"):
+        api.respond(url, text="")
+    for _ in range(5):
+        api.respond(url, text="again")
+    with pytest.raises(VendorNotFound, match="used_url") as caught:
+        api.respond(url, text="a sixth time")
+    assert caught.value.status == 404 and not caught.value.retryable
+
+
+@pytest.mark.asyncio
+async def test_async_respond(settings: Settings, state: SlackState,
+                             slack_emulator: tuple[Starlette, RunningServer]) -> None:
+    api = AsyncSlackApi(build_async_web_client(settings))
+    url = _response_url(state, slack_emulator[1])
+    await api.respond(url, text="async note", response_type="ephemeral", replace_original=False)
+    assert state.responses(url) == [{"text": "async note", "response_type": "ephemeral", "replace_original": False}]
+    with pytest.raises(VendorNotFound, match="no_service"):
+        await api.respond(f"{slack_emulator[1].url}/_responses/unknown", text="x")

@@ -25,6 +25,7 @@ from app.slack.blocks.common import to_dicts
 from app.slack.blocks.format import age, day, escape, join_within, link, mention, money, safe_text, truncate, when
 from app.slack.blocks.reject_modal import reject_reason_modal
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.metadata import RejectReasonMetadata
 
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|click> & co"
 CREATED = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
@@ -312,7 +313,8 @@ def test_reject_modal_shape() -> None:
     view = reject_reason_modal(42, "Acme 2027 renewal").to_dict()
     assert view["type"] == "modal"
     assert view["callback_id"] == CallbackId.REJECT_REASON
-    assert view["private_metadata"] == "42"
+    assert view["private_metadata"] == '{"v":1,"request_id":42}'          # versioned (was the bare "42")
+    assert RejectReasonMetadata.decode(view["private_metadata"]).request_id == 42
     assert view["submit"]["text"] == "Reject" and view["close"]["text"] == "Cancel"
     assert 0 < len(view["title"]["text"]) <= 24
     inputs = [b for b in view["blocks"] if b["type"] == "input"]

@@ -17,7 +17,7 @@ from app.db import require, session_scope
 from app.errors import RateLimited, VendorUnavailable
 from app.jobs.lanes import LANES, lane_of
 from app.jobs.worker import BatchHandler, Lane, Worker, holder_is_dead, throttle_wait
-from app.pipeline.follow_ups import WorkKind
+from app.work_queue.kinds import WorkKind
 from app.work_queue.models import WorkItem, WorkStatus
 from app.work_queue.service import claim_next, enqueue, purge_finished, renew_leases
 

@@ -29,7 +29,7 @@ from app.exception_queue.models import ExceptionStatus
 from app.policy import ExceptionKind, Policy
 from app.slack.blocks.common import button, section
 from app.slack.blocks.format import NAME_LIMIT, escape, link, mention, safe_text, truncate, when
-from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand, parse_prefixed_id, prefixed_id
 
 MAX_CAUSE_OPTIONS = 100
 OPTION_TEXT_LIMIT = 75
@@ -37,35 +37,17 @@ _REASON_LIMIT = 900
 _FIX_LIMIT = 600
 _NOTE_LIMIT = 400
 CLOSE_NOTE_MAX_LENGTH = 1000
-METADATA_LIMIT = 2900
-"""private_metadata holds at most 3000 characters: the clicked message's other blocks ride along if they fit."""
-MAX_ID_DIGITS = 18
 AUTOMATIC = "system"
 
 
-def item_block_id(prefix: BlockId, item_id: int) -> str:
-    return f"{prefix.value}:{item_id}"
-
-
-def parse_item_id(text: object) -> int | None:
-    """An exception id from user or payload text: ASCII digits only, at most MAX_ID_DIGITS (a BIGINT fits)."""
-    value = str(text or "").strip().lstrip("#")
-    if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:
-        return None
-    return int(value)
-
-
-def item_id_of(block_id: str | None) -> int | None:
+def item_id_of(block_id: object) -> int | None:
     """The exception id inside "exception_actions:42" / "exception_item:42"; None for other blocks."""
-    prefix, _, rest = str(block_id or "").partition(":")
-    if prefix not in (BlockId.EXCEPTION_ACTIONS.value, BlockId.EXCEPTION_ITEM.value) or rest.startswith("#"):
-        return None
-    return parse_item_id(rest)
+    return parse_prefixed_id(block_id, BlockId.EXCEPTION_ACTIONS, BlockId.EXCEPTION_ITEM)
 
 
 def item_blocks(view: ItemView, *, policy: Policy, tz: ZoneInfo, now: datetime) -> list[Block]:
     """Open items get the four controls; closed ones say who closed them and why, without controls."""
-    blocks: list[Block] = [section(_item_text(view, tz, now), block_id=item_block_id(BlockId.EXCEPTION_ITEM, view.id))]
+    blocks: list[Block] = [section(_item_text(view, tz, now), block_id=prefixed_id(BlockId.EXCEPTION_ITEM, view.id))]
     if view.status == "open":
         blocks.append(_controls(view, policy))
     return blocks
@@ -174,7 +156,7 @@ def _controls(view: ItemView, policy: Policy) -> ActionsBlock:
                                   initial_user=view.owner_slack_id or None),
                 resolve]
     return ActionsBlock(elements=[e for e in elements if e is not None],
-                        block_id=item_block_id(BlockId.EXCEPTION_ACTIONS, view.id))
+                        block_id=prefixed_id(BlockId.EXCEPTION_ACTIONS, view.id))
 
 
 def _cause_select(view: ItemView, policy: Policy) -> StaticSelectElement | None:
@@ -214,17 +196,6 @@ def close_modal(view: ItemView, *, private_metadata: str, may_dismiss: bool) -> 
                 blocks=[intro, outcome, note])
 
 
-def close_metadata(body: dict[str, Any], item_id: int) -> str:
-    """Where the clicked item is shown, so the submission can update it there."""
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    data: dict[str, Any] = {"i": item_id, "c": container.get("channel_id"), "t": container.get("message_ts"),
-                            "e": bool(container.get("is_ephemeral")), "r": body.get("response_url")}
-    skeleton = replace_item_blocks(message.get("blocks") or [], item_id, [{"block_id": f"exception_item:{item_id}"}])
-    with_skeleton = json.dumps({**data, "s": skeleton}, separators=(",", ":"))
-    return with_skeleton if len(with_skeleton) <= METADATA_LIMIT else json.dumps(data, separators=(",", ":"))
-
-
 def close_values(view: dict[str, Any]) -> tuple[ExceptionStatus, str]:
     """(outcome, note) from the submitted modal; anything but an explicit 'dismissed' resolves."""
     values = (view.get("state") or {}).get("values") or {}
@@ -233,12 +204,3 @@ def close_values(view: dict[str, Any]) -> tuple[ExceptionStatus, str]:
     note = (values.get(BlockId.EXCEPTION_CLOSE_NOTE.value) or {}).get(ActionId.EXCEPTION_CLOSE_NOTE.value) or {}
     status = ExceptionStatus.DISMISSED if outcome == ExceptionStatus.DISMISSED else ExceptionStatus.RESOLVED
     return status, str(note.get("value") or "").strip()
-
-
-def parse_close_metadata(raw: Any) -> dict[str, Any]:
-    """close_metadata() read back; tampered or missing metadata gives {} (the listener then refuses)."""
-    try:
-        data = json.loads(str(raw or ""))
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -7,6 +7,7 @@ from slack_sdk.models.views import View
 from app.slack.blocks.common import section
 from app.slack.blocks.format import NAME_LIMIT, safe_text
 from app.slack.ids import ActionId, BlockId, CallbackId
+from app.slack.metadata import RejectReasonMetadata
 
 REASON_MIN_LENGTH = 5
 REASON_MAX_LENGTH = 1000
@@ -21,7 +22,7 @@ def reject_reason_modal(request_id: int, deal_name: str) -> View:
     return View(
         type="modal",
         callback_id=CallbackId.REJECT_REASON.value,
-        private_metadata=str(request_id),
+        private_metadata=RejectReasonMetadata(request_id=request_id).encode(),
         title=PlainTextObject(text="Reject approval"),
         submit=PlainTextObject(text="Reject"),
         close=PlainTextObject(text="Cancel"),

@@ -12,10 +12,12 @@ from app.exception_queue import permissions, queries, service
 from app.exception_queue.digest import ItemView
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
+from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
-from app.slack.blocks.exceptions import item_blocks, item_text
-from app.slack.presenters import record_url
+from app.slack.blocks.exceptions import item_blocks, item_text, replace_item_blocks
+from app.slack.ids import BlockId, prefixed_id
+from app.slack.metadata import SKELETON_LIMIT, CloseExceptionMetadata
 
 
 class BadInput(ValueError):
@@ -62,3 +64,21 @@ def view_of(rt: Runtime, item_id: int) -> ItemView:
 def record_link(rt: Runtime) -> Callable[[str], str | None]:
     instance = rt.settings.salesforce_base_url
     return lambda sf_id: record_url(instance, "Opportunity", sf_id)
+
+
+def close_exception_metadata(body: dict[str, Any], item_id: int) -> CloseExceptionMetadata:
+    """Where the clicked item is shown (from a block_actions body), so the submission can update it there."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    where = CloseExceptionMetadata(item_id=item_id, channel=_text(container.get("channel_id")),
+                                   message_ts=_text(container.get("message_ts")),
+                                   ephemeral=bool(container.get("is_ephemeral")),
+                                   response_url=_text(body.get("response_url")))
+    placeholder = [{"block_id": prefixed_id(BlockId.EXCEPTION_ITEM, item_id)}]
+    skeleton = replace_item_blocks(message.get("blocks") or [], item_id, placeholder)
+    with_skeleton = where.model_copy(update={"skeleton": skeleton})
+    return with_skeleton if len(with_skeleton.model_dump_json(exclude_none=True)) <= SKELETON_LIMIT else where
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

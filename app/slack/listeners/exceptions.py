@@ -13,52 +13,48 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.webhook import WebhookClient
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from app.db import session_scope
 from app.exception_queue import permissions, rules, service
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
-from app.jobs.handlers import retry_exception
+from app.pipeline.retry import retry_exception
 from app.runtime import Runtime
-from app.slack.blocks.exceptions import (
-    close_metadata,
-    close_modal,
-    close_values,
-    item_id_of,
-    parse_close_metadata,
-    parse_item_id,
-    parse_page_value,
-    replace_item_blocks,
-)
-from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand
+from app.slack.blocks.exceptions import close_modal, close_values, item_id_of, parse_page_value, replace_item_blocks
+from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand, parse_id
 from app.slack.listeners.exception_views import (
     BadInput,
     Refusal,
     Rendered,
     authorize_item,
+    close_exception_metadata,
     finance_team,
     render_item,
 )
 from app.slack.listeners.exceptions_command import command_reply, list_reply
 from app.slack.listeners.failures import after_ack
+from app.slack.listeners.replies import Responder, responder
+from app.slack.metadata import CloseExceptionMetadata, MetadataError
 
 log = logging.getLogger(__name__)
 Change = Callable[[Session, str, int], Any]
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    def control(work: Callable[[Runtime, dict[str, Any], AsyncRespond], Awaitable[None]]):
-        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    def control(work: Callable[[Runtime, dict[str, Any], Responder], Awaitable[None]]
+                ) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
-            await after_ack(_polite(work(rt, body, respond), respond), body=body, respond=respond)
+            respond = responder(rt.slack, body)
+            await after_ack(_polite(work(rt, body, respond), respond), body=body, tell=rt.slack)
         return listener
 
-    async def on_resolve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client) -> None:
+    async def on_resolve(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await after_ack(_polite(_open_close_modal(rt, body, client), respond), body=body, respond=respond)
+        await after_ack(_polite(_open_close_modal(rt, body), responder(rt.slack, body)), body=body, tell=rt.slack)
 
     async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         outcome, note = close_values(view)
@@ -68,11 +64,11 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         await ack()
         await after_ack(asyncio.to_thread(_close_from_modal, rt, body, view, outcome, note), body=body)
 
-    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
         work = asyncio.to_thread(command_reply, rt, user_id=str(command.get("user_id") or ""),
                                  text=str(command.get("text") or ""))
-        await after_ack(_reply(work, respond), body=command, respond=respond)
+        await after_ack(_reply(work, responder(rt.slack, command)), body=command, tell=rt.slack)
 
     app.action(ActionId.EXCEPTION_TAG_CAUSE.value)(control(_tag))
     app.action(ActionId.EXCEPTION_ASSIGN.value)(control(_assign))
@@ -83,7 +79,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.command(SlashCommand.EXCEPTIONS.value)(on_command)
 
 
-async def _polite(work: Awaitable[None], respond: AsyncRespond) -> None:
+async def _polite(work: Awaitable[None], respond: Responder) -> None:
     """Refusals and bad input become an ephemeral note; anything else goes on to after_ack."""
     try:
         await work
@@ -92,13 +88,13 @@ async def _polite(work: Awaitable[None], respond: AsyncRespond) -> None:
                       replace_original=False)
 
 
-async def _reply(work: Awaitable[dict[str, Any]], respond: AsyncRespond) -> None:
+async def _reply(work: Awaitable[dict[str, Any]], respond: Responder) -> None:
     await respond(**await work)
 
 
 # ---- controls --------------------------------------------------------------------------------------------
 
-async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _tag(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     option = _action(body).get("selected_option")
     cause = str(option.get("value") or "") if isinstance(option, dict) else ""
     if not cause:
@@ -107,7 +103,7 @@ async def _tag(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None
         session, item_id=item_id, cause=cause, actor=actor, policy=rt.policy, clock=rt.clock))
 
 
-async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _assign(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     picked = _action(body).get("selected_user")
     owner = picked if isinstance(picked, str) else ""
     if not owner:
@@ -116,7 +112,7 @@ async def _assign(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> N
         session, item_id=item_id, owner_slack_id=owner, actor=actor, clock=rt.clock))
 
 
-async def _change(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, control: Control,
+async def _change(rt: Runtime, body: dict[str, Any], respond: Responder, control: Control,
                   change: Change) -> None:
     item_id, actor = _item_id(body), _actor(body)
 
@@ -129,7 +125,7 @@ async def _change(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, cont
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
-async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _retry(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     item_id, actor = _item_id(body), _actor(body)
 
     def run() -> Rendered:
@@ -139,13 +135,13 @@ async def _retry(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> No
     await _show(rt, body, respond, item_id, await asyncio.to_thread(run))
 
 
-async def _page(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def _page(rt: Runtime, body: dict[str, Any], respond: Responder) -> None:
     query, offset = parse_page_value(str(_action(body).get("value") or ""))
     reply = await asyncio.to_thread(list_reply, rt, user_id=_actor(body), query=query, offset=offset)
     await respond(**reply, replace_original=True)
 
 
-async def _show(rt: Runtime, body: dict[str, Any], respond: AsyncRespond, item_id: int, rendered: Rendered) -> None:
+async def _show(rt: Runtime, body: dict[str, Any], respond: Responder, item_id: int, rendered: Rendered) -> None:
     """Swap the item's blocks inside the clicked message; other items in it stay as they are."""
     message = body.get("message") or {}
     container = body.get("container") or {}
@@ -177,7 +173,7 @@ def _item_id(body: dict[str, Any]) -> int:
     action = _action(body)
     found = item_id_of(action.get("block_id"))
     if found is None:
-        found = parse_item_id(action.get("value"))
+        found = parse_id(action.get("value"))
     if found is None:
         raise BadInput("This control does not name an exception")
     return found
@@ -185,55 +181,58 @@ def _item_id(body: dict[str, Any]) -> int:
 
 # ---- Resolve: a modal asks why -----------------------------------------------------------------------------
 
-async def _open_close_modal(rt: Runtime, body: dict[str, Any], client) -> None:
+async def _open_close_modal(rt: Runtime, body: dict[str, Any]) -> None:
     """Checked first (a refusal never opens the modal), then opened at once: the trigger_id lives 3 s."""
     item_id, actor = _item_id(body), _actor(body)
 
-    def prepare():
+    def prepare() -> View:
         finance = finance_team(rt)
         view = authorize_item(rt, item_id=item_id, control=Control.RESOLVE, actor=actor, finance=finance)
         may_dismiss = permissions.may_act(Control.DISMISS, actor=actor, owner=view.owner_slack_id, finance=finance)
-        return close_modal(view, private_metadata=close_metadata(body, item_id), may_dismiss=may_dismiss)
-    await client.views_open(trigger_id=body.get("trigger_id"), view=await asyncio.to_thread(prepare))
+        metadata = close_exception_metadata(body, item_id).encode()
+        return close_modal(view, private_metadata=metadata, may_dismiss=may_dismiss)
+    modal = await asyncio.to_thread(prepare)
+    await asyncio.to_thread(rt.slack.open_view, str(body.get("trigger_id") or ""), modal)
 
 
 def _close_from_modal(rt: Runtime, body: dict[str, Any], view: dict[str, Any], status: ExceptionStatus,
                       note: str) -> None:
-    meta = parse_close_metadata(view.get("private_metadata"))
     actor = _actor(body)
-    item_id = parse_item_id(meta.get("i"))
     control = Control.DISMISS if status == ExceptionStatus.DISMISSED else Control.RESOLVE
     try:
-        if item_id is None:
-            raise BadInput("This form does not name an exception")
+        meta = CloseExceptionMetadata.decode(view.get("private_metadata"))
+    except MetadataError as unreadable:
+        _tell(rt, actor, None, f":no_entry: {unreadable}. Nothing was changed.")
+        return
+    try:
         finance = finance_team(rt)
         with session_scope(rt.engine) as session:
-            item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
+            item = service.authorize(session, item_id=meta.item_id, control=control, actor=actor, finance=finance)
             cause = rules.cause_label(item.root_cause or item.suggested_root_cause, rt.policy) or "not tagged"
-            service.close(session, item_id=item_id, status=status, actor=actor, clock=rt.clock,
+            service.close(session, item_id=meta.item_id, status=status, actor=actor, clock=rt.clock,
                           note=note or f"Resolved in Slack, no note given (cause: {cause})")
-            tracked = (item.slack_channel, item.slack_ts) == (meta.get("c"), meta.get("t"))
+            tracked = (item.slack_channel, item.slack_ts) == (meta.channel, meta.message_ts)
     except Refusal as refusal:
-        _tell(rt, actor, meta.get("c"), f":no_entry: {refusal}. Nothing was changed.")
+        _tell(rt, actor, meta.channel, f":no_entry: {refusal}. Nothing was changed.")
         return
     if not tracked:                          # the tracked digest is refreshed by the worker
-        _show_closed(rt, meta, render_item(rt, item_id))
+        _show_closed(rt, meta, render_item(rt, meta.item_id))
 
 
-def _show_closed(rt: Runtime, meta: dict[str, Any], rendered: Rendered) -> None:
-    skeleton = meta.get("s") if isinstance(meta.get("s"), list) else None
-    blocks = replace_item_blocks(skeleton, meta["i"], rendered.blocks) if skeleton else rendered.blocks
-    if meta.get("e") or not (meta.get("c") and meta.get("t")):
-        if meta.get("r"):
-            WebhookClient(str(meta["r"])).send(text=rendered.text, blocks=blocks, replace_original=True)
+def _show_closed(rt: Runtime, meta: CloseExceptionMetadata, rendered: Rendered) -> None:
+    skeleton = meta.skeleton
+    blocks = replace_item_blocks(skeleton, meta.item_id, rendered.blocks) if skeleton else rendered.blocks
+    if meta.ephemeral or not (meta.channel and meta.message_ts):
+        if meta.response_url:
+            rt.slack.respond(meta.response_url, text=rendered.text, blocks=blocks, replace_original=True)
         return
     if skeleton:
-        rt.slack.update_message(str(meta["c"]), str(meta["t"]), text=rendered.text, blocks=blocks)
+        rt.slack.update_message(meta.channel, meta.message_ts, text=rendered.text, blocks=blocks)
 
 
-def _tell(rt: Runtime, user: str, channel: Any, text: str) -> None:
+def _tell(rt: Runtime, user: str, channel: str | None, text: str) -> None:
     """An ephemeral note in the message's channel, or a DM when the modal came from elsewhere."""
-    if isinstance(channel, str) and channel:
+    if channel:
         rt.slack.post_ephemeral(channel, user, text=text)
     else:
         rt.slack.post_message(user, text=text)

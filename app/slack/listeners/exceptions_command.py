@@ -11,8 +11,8 @@ from app.exception_queue.permissions import Control
 from app.policy import normalize_name
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
-from app.slack.blocks.exceptions import exceptions_list_blocks, exceptions_usage_text, parse_item_id
-from app.slack.ids import SlashCommand
+from app.slack.blocks.exceptions import exceptions_list_blocks, exceptions_usage_text
+from app.slack.ids import SlashCommand, parse_id
 from app.slack.listeners.exception_views import Refusal, finance_team, record_link, render_item
 
 
@@ -55,7 +55,7 @@ def _filter(rt: Runtime, *, user_id: str, query: str) -> tuple[queries.Filter | 
 
 
 def _close_command(rt: Runtime, *, user_id: str, verb: str, words: list[str]) -> dict[str, Any]:
-    item_id = parse_item_id(words[0]) if words else None
+    item_id = parse_id(words[0]) if words else None
     if item_id is None:
         return _note(f"Usage: `{SlashCommand.EXCEPTIONS.value} {verb} <id> <why>` (the id is the #number).")
     why = " ".join(words[1:])

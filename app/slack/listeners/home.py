@@ -12,6 +12,7 @@ from app.runtime import Runtime
 from app.slack.blocks.home import home_view
 from app.slack.ids import ActionId
 from app.slack.listeners.failures import after_ack
+from app.slack.presenters import home_view_model
 from app.status.home import home_for
 
 
@@ -31,5 +32,5 @@ def register(app: AsyncApp, rt: Runtime) -> None:
 def publish_home(rt: Runtime, user_id: str) -> None:
     members = members_by_role(rt.policy, directory=rt.slack)
     with session_scope(rt.engine) as session:
-        view = home_for(session, user_id=user_id, members_by_role=members, now=rt.clock.now())
-    rt.slack.publish_home(user_id, home_view(view))
+        summary = home_for(session, user_id=user_id, members_by_role=members, now=rt.clock.now())
+    rt.slack.publish_home(user_id, home_view(home_view_model(summary)))

@@ -1,0 +1,64 @@
+"""An approval request and its decision as plain values, for whoever shows them (the Slack layer builds cards)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from app.approvals.models import ApprovalDecision, ApprovalRequest
+from app.approvals.roles import role_label
+from app.db import require
+from app.deals.models import Deal
+from app.deals.service import account_of
+from app.policy import Policy
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestSummary:
+    """What an approver needs to decide one request: the ask, the deal, who asked, which role decides."""
+
+    request_id: int
+    kind: str
+    ask: str
+    role_label: str
+    requester_name: str
+    requester_slack_id: str | None
+    created_at: datetime
+    deal_name: str
+    opportunity_id: str
+    amount: Decimal
+    currency: str
+    customer_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionSummary:
+    """How a request was decided; `comment` is the reject reason or an optional approval note."""
+
+    decision: str
+    decider_slack_id: str
+    decider_name: str
+    decided_at: datetime
+    comment: str | None
+
+
+def summarize_request(session: Session, request: ApprovalRequest, *, policy: Policy) -> RequestSummary:
+    if request.id is None:
+        raise ValueError("an approval request is summarized once it is stored")
+    deal = require(session, Deal, request.deal_id)
+    account = account_of(session, deal)
+    return RequestSummary(
+        request_id=request.id, kind=request.kind, ask=request.ask, role_label=role_label(policy, request.role),
+        requester_name=deal.owner_name or request.requester_email or "the opportunity owner",
+        requester_slack_id=request.requester_slack_id, created_at=request.created_at, deal_name=deal.name,
+        opportunity_id=deal.sf_id, amount=deal.amount if deal.amount is not None else Decimal("0.00"),
+        currency=deal.currency or "USD", customer_name=account.name if account else "(no account)",
+    )
+
+
+def summarize_decision(decision: ApprovalDecision) -> DecisionSummary:
+    return DecisionSummary(decision=decision.decision, decider_slack_id=decision.slack_user_id,
+                           decider_name=decision.slack_user_name or decision.slack_user_id,
+                           decided_at=decision.decided_at, comment=decision.comment)

@@ -1,0 +1,26 @@
+"""Every kind of queued work, by name. The worker's handler table (app/jobs/handlers.py) maps each to its step.
+
+Values are stored in `work_item.kind`: renaming one strands the rows already queued under the old name.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WorkKind(StrEnum):
+    READ_OPPORTUNITIES = "read_opportunities"
+    POST_APPROVAL_REQUEST = "post_approval_request"
+    WITHDRAW_APPROVAL_MESSAGE = "withdraw_approval_message"
+    REDRAW_APPROVAL_MESSAGE = "redraw_approval_message"
+    """Show an approval request's current state in its message (after a failed chat.update, a stale click)."""
+    CREATE_INVOICE = "create_invoice"
+    WRITE_BACK_INVOICE = "write_back_invoice"
+    ANNOUNCE_INVOICE = "announce_invoice"
+    REFRESH_EXCEPTION_MESSAGE = "refresh_exception_message"
+    """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
+    TICK_SALESFORCE_POLL = "tick_salesforce_poll"
+    TICK_EXCEPTION_DIGEST = "tick_exception_digest"
+    TICK_SLA_REMINDERS = "tick_sla_reminders"
+    TICK_INVOICE_STATUSES = "tick_invoice_statuses"
+    TICK_PURGE_FINISHED_WORK = "tick_purge_finished_work"
+    """A scheduled job is due: queued by the scheduler once per slot, run by the lane that owns its vendor."""
