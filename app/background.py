@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from app.jobs.handlers import build_handlers, record_final_failure, resolve_after_success
-from app.jobs.lanes import LANES
-from app.jobs.scheduler import build_scheduler, tick_handlers
+from app.jobs.assembly import build_worker
+from app.jobs.scheduler import build_scheduler
 from app.jobs.worker import Worker
 from app.runtime import Runtime
 
@@ -45,11 +43,7 @@ class Background:
 
 
 def build_background(runtime: Runtime, bolt: AsyncApp, *, run_worker: bool, run_scheduler: bool) -> Background:
-    worker = Worker(engine=runtime.engine, handlers={**build_handlers(runtime), **tick_handlers(runtime)},
-                    clock=runtime.clock, lanes=LANES,
-                    on_final_failure=functools.partial(record_final_failure, runtime),
-                    on_success=functools.partial(resolve_after_success, runtime))
-    runtime.wake_worker, runtime.run_step = worker.wake, worker.run_now
+    worker = build_worker(runtime)
     app_token = runtime.settings.slack_app_token
     return Background(worker=worker, run_worker=run_worker,
                       scheduler=build_scheduler(runtime) if run_scheduler else None,

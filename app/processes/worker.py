@@ -5,7 +5,6 @@ and each scheduled job runs once per slot whichever worker's scheduler fires fir
 """
 from __future__ import annotations
 
-import functools
 import logging
 import signal
 import threading
@@ -14,23 +13,12 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app.jobs.handlers import build_batch_handlers, build_handlers, record_final_failure, resolve_after_success
-from app.jobs.lanes import LANES
-from app.jobs.scheduler import build_scheduler, tick_handlers
+from app.jobs.assembly import build_worker
+from app.jobs.scheduler import build_scheduler
 from app.jobs.worker import Worker
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-def build_worker(runtime: Runtime) -> Worker:
-    """The lanes, every handler (queued work and scheduled ticks) and the exception hooks."""
-    worker = Worker(engine=runtime.engine, handlers={**build_handlers(runtime), **tick_handlers(runtime)},
-                    batch_handlers=build_batch_handlers(runtime), clock=runtime.clock, lanes=LANES,
-                    on_final_failure=functools.partial(record_final_failure, runtime),
-                    on_success=functools.partial(resolve_after_success, runtime))
-    runtime.wake_worker = worker.wake
-    return worker
 
 
 @dataclass
