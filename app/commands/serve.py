@@ -10,6 +10,7 @@ from app.db_migrate import current_revision, head_revision
 from app.logging_setup import configure_logging
 from app.policy import load_policy
 from app.processes.supervisor import supervise, web_and_worker
+from app.wiring import build_runtime
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         print("ledgerbridge serve: the database schema is not current: run `ledgerbridge db upgrade` first",
               file=sys.stderr)
         return 2
-    load_policy(settings.ledgerbridge_policy)              # a broken policy stops here, not in both children
+    policy = load_policy(settings.ledgerbridge_policy)     # a broken policy or an unreachable login stops here,
+    build_runtime(settings, policy=policy).engine.dispose()  # in one line, not in both children over and over
     configure_logging()
     return supervise(web_and_worker(args.host, args.port))
