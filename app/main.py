@@ -14,7 +14,8 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from app.background import build_background
 from app.db import session_scope
 from app.errors import ConfigError
-from app.intake.notify import NotifyRejected, parse_notification, verify_notify
+from app.inbound_body import BodyTooLarge, read_capped
+from app.intake.notify import MAX_NOTIFY_BYTES, NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
@@ -57,7 +58,11 @@ def _add_routes(api: FastAPI, runtime: Runtime, *, slack_handler: AsyncSlackRequ
 
     @api.post("/salesforce/notify", status_code=202)
     async def salesforce_notify(request: Request):
-        return await _salesforce_notify(runtime, await request.body(), request.headers)
+        try:
+            body, _ = await read_capped(request, limit=MAX_NOTIFY_BYTES)
+        except BodyTooLarge as too_large:
+            return JSONResponse({"error": str(too_large)}, 413)
+        return await _salesforce_notify(runtime, body, request.headers)
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
