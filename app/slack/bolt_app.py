@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import session_scope
 from app.runtime import Runtime
 from app.slack import listeners
+from app.slack.authorization import CachedAuthorize, without_token
 from app.slack.listeners.failures import report_failure
 from app.sync.models import InboundEvent
 
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False,
+    app = AsyncApp(client=without_token(client), authorize=CachedAuthorize(client, clock=runtime.clock),
+                   signing_secret=signing_secret, process_before_response=False,
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
