@@ -1,7 +1,6 @@
 """`/invoice-status`: find a deal by opportunity id, invoice number or name, and describe where it stands."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_
@@ -10,13 +9,14 @@ from sqlmodel import Session, col, select
 from app.approvals.models import ApprovalRequest
 from app.approvals.service import decision_for, requests_for
 from app.deals.models import Deal
+from app.deals.salesforce_ids import canonical_id
 from app.invoicing.models import InvoiceJob
 from app.invoicing.service import job_for
 from app.slack.blocks.status import ApprovalLine, Candidate, InvoiceStatusView
 from app.slack.presenters import KIND_LABELS, record_url
 
-_OPPORTUNITY_ID = re.compile(r"^006[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$")
 MAX_CANDIDATES = 25
+MAX_QUERY_CHARS = 200
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
                  "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
@@ -32,9 +32,14 @@ class StatusAnswer:
 
 
 def find_deals(session: Session, query: str) -> list[Deal]:
+    """By opportunity id (exactly: `=` compares case-sensitively on SQLite and PostgreSQL), invoice number,
+    then name. Queries over MAX_QUERY_CHARS match nothing (the listener tells the user first)."""
     text = query.strip()
-    if _OPPORTUNITY_ID.match(text):
-        found = session.exec(select(Deal).where(col(Deal.sf_id).startswith(text[:15]))).all()
+    if not text or len(text) > MAX_QUERY_CHARS:
+        return []
+    opportunity_id = canonical_id(text) if text.startswith("006") else None
+    if opportunity_id is not None:
+        found = session.exec(select(Deal).where(Deal.sf_id == opportunity_id)).all()
         if found:
             return list(found)
     by_invoice = session.exec(select(Deal).join(InvoiceJob, col(InvoiceJob.deal_id) == Deal.id).where(
