@@ -21,6 +21,7 @@ from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
+from app.web.readiness import build_readiness_router
 from app.web.routes import build_dashboard_router
 from app.work_queue.service import enqueue
 
@@ -69,6 +70,7 @@ def _add_routes(api: FastAPI, runtime: Runtime, *, slack_handler: AsyncSlackRequ
         return {"status": "ok"}
 
     api.include_router(build_dashboard_router(runtime))
+    api.include_router(build_readiness_router(runtime.engine))
 
 
 async def _salesforce_notify(rt: Runtime, body: bytes, headers) -> JSONResponse:

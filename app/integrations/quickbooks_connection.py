@@ -17,8 +17,9 @@ from quickbooks.exceptions import AuthorizationException
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.errors import ConfigError, LedgerbridgeError
+from app.integrations.call_outcomes import recorded
 from app.integrations.http import RewriteAdapter, TimeoutAdapter
-from app.integrations.quickbooks_errors import translate_api_error, translate_auth_error
+from app.integrations.quickbooks_errors import VENDOR, translate_api_error, translate_auth_error
 from app.integrations.rate_limit import quickbooks_limiter
 from app.integrations.tokens import StoredTokens, TokenStore
 
@@ -88,6 +89,7 @@ class QuickBooksConnection:
         self._client: QuickBooks | None = None
         self._pace = quickbooks_limiter()
 
+    @recorded(VENDOR)
     def call(self, operation: Callable[[QuickBooks], T]) -> T:
         self._pace.acquire()
         try:

@@ -28,6 +28,7 @@ from app.errors import (
     VendorUnavailable,
     VendorValidationError,
 )
+from app.integrations.call_outcomes import recording
 
 VENDOR = "slack"
 RATE_LIMIT_RETRIES = 2
@@ -113,6 +114,7 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+@recording(VENDOR)
 @contextmanager
 def slack_errors(method: str) -> Iterator[None]:
     """Translate whatever slack_sdk raises during one call (sync or awaited inside) into our errors."""

@@ -18,7 +18,7 @@ from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock
-from app.errors import IntegrationError
+from app.errors import AuthenticationFailed, IntegrationError
 from app.integrations.slack_api import slack_errors
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,9 @@ class CachedAuthorize(AsyncAuthorize):
             return
         self._failing = True
         reason = str(error) or f"no answer within {AUTH_TEST_WAIT_SECONDS} s"
-        log.warning("Slack's Web API is unreachable at %s (%s). Commands and clicks are still acked; "
-                    "auth.test is retried every %d s.", self._client.base_url, reason,
+        what = "refuses SLACK_BOT_TOKEN" if isinstance(error, AuthenticationFailed) else "is unreachable"
+        log.warning("Slack's Web API %s at %s (%s). Commands and clicks are still acked; "
+                    "auth.test is retried every %d s.", what, self._client.base_url, reason,
                     RETRY_INTERVAL.total_seconds())
 
 
