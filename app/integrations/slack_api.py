@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -32,6 +33,7 @@ from app.integrations.call_outcomes import recording
 
 VENDOR = "slack"
 RATE_LIMIT_RETRIES = 2
+HISTORY_PAGES, HISTORY_PAGE_SIZE = 10, 200
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found", "channel_not_found", "message_not_found",
                               "no_such_subteam", "not_found"})
@@ -156,6 +158,7 @@ class SlackApi:
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
+        self._once = _without_connection_retries(client)
 
     def post_message(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None = None,
                      thread_ts: str | None = None) -> PostedMessage:
@@ -200,6 +203,41 @@ class SlackApi:
     def open_dm(self, user_id: str) -> str:
         with slack_errors("conversations.open"):
             return self._client.conversations_open(users=user_id)["channel"]["id"]
+
+    def post_tagged(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None, event_type: str,
+                    key: str) -> PostedMessage:
+        """chat.postMessage with message metadata {event_type, event_payload: {"key": key}}, sent at most once
+        per call: a connection error is not retried here, since Slack may have stored the message."""
+        metadata = {"event_type": event_type, "event_payload": {"key": key}}
+        with slack_errors("chat.postMessage"):
+            response = self._once.chat_postMessage(**_with_optional(channel=channel, text=text,
+                                                                    blocks=as_dicts(blocks), metadata=metadata))
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    def find_tagged(self, channel: str, *, event_type: str, key: str, since: datetime) -> PostedMessage | None:
+        """The message with that metadata key posted in `channel` since `since` (conversations.history)."""
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            with slack_errors("conversations.history"):
+                page = self._client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}",
+                                                          include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
+                                                          cursor=cursor)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == event_type and \
+                        (metadata.get("event_payload") or {}).get("key") == key:
+                    return PostedMessage(channel=channel, ts=message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
+
+
+def _without_connection_retries(client: WebClient) -> WebClient:
+    """The same client minus its connection-error retries (a reset may come after Slack stored the post)."""
+    kept = [handler for handler in client.retry_handlers if not isinstance(handler, ConnectionErrorRetryHandler)]
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
+                     proxy=client.proxy, headers=client.headers, retry_handlers=kept)
 
 
 class AsyncSlackApi:

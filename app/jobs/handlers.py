@@ -24,6 +24,7 @@ from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
+from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import Handler
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
@@ -56,6 +57,7 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.WRITE_BACK_INVOICE: write_back_invoice,
         WorkKind.ANNOUNCE_INVOICE: announce_invoice,
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
+        WorkKind.SEND_SLA_PING: send_sla_ping,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
 
@@ -177,6 +179,9 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
     A message refresh that failed for good is only logged: the item it shows is closed already."""
     if item.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE:
         log.warning("could not refresh exception message %s: %s", item.payload, error)
+        return
+    if item.kind == WorkKind.SEND_SLA_PING:
+        give_up(rt, item.payload, error)
         return
     classified = classify_failure(error, step=item.kind)
     with session_scope(rt.engine) as session:

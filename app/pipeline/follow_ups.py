@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.deals.models import Deal
 from app.exception_queue.messages import REFRESH_MESSAGE_KIND
+from app.exception_queue.sla_pings import SLA_PING_KIND
 from app.pipeline.advance import Advance
 from app.work_queue.service import enqueue
 
@@ -23,6 +24,8 @@ class WorkKind(StrEnum):
     ANNOUNCE_INVOICE = "announce_invoice"
     REFRESH_EXCEPTION_MESSAGE = REFRESH_MESSAGE_KIND
     """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
+    SEND_SLA_PING = SLA_PING_KIND
+    """Post one recorded SLA ping (a Slack call: the Slack lane)."""
 
 
 def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock: Clock) -> int:
