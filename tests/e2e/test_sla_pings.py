@@ -12,6 +12,7 @@ from app.exception_queue.models import SlaPing
 from app.jobs.reminders import run_reminders
 from app.sandbox.book import Book
 from app.sandbox.slack.faults import Fault
+from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import Stack
 from app.work_queue.models import WorkItem
 from tests.e2e.conftest import eventually
@@ -83,6 +84,7 @@ def test_a_lost_answer_is_found_again_and_never_posted_twice(cstack: Stack, cboo
     assert len(slack.calls_to("chat.postMessage")) == 1                 # looked up, not posted again
     assert slack.calls_to("conversations.history")
     assert any("posted by an earlier try" in r.getMessage() for r in caplog.records)
+    assert DEFAULT_BOT_TOKEN not in caplog.text                       # nor in the failed try's warning
 
 
 def test_a_tick_that_cannot_reach_slack_decides_nothing_and_the_next_one_does(cstack: Stack, cbook: Book):
