@@ -14,11 +14,11 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from app.background import build_background
 from app.db import session_scope
 from app.errors import ConfigError
-from app.inbound_body import BodyTooLarge, read_capped
 from app.intake.notify import MAX_NOTIFY_BYTES, NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
 from app.pipeline.follow_ups import WorkKind
 from app.runtime import Runtime
+from app.signing import BodyTooLarge, read_capped
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
 from app.web.readiness import build_readiness_router

@@ -77,7 +77,7 @@ def begin_attempt(session: Session, *, ping_id: int, clock: Clock) -> Attempt | 
     ping.first_tried_at = ping.first_tried_at or clock.now()
     session.add(ping)
     session.flush()
-    return Attempt(ping_id=ping.id, exception_id=ping.exception_id, kind=rules.Ping(ping.kind),
+    return Attempt(ping_id=ping_id, exception_id=ping.exception_id, kind=rules.Ping(ping.kind),
                    recipient=ping.recipient, channel=ping.channel, key=ping.dedupe_key,
                    first_tried_at=ping.first_tried_at, retried=retried)
 

@@ -27,7 +27,7 @@ def run_reminders(rt: Runtime) -> int:
         due = []
         for item in queries.needing_pings(session, now=now, policy=rt.policy):
             plan = rules.plan_pings(_state(item), now=now, policy=rt.policy)
-            if plan.settle:
+            if plan.settle and item.id is not None:
                 deal = session.get(Deal, item.deal_id) if item.deal_id else None
                 due.append((item.id, plan, item.owner_slack_id, deal.owner_email if deal else None))
     recorded = 0

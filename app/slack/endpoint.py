@@ -8,8 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
-from app.inbound_body import BodyTooLarge, read_capped
-from app.signing import fresh_timestamp, same_signature, slack_signature
+from app.signing import BodyTooLarge, fresh_timestamp, read_capped, same_signature, slack_signature
 from app.slack.envelope import MAX_BODY_BYTES, MalformedEnvelope, check_request
 
 log = logging.getLogger(__name__)

@@ -69,6 +69,8 @@ def test_two_content_types_are_refused(stack: Stack):
 def test_bodies_over_the_caps_get_413_before_any_signature_work(stack: Stack):
     huge = b"payload=" + b"x" * 1_000_001
     assert httpx.post(stack.app_url + "/slack/events", content=huge).status_code == 413
+    chunked = httpx.post(stack.app_url + "/slack/events", content=iter([b"x" * 600_000, b"x" * 600_000]))
+    assert chunked.status_code == 413                               # no Content-Length: counted as it arrives
     now = int(time.time())
     big = b'{"opportunity_ids": ["' + b"0" * MAX_NOTIFY_BYTES + b'"]}'
     notify = httpx.post(stack.app_url + "/salesforce/notify", content=big, headers={
