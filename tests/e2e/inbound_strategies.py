@@ -201,7 +201,9 @@ def slack_deliveries(draw: st.DrawFn) -> Delivery:
 
 
 NOTIFY_IDS = st.sampled_from(["006Lb000000000jIAA", "006Lb000000000j", "006Lb000000000jIAA\n", "bad id", ""]) | junk
-NOTIFY_KINDS = st.sampled_from(["object", "object", "object", "junk", "raw", "huge"])
+NOTIFY_KINDS = st.sampled_from(["valid"] + ["object"] * 7 + ["junk", "junk", "raw", "raw", "huge"])
+VALID_IDS = st.lists(st.sampled_from(["006Lb000000000jIAA", "006Lb000000000j", "006Lb000000001AIAA"]), min_size=1,
+                     max_size=3)
 NOTIFY_KEYS = st.sampled_from(["opportunity_ids", "opportunity_ids", "ids", "OPPORTUNITY_IDS"])
 NOTIFY_SIGNINGS = st.sampled_from(["good"] * 12 + ["forged", "stale", "missing", "odd"])
 ODD_NOTIFY_SIGNATURES = st.sampled_from([b"v1=\xff", b"", b"\x00" * 70])
@@ -210,7 +212,9 @@ ODD_NOTIFY_SIGNATURES = st.sampled_from([b"v1=\xff", b"", b"\x00" * 70])
 @st.composite
 def notify_deliveries(draw: st.DrawFn) -> Delivery:
     kind = draw(NOTIFY_KINDS)
-    if kind == "object":
+    if kind == "valid":
+        body = json.dumps({"opportunity_ids": draw(VALID_IDS)}).encode()
+    elif kind == "object":
         body = json.dumps({draw(NOTIFY_KEYS): draw(st.lists(NOTIFY_IDS, max_size=4) | junk)}).encode()
     elif kind == "junk":
         body = json.dumps(draw(junk)).encode()
