@@ -14,11 +14,13 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from app.background import build_background
 from app.db import session_scope
 from app.errors import ConfigError
-from app.intake.notify import NotifyRejected, parse_notification, verify_notify
+from app.intake.notify import MAX_NOTIFY_BYTES, NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
 from app.runtime import Runtime
+from app.signing import BodyTooLarge, read_capped
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
+from app.web.readiness import build_readiness_router
 from app.web.routes import build_dashboard_router
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
@@ -57,13 +59,18 @@ def _add_routes(api: FastAPI, runtime: Runtime, *, slack_handler: AsyncSlackRequ
 
     @api.post("/salesforce/notify", status_code=202)
     async def salesforce_notify(request: Request):
-        return await _salesforce_notify(runtime, await request.body(), request.headers)
+        try:
+            body, _ = await read_capped(request, limit=MAX_NOTIFY_BYTES)
+        except BodyTooLarge as too_large:
+            return JSONResponse({"error": str(too_large)}, 413)
+        return await _salesforce_notify(runtime, body, request.headers)
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     api.include_router(build_dashboard_router(runtime))
+    api.include_router(build_readiness_router(runtime.engine))
 
 
 async def _salesforce_notify(rt: Runtime, body: bytes, headers) -> JSONResponse:

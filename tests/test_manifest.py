@@ -25,6 +25,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.update": set(),
     "views.push": set(),
     "conversations.open": {"im:write"},
+    # SLA pings look for their own earlier post before retrying: in the exceptions channel (public or
+    # private) and in people's DMs.
+    "conversations.history": {"channels:history", "groups:history", "im:history"},
     "users.info": {"users:read"},
     "users.lookupByEmail": {"users:read.email"},
     "usergroups.users.list": {"usergroups:read"},

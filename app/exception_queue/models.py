@@ -60,3 +60,34 @@ class ExceptionItem(SQLModel, table=True):
     """When the digest message at slack_channel/slack_ts was generated: it is re-rendered as of then."""
     work_item_id: int | None = Field(default=None)
     """The queued work whose final failure opened this exception: Retry runs that step again."""
+
+
+class SlaPingStatus(StrEnum):
+    DUE = "due"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    """The item closed before the ping went out: nobody needs it any more."""
+    FAILED = "failed"
+    """Slack refused it for good (no such channel, ...): logged, never retried."""
+
+
+class SlaPing(SQLModel, table=True):
+    """One SLA ping to one recipient. Recorded as due in the transaction that decides it, sent by the work
+    queue, marked sent only on Slack's ok. Its dedupe_key also travels in the Slack message's metadata, so
+    a retry after a lost answer finds the message already posted instead of posting a second one."""
+
+    __tablename__ = "sla_ping"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exception_id: int = Field(foreign_key="exception_item.id", index=True)
+    kind: str = Field(max_length=16)
+    recipient: str = Field(max_length=32)
+    """A user id (the message goes to their DM) or a channel id."""
+    channel: str | None = Field(default=None, max_length=32)
+    """The conversation posted in (a DM's own id for a user), known from the first attempt on."""
+    status: str = Field(default=SlaPingStatus.DUE, max_length=16, index=True)
+    dedupe_key: str = Field(max_length=200, unique=True)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    first_tried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -16,7 +16,8 @@ from app.signing import fresh_timestamp, same_signature
 
 MAX_CLOCK_SKEW_SECONDS = 300
 MAX_IDS_PER_NOTIFY = 200
-_SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+MAX_NOTIFY_BYTES = 64_000           # 200 ids fit in 5 kB
+_SALESFORCE_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")     # fullmatch: "$" would let "\n" through
 
 
 class NotifyRejected(ValueError):
@@ -59,7 +60,13 @@ def parse_notification(body: bytes) -> Notification:
         raise NotifyRejected('body must be {"opportunity_ids": ["006..."]} with at least one id')
     if len(ids) > MAX_IDS_PER_NOTIFY:
         raise NotifyRejected(f"at most {MAX_IDS_PER_NOTIFY} ids per notification")
-    bad = [str(i) for i in ids if not isinstance(i, str) or not _SALESFORCE_ID.match(i)]
+    bad = [i for i in ids if not isinstance(i, str) or not _SALESFORCE_ID.fullmatch(i)]
     if bad:
-        raise NotifyRejected(f"not Salesforce ids: {', '.join(bad[:5])}")
+        raise NotifyRejected(f"not Salesforce ids: {', '.join(_quoted(i) for i in bad[:3])}")
     return Notification(opportunity_ids=tuple(dict.fromkeys(ids)))
+
+
+def _quoted(value: object) -> str:
+    """A refused value, short enough for a reply and a log line (the body is the sender's)."""
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."

@@ -17,8 +17,9 @@ from quickbooks.exceptions import AuthorizationException
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.errors import ConfigError, LedgerbridgeError
+from app.integrations.call_outcomes import recorded
 from app.integrations.http import LoopbackHttpAdapter, TimeoutAdapter
-from app.integrations.quickbooks_errors import translate_api_error, translate_auth_error
+from app.integrations.quickbooks_errors import VENDOR, translate_api_error, translate_auth_error
 from app.integrations.throttle import Throttle, ThrottleKey, quickbooks_batch, quickbooks_realm
 from app.integrations.throttle_buckets import MemoryBuckets
 from app.integrations.tokens import StoredTokens, TokenStore
@@ -101,6 +102,7 @@ class QuickBooksConnection:
         self._throttle = throttle or Throttle(MemoryBuckets())
         self._max_wait = max_wait
 
+    @recorded(VENDOR)
     def call(self, operation: Callable[[QuickBooks], T], *, batch: bool = False) -> T:
         """Run one API request (`batch`: it is a POST /batch, which has its own per-minute limit)."""
         try:

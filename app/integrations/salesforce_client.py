@@ -30,6 +30,7 @@ from app.errors import (
     VendorUnavailable,
     VendorValidationError,
 )
+from app.integrations.call_outcomes import recording
 from app.integrations.http import LoopbackHttpAdapter, is_loopback_http, session_with_timeout
 
 VENDOR = "salesforce"
@@ -138,6 +139,7 @@ def _translate_api_error(error: SalesforceError, action: str) -> IntegrationErro
     return IntegrationError(text, **kw)
 
 
+@recording(VENDOR)
 @contextmanager
 def translated_errors(action: str) -> Iterator[None]:
     try:

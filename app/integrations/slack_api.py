@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -30,12 +31,14 @@ from app.errors import (
     VendorUnavailable,
     VendorValidationError,
 )
+from app.integrations.call_outcomes import recording
 from app.integrations.slack_directory import DirectoryCache
 from app.integrations.throttle import Throttle, ThrottleKey, slack_channel, slack_method
 
 VENDOR = "slack"
 RATE_LIMIT_RETRIES = 2
 INLINE_MAX_WAIT = 2.0  # seconds a call may wait for a throttle slot before ThrottleFull
+HISTORY_PAGES, HISTORY_PAGE_SIZE = 10, 200
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found", "channel_not_found", "message_not_found",
                               "no_such_subteam", "not_found"})
@@ -128,6 +131,7 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+@recording(VENDOR)
 @contextmanager
 def slack_errors(method: str) -> Iterator[None]:
     """Translate whatever slack_sdk raises during one call (sync or awaited inside) into our errors."""
@@ -207,6 +211,7 @@ class SlackApi:
         self._client = client
         self._throttle, self._max_wait = throttle, max_wait
         self._directory = directory or DirectoryCache()
+        self._once = _without_connection_retries(client)
 
     def _pace(self, method: str, *, channel: str | None = None) -> None:
         key: ThrottleKey | None = slack_channel(channel) if channel else slack_method(method)
@@ -285,6 +290,42 @@ class SlackApi:
         with slack_errors("response_url"):
             response = hook.send_dict(message)
         check_response_url(response)
+
+    def post_tagged(self, channel: str, *, text: str, blocks: Sequence[BlockLike] | None, event_type: str,
+                    key: str) -> PostedMessage:
+        """chat.postMessage with message metadata {event_type, event_payload: {"key": key}}, sent at most once
+        per call: a connection error is not retried here, since Slack may have stored the message."""
+        metadata = {"event_type": event_type, "event_payload": {"key": key}}
+        self._pace("chat.postMessage", channel=channel)
+        with slack_errors("chat.postMessage"):
+            response = self._once.chat_postMessage(**_with_optional(channel=channel, text=text,
+                                                                    blocks=as_dicts(blocks), metadata=metadata))
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    def find_tagged(self, channel: str, *, event_type: str, key: str, since: datetime) -> PostedMessage | None:
+        """The message with that metadata key posted in `channel` since `since` (conversations.history)."""
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            with slack_errors("conversations.history"):
+                page = self._client.conversations_history(channel=channel, oldest=f"{since.timestamp():.6f}",
+                                                          include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
+                                                          cursor=cursor)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == event_type and \
+                        (metadata.get("event_payload") or {}).get("key") == key:
+                    return PostedMessage(channel=channel, ts=message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
+
+
+def _without_connection_retries(client: WebClient) -> WebClient:
+    """The same client minus its connection-error retries (a reset may come after Slack stored the post)."""
+    kept = [handler for handler in client.retry_handlers if not isinstance(handler, ConnectionErrorRetryHandler)]
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
+                     proxy=client.proxy, headers=client.headers, retry_handlers=kept)
 
 
 class AsyncSlackApi:

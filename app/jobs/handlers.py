@@ -21,6 +21,7 @@ from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
+from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
 from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
@@ -54,6 +55,7 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.WRITE_BACK_INVOICE: write_back_invoice,
         WorkKind.ANNOUNCE_INVOICE: announce_invoice,
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
+        WorkKind.SEND_SLA_PING: send_sla_ping,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
 
@@ -184,6 +186,9 @@ def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> N
     A message refresh that failed for good is only logged: the item it shows is closed already."""
     if item.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE:
         log.warning("could not refresh exception message %s: %s", item.payload, error)
+        return
+    if item.kind == WorkKind.SEND_SLA_PING:
+        give_up(rt, item.payload, error)
         return
     if item.kind.startswith(TICK_PREFIX):       # the next tick runs the job again; one log line per failure
         log.error("scheduled job %s failed: %s", item.payload.get("job", item.kind), error)

@@ -14,7 +14,7 @@ LANES: tuple[Lane, ...] = (
                                   WorkKind.TICK_SALESFORCE_POLL})),
     Lane("slack", frozenset({WorkKind.POST_APPROVAL_REQUEST, WorkKind.WITHDRAW_APPROVAL_MESSAGE,
                              WorkKind.REDRAW_APPROVAL_MESSAGE, WorkKind.ANNOUNCE_INVOICE,
-                             WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.TICK_EXCEPTION_DIGEST,
+                             WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.SEND_SLA_PING, WorkKind.TICK_EXCEPTION_DIGEST,
                              WorkKind.TICK_SLA_REMINDERS})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
 )

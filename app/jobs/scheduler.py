@@ -71,7 +71,7 @@ def sla_reminders(rt: Runtime) -> None:
     exception_digest(rt)            # retakes a failed or crashed digest slot within MAX_LATENESS
     sent = run_reminders(rt)
     if sent:
-        log.info("SLA reminders: %s sent", sent)
+        log.info("SLA reminders: %s queued", sent)
 
 
 def invoice_statuses(rt: Runtime) -> None:

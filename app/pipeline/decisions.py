@@ -74,6 +74,8 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
 def queue_redraw(rt: Runtime, *, request_id: int) -> None:
     """Have the worker show the request's current state in its message (retried like any queued work)."""
     with session_scope(rt.engine) as session:
+        if session.get(ApprovalRequest, request_id) is None:     # a click naming no request: nothing to redraw
+            return
         enqueue(session, kind=WorkKind.REDRAW_APPROVAL_MESSAGE, payload={"request_id": request_id}, clock=rt.clock)
     rt.wake_worker()
 

@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.exactly_once.models import InboundEvent
 from app.runtime import Runtime
 from app.slack import listeners
+from app.slack.authorization import CachedAuthorize, without_token
 from app.slack.listeners.failures import report_failure
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ _OWN_CLIENT_NOTICE = _OwnClientNotice()
 
 def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
     get_bolt_logger(AsyncApp).addFilter(_OWN_CLIENT_NOTICE)     # idempotent: a filter is added once
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False,
+    app = AsyncApp(client=without_token(client), authorize=CachedAuthorize(client, clock=runtime.clock),
+                   signing_secret=signing_secret, process_before_response=False,
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)

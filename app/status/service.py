@@ -4,7 +4,6 @@ The answer is plain values (the deal's gate status and approval kinds as stored)
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,11 +14,12 @@ from sqlmodel import Session, col, select
 from app.approvals.models import ApprovalRequest
 from app.approvals.service import decision_for, requests_for
 from app.deals.models import Deal
+from app.deals.salesforce_ids import canonical_id
 from app.invoicing.models import InvoiceJob
 from app.invoicing.service import job_for
 
-_OPPORTUNITY_ID = re.compile(r"^006[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$")
 MAX_CANDIDATES = 25
+MAX_QUERY_CHARS = 200
 _GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible")
 
 
@@ -73,9 +73,14 @@ class StatusAnswer:
 
 
 def find_deals(session: Session, query: str) -> list[Deal]:
+    """By opportunity id (exactly: `=` compares case-sensitively on SQLite and PostgreSQL), invoice number,
+    then name. Queries over MAX_QUERY_CHARS match nothing (the listener tells the user first)."""
     text = query.strip()
-    if _OPPORTUNITY_ID.match(text):
-        found = session.exec(select(Deal).where(col(Deal.sf_id).startswith(text[:15]))).all()
+    if not text or len(text) > MAX_QUERY_CHARS:
+        return []
+    opportunity_id = canonical_id(text) if text.startswith("006") else None
+    if opportunity_id is not None:
+        found = session.exec(select(Deal).where(Deal.sf_id == opportunity_id)).all()
         if found:
             return list(found)
     by_invoice = session.exec(select(Deal).join(InvoiceJob, col(InvoiceJob.deal_id) == Deal.id).where(

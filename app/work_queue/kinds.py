@@ -18,6 +18,8 @@ class WorkKind(StrEnum):
     ANNOUNCE_INVOICE = "announce_invoice"
     REFRESH_EXCEPTION_MESSAGE = "refresh_exception_message"
     """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
+    SEND_SLA_PING = "send_sla_ping"
+    """Post one recorded SLA ping (recorded as due with the decision to send it; marked sent on Slack's ok)."""
     TICK_SALESFORCE_POLL = "tick_salesforce_poll"
     TICK_EXCEPTION_DIGEST = "tick_exception_digest"
     TICK_SLA_REMINDERS = "tick_sla_reminders"

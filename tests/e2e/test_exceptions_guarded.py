@@ -207,7 +207,8 @@ def test_resolving_from_an_sla_post_or_an_ephemeral_list_updates_that_message(cs
     slack, side = cstack.emulators.slack, cstack.slack_side
     cstack.runtime.clock.set(items(cstack, id=po)[0].sla_due_at)                # breached: posted in the channel
     assert run_reminders(cstack.runtime) >= 1
-    post = next(m for m in slack.messages(EXCEPTIONS) if f"exception_item:{po}" in json.dumps(m.blocks))
+    post = eventually(lambda: next((m for m in slack.messages(EXCEPTIONS) if f"exception_item:{po}"
+                                    in json.dumps(m.blocks)), None), what="the SLA post")
     side.click_button(ANN.slack_id, EXCEPTIONS, post.ts, ActionId.EXCEPTION_RESOLVE)
     side.submit_view(ANN.slack_id, eventually(lambda: slack.views, what="the modal")[0]["id"],
                      {NOTE: {ActionId.EXCEPTION_CLOSE_NOTE: "PO received by email"}})

@@ -14,6 +14,7 @@ from app.audit.service import events_for
 from app.db import make_engine, session_scope
 from app.exactly_once.models import JobRun
 from app.exception_queue import service
+from app.exception_queue.models import SlaPing
 from app.jobs.digest import run_digest
 from app.jobs.reminders import run_reminders
 from app.sandbox.book import Book, Line
@@ -98,14 +99,21 @@ def test_sla_pings_come_once_each_at_their_time(cstack: Stack, cbook: Book):
         clock.set(datetime(2026, 11, day, hour, minute, tzinfo=UTC))
         return run_reminders(cstack.runtime)
 
+    def posted(channel: str) -> list:                       # the worker sends what run_reminders recorded
+        return eventually(lambda: slack.messages(channel), what=f"the ping in {channel}")
+
     assert at(19, 59) == 0                                   # 14:59 New York: reminder due at 15:00 (2h before)
     assert at(20, 0) == 1 and at(20, 30) == 0
-    assert "SLA due" in slack.messages(sam_dm)[0].text
+    assert "SLA due" in posted(sam_dm)[0].text
     assert at(21, 59) == 0 and at(22, 0) == 1 and at(22, 1) == 0
-    assert "SLA breached" in slack.messages(EXCEPTIONS)[0].text
+    assert "SLA breached" in posted(EXCEPTIONS)[0].text
     assert at(17, 29, day=25) == 0                           # escalation: 4 business hours after 17:00 -> Wed 12:30
     assert at(17, 30, day=25) == 1 and at(18, 0, day=25) == 0
-    assert "Escalated to Controller" in slack.messages(carl_dm)[0].text
+    assert "Escalated to Controller" in posted(carl_dm)[0].text
+    with session_scope(cstack.runtime.engine) as session:
+        pings = session.exec(select(SlaPing).order_by(SlaPing.id)).all()
+        assert [(p.kind, p.recipient, p.status) for p in pings] == [
+            ("reminder", SAM.slack_id, "sent"), ("breach", EXCEPTIONS, "sent"), ("escalation", CARL.slack_id, "sent")]
     assert (len(slack.messages(sam_dm)), len(slack.messages(EXCEPTIONS)), len(slack.messages(carl_dm))) == (1, 1, 1)
 
 

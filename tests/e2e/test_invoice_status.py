@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from app.db import session_scope
+from app.deals.models import Deal
+from app.deals.salesforce_ids import case_suffix
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, SAM
 from app.sandbox.stack import Stack
@@ -77,3 +80,27 @@ def test_unknown_or_empty_input_gets_help_not_an_error(stack: Stack, book: Book)
     hostile = ask(stack, "'; DROP TABLE deal; -- %_ <@U123>")[1]
     assert "DROP" in hostile                                      # echoed back as text, not executed
     assert "Globex - Support renewal" in ask(stack, "Globex - Support renewal")[1]
+
+
+def test_an_id_never_answers_with_another_customers_deal(stack: Stack, book: Book):
+    """Another deal shares the first 15 characters but for case (Salesforce ids are case-sensitive)."""
+    book.add_account("Globex Inc")
+    owner = stack.emulators.sf_user_ids["sam"]
+    globex = book.add_deal("Globex - Support renewal", account="Globex Inc", owner_id=owner,
+                           lines=[Line("Support Plan", Decimal(1))])
+    poll(stack)
+    twin = globex[:3] + globex[3:15].swapcase()
+    now = stack.runtime.clock.now()
+    with session_scope(stack.runtime.engine) as session:
+        session.add(Deal(sf_id=twin + case_suffix(twin), name="Initech - Pilot", stage="Prospecting",
+                         sf_modstamp=now, first_seen_at=now, updated_at=now))
+    answer = ask(stack, globex)[1]
+    assert "Globex - Support renewal" in answer and "Initech" not in answer and "deals match" not in answer
+    assert "Initech - Pilot" in ask(stack, twin)[1] and "Globex" not in ask(stack, twin)[1]
+
+
+def test_a_huge_query_gets_a_clear_reply_at_once(stack: Stack):
+    reply = stack.slack_side.send_slash_command(SAM.slack_id, "/invoice-status", "x" * 100_000)
+    assert reply.status_code == 200 and reply.elapsed < 3
+    assert "100,000 characters" in reply.body and "at most 200" in reply.body
+    assert "went wrong" not in reply.body

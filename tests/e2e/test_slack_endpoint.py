@@ -166,6 +166,10 @@ def test_hostile_headers_and_bodies_get_a_4xx_never_a_500(stack: Stack):
     deep_notify = httpx.post(notify, content=deep, headers={
         "X-Ledgerbridge-Timestamp": str(now), "X-Ledgerbridge-Signature": sign_notify(SANDBOX_NOTIFY_SECRET, now,
                                                                                       deep)})
+    deep_small = b'{"a":' * 10_000 + b"1" + b"}" * 10_000                  # under the notify body cap
+    deep_small_notify = httpx.post(notify, content=deep_small, headers={
+        "X-Ledgerbridge-Timestamp": str(now), "X-Ledgerbridge-Signature": sign_notify(SANDBOX_NOTIFY_SECRET, now,
+                                                                                      deep_small)})
     odd_signature = httpx.post(notify, content=b"{}", headers=[
         (b"X-Ledgerbridge-Timestamp", str(now).encode()), (b"X-Ledgerbridge-Signature", b"v1=\xff")])
-    assert (deep_notify.status_code, odd_signature.status_code) == (400, 401)
+    assert (deep_notify.status_code, deep_small_notify.status_code, odd_signature.status_code) == (413, 400, 401)

@@ -55,3 +55,15 @@ def test_malformed_bodies_are_rejected_with_a_reason(body):
     with pytest.raises(NotifyRejected) as caught:
         parse_notification(body)
     assert str(caught.value)
+
+
+@pytest.mark.parametrize("bad_id", ["006000000000001AAA\n", "006000000000001\n", "\n006000000000001"])
+def test_an_id_with_a_line_break_is_refused(bad_id):
+    with pytest.raises(NotifyRejected, match="not Salesforce ids"):
+        parse_notification(_body([bad_id]))
+
+
+def test_refused_ids_are_quoted_short_and_once():
+    with pytest.raises(NotifyRejected) as refused:
+        parse_notification(_body(["x" * 100_000, [["nested"] * 1000]] * 3))
+    assert len(str(refused.value)) < 200

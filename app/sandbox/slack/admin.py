@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.sandbox.slack.faults import Fault
 from app.sandbox.slack.state import SlackState
 
 
@@ -104,6 +105,19 @@ def _post_user_message(state: SlackState, body: dict[str, Any]) -> dict[str, Any
     return {"channel": channel, "ts": message.ts}
 
 
+def _plan_fault(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
+    """{"fault": "outage" | "lost_response", "method": "chat.postMessage" (or none: all), "times": 1 (or null)}
+    or {"clear": true}."""
+    if body.get("clear") is True:
+        state.clear_faults()
+        return {}
+    method, times = body.get("method"), body.get("times", 1)
+    if method is not None and not isinstance(method, str) or times is not None and not isinstance(times, int):
+        raise AdminInputError("`method` must be a string and `times` an integer (or null: until cleared)")
+    state.plan_fault(Fault(_require(body, "fault", str)), method=method, times=times)
+    return {}
+
+
 def _issue_trigger(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
     return {"trigger_id": state.issue_trigger(_require(body, "user_id", str))}
 
@@ -113,7 +127,7 @@ WRITERS = {
     "/_admin/channels": _seed_channel, "/_admin/tokens": _set_tokens, "/_admin/tokens/revoke": _revoke_token,
     "/_admin/rate_limit": _set_rate_limit, "/_admin/method_rate_limits": _set_method_limits,
     "/_admin/user_messages": _post_user_message,
-    "/_admin/triggers": _issue_trigger,
+    "/_admin/triggers": _issue_trigger, "/_admin/faults": _plan_fault,
 }
 
 

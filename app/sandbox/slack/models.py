@@ -71,9 +71,11 @@ class StoredMessage:
     bot_id: str | None = None
     thread_ts: str | None = None
     edited_ts: str | None = None
+    metadata: dict[str, Any] | None = None
+    """Message metadata (event_type, event_payload) given to chat.postMessage."""
 
-    def to_api(self) -> dict[str, Any]:
-        """The `message` object Slack returns and puts into block_actions payloads."""
+    def to_api(self, *, include_metadata: bool = False) -> dict[str, Any]:
+        """The `message` object Slack returns and puts into block_actions payloads (metadata on request)."""
         message: dict[str, Any] = {"type": "message", "text": self.text, "user": self.user,
                                    "ts": self.ts, "team": self.team, "blocks": self.blocks}
         if self.bot_id:
@@ -82,6 +84,8 @@ class StoredMessage:
             message["thread_ts"] = self.thread_ts
         if self.edited_ts:
             message["edited"] = {"user": self.user, "ts": self.edited_ts}
+        if include_metadata and self.metadata is not None:
+            message["metadata"] = self.metadata
         return message
 
 

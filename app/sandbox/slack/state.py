@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app.clock import Clock, SystemClock
+from app.sandbox.slack.faults import Fault, Faults
 from app.sandbox.slack.interactions import ResponseUrlBook, TriggerBook
 from app.sandbox.slack.models import CallRecord, Ephemeral, ResponseUrl, SeededUser, StoredMessage
 from app.sandbox.slack.rate_limit import DEFAULT_METHOD_LIMITS, METHOD_WINDOW_SECONDS, KeyedLimiter, MethodLimiter
@@ -80,6 +81,7 @@ class SlackState:
             self.limiter = KeyedLimiter(rate=self.limiter.rate, burst=self.limiter.burst)
             self.method_limiter = MethodLimiter(self.method_limiter.limits,
                                                 window_seconds=self.method_limiter.window_seconds)
+            self.faults = Faults()
             self.add_user(self.bot_user_id, "ledgerbridge", real_name="Ledgerbridge", is_bot=True)
 
     def set_rate_limit(self, *, rate: float, burst: int) -> None:
@@ -102,6 +104,15 @@ class SlackState:
         with self.lock:
             self.tokens.discard(token)
             self.revoked_tokens.add(token)
+
+    def plan_fault(self, fault: Fault, *, method: str | None = None, times: int | None = 1) -> None:
+        """The next `times` calls of `method` (any method when None; until cleared when `times` is None) fail."""
+        with self.lock:
+            self.faults.add(fault, method=method, times=times)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
 
     def add_user(self, user_id: str, name: str, **fields: Any) -> SeededUser:
         user = SeededUser.from_dict({"id": user_id, "name": name, **fields})
@@ -172,13 +183,15 @@ class SlackState:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def add_message(self, channel: str, *, text: str, blocks: list[dict[str, Any]] | None = None,
-                    user: str | None = None, thread_ts: str | None = None) -> StoredMessage:
+                    user: str | None = None, thread_ts: str | None = None,
+                    metadata: dict[str, Any] | None = None) -> StoredMessage:
         """Store a message; without `user` it is the bot's own (which chat.update may edit)."""
         with self.lock:
             is_bot = user is None or user == self.bot_user_id
             message = StoredMessage(channel=channel, ts=self.next_ts(), text=text, blocks=list(blocks or []),
                                     user=user or self.bot_user_id, team=self.team_id,
-                                    bot_id=self.bot_id if is_bot else None, thread_ts=thread_ts)
+                                    bot_id=self.bot_id if is_bot else None, thread_ts=thread_ts,
+                                    metadata=metadata)
             self._messages.append(message)
             return message
 

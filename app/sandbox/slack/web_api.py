@@ -5,10 +5,12 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.sandbox.slack import socket_mode, web_chat, web_directory, web_views
+from app.sandbox.slack import socket_mode, web_chat, web_directory, web_history, web_views
+from app.sandbox.slack.faults import Fault
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail, rate_limited
 
+UNAVAILABLE = ApiReply({"ok": False, "error": "service_unavailable"}, status=503)
 METHODS: dict[str, Handler] = {
     "auth.test": web_directory.auth_test,
     "chat.postMessage": web_chat.post_message,
@@ -21,6 +23,7 @@ METHODS: dict[str, Handler] = {
     "users.lookupByEmail": web_directory.users_lookup_by_email,
     "usergroups.users.list": web_directory.usergroups_users_list,
     "conversations.open": web_directory.conversations_open,
+    "conversations.history": web_history.conversations_history,
     "apps.connections.open": socket_mode.connections_open,
 }
 
@@ -50,11 +53,12 @@ def bearer_token(authorization: str | None, params: dict[str, Any]) -> str | Non
 
 
 def call_method(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
-    """Run one Web API method against the state and record the call."""
+    """Run one Web API method against the state and record the call (and what a planned fault did to it)."""
     with state.lock:
-        reply = _dispatch(state, method, params, token)
+        fault = state.faults.take(method)
+        reply = UNAVAILABLE if fault == Fault.OUTAGE else _dispatch(state, method, params, token)
         state.record_call(method, dict(params), reply.body, reply.status)
-        return reply
+        return UNAVAILABLE if fault == Fault.LOST_RESPONSE else reply
 
 
 def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:

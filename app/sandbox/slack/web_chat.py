@@ -1,19 +1,26 @@
 """chat.postMessage, chat.update, chat.postEphemeral as the emulator serves them."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from app.sandbox.slack.block_kit_limits import message_violations
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import (
     ApiReply,
+    BadArgument,
     blocks_param,
     fail,
     invalid_blocks,
+    json_param,
     ok,
     rate_limited,
     text_param,
 )
+
+EVENT_TYPE = re.compile(r"[a-z0-9_]{1,255}")
+MAX_METADATA_BYTES = 8_000
 
 
 def _content(params: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] | None, ApiReply | None]:
@@ -38,9 +45,25 @@ def post_message(state: SlackState, params: dict[str, Any]) -> ApiReply:
     problem = problem or _rate_limited(state, channel)
     if problem:
         return problem
+    metadata = _metadata(params)
     message = state.add_message(channel, text=text or "", blocks=blocks,
-                                thread_ts=text_param(params, "thread_ts"))
-    return ok(channel=channel, ts=message.ts, message=message.to_api())
+                                thread_ts=text_param(params, "thread_ts"), metadata=metadata)
+    return ok(channel=channel, ts=message.ts, message=message.to_api(include_metadata=True))
+
+
+def _metadata(params: dict[str, Any]) -> dict[str, Any] | None:
+    """`metadata`: {"event_type": "snake_case_name", "event_payload": {...}} (JSON body, or a JSON string)."""
+    metadata = json_param(params, "metadata", error="invalid_metadata_format")
+    if metadata is None:
+        return None
+    if not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)):
+        raise BadArgument("invalid_metadata_format", "[ERROR] metadata needs event_type and event_payload")
+    if not EVENT_TYPE.fullmatch(metadata["event_type"]):
+        raise BadArgument("invalid_metadata_schema", "[ERROR] event_type must be snake_case")
+    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise BadArgument("metadata_too_large")
+    return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
 
 def update_message(state: SlackState, params: dict[str, Any]) -> ApiReply:

@@ -103,6 +103,12 @@ def status_not_found_text(query: str) -> str:
     )
 
 
+def status_too_long_text(length: int, limit: int) -> str:
+    """A query longer than any id, name or invoice number: refused before any lookup."""
+    return (f"That is {length:,} characters; `{SlashCommand.INVOICE_STATUS.value}` takes at most {limit}: "
+            "an opportunity id, a deal name or a QuickBooks invoice number.")
+
+
 def status_usage_text() -> str:
     """How to use the command, for an empty or malformed query."""
     command = f"{SlashCommand.INVOICE_STATUS.value} {escape(_USAGE_ARG)}"

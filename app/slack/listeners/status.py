@@ -15,13 +15,14 @@ from app.slack.blocks.status import (
     status_candidates_blocks,
     status_candidates_text,
     status_not_found_text,
+    status_too_long_text,
     status_usage_text,
 )
 from app.slack.ids import SlashCommand
 from app.slack.listeners.failures import after_ack
 from app.slack.listeners.replies import Responder, responder
 from app.slack.presenters import invoice_status_view, status_candidates
-from app.status.service import answer
+from app.status.service import MAX_QUERY_CHARS, answer
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
@@ -29,6 +30,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         query = (command.get("text") or "").strip()
         if not query:
             await ack(text=status_usage_text())
+            return
+        if len(query) > MAX_QUERY_CHARS:
+            await ack(text=status_too_long_text(len(query), MAX_QUERY_CHARS))
             return
         await ack(text=f"Looking up `{escape(query[:100])}`…")
         await after_ack(_answer(rt, query, responder(rt.slack, command)), body=command, tell=rt.slack)
