@@ -134,7 +134,16 @@ def _retry_after(headers: Any) -> float | None:
 @recording(VENDOR)
 @contextmanager
 def slack_errors(method: str) -> Iterator[None]:
-    """Translate whatever slack_sdk raises during one call (sync or awaited inside) into our errors."""
+    """Translate whatever slack_sdk raises during one Web API call into our errors (and note the outcome for
+    /readyz: the Web API with our bot token is what readiness is about)."""
+    with response_url_errors(method):
+        yield
+
+
+@contextmanager
+def response_url_errors(method: str) -> Iterator[None]:
+    """The same translation for a response_url post, which needs no token: its outcome says nothing about
+    whether Slack's Web API accepts us, so it is not noted for readiness."""
     try:
         yield
     except SlackApiError as error:
@@ -287,7 +296,7 @@ class SlackApi:
                              proxy=self._client.proxy, retry_handlers=self._client.retry_handlers)
         message = response_message(text=text, blocks=blocks, response_type=response_type,
                                    replace_original=replace_original, delete_original=delete_original)
-        with slack_errors("response_url"):
+        with response_url_errors("response_url"):
             response = hook.send_dict(message)
         check_response_url(response)
 
@@ -387,6 +396,6 @@ class AsyncSlackApi:
                                   proxy=self._client.proxy, retry_handlers=self._client.retry_handlers)
         message = response_message(text=text, blocks=blocks, response_type=response_type,
                                    replace_original=replace_original, delete_original=delete_original)
-        with slack_errors("response_url"):
+        with response_url_errors("response_url"):
             response = await hook.send_dict(message)
         check_response_url(response)
