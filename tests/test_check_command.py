@@ -123,7 +123,7 @@ def test_invalid_setting_is_a_config_error_on_one_line(monkeypatch: pytest.Monke
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines() == [
         "settings: invalid setting LEDGERBRIDGE_POLL_SECONDS: is out of range; set it to a whole number of seconds "
-        "from 5 to 3600, such as 60"]
+        "from 5 to 3600, such as 30"]
     assert captured.out == ""
 
 
