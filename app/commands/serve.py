@@ -1,4 +1,5 @@
-"""`ledgerbridge serve`: the one-command default. The web app and a worker, each in its own OS process."""
+"""`ledgerbridge serve`: the one-command default. The web app and a worker, each in its own OS process
+(`ledgerbridge web` and `ledgerbridge worker`), supervised: a child that dies is started again."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ from app.db_migrate import current_revision, head_revision
 from app.logging_setup import configure_logging
 from app.policy import load_policy
 from app.processes.supervisor import supervise, web_and_worker
+from app.wiring import build_runtime
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         print("ledgerbridge serve: the database schema is not current: run `ledgerbridge db upgrade` first",
               file=sys.stderr)
         return 2
-    load_policy(settings.ledgerbridge_policy)              # a broken policy stops here, not in both children
+    policy = load_policy(settings.ledgerbridge_policy)     # a broken policy stops here, not in both children
+    build_runtime(settings, policy=policy).engine.dispose()  # and so does a vendor it cannot reach, in one line
     configure_logging()
     return supervise(web_and_worker(args.host, args.port))

@@ -45,11 +45,15 @@ class BatchHandler:
 
 @dataclass(frozen=True)
 class Lane:
-    """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots)."""
+    """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots).
+
+    `idle_wait`: how long an idle thread of this lane waits before it looks again (the worker's default when
+    None). Work queued by another process cannot wake this one, so a lane people wait on looks more often."""
 
     name: str
     kinds: frozenset[str] | None = None
     threads: int = 1
+    idle_wait: float | None = None
 
 
 ANY_LANE = Lane("any")
@@ -224,7 +228,7 @@ class Worker:
                 log.exception("work queue: claiming failed in lane %s", lane.name)
                 busy = False
             if not busy:
-                self._wake.wait(self._idle_wait)
+                self._wake.wait(self._idle_wait if lane.idle_wait is None else lane.idle_wait)
                 self._wake.clear()
 
     def _heartbeat_loop(self) -> None:

@@ -40,7 +40,7 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
-    app.error(_on_listener_error(runtime))
+    app.error(_on_listener_error)
     return app
 
 
@@ -66,8 +66,7 @@ def _first_delivery(rt: Runtime, key: str) -> bool:
     return True
 
 
-def _on_listener_error(rt: Runtime) -> Callable[..., Awaitable[None]]:
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        """Failures before ack (listeners wrap their later work in `after_ack`)."""
-        await report_failure(error, body=body, tell=rt.slack)
-    return on_error
+async def _on_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    """Failures before ack (the intent could not be recorded): logged; Slack shows the person its own error.
+    Listeners wrap what they do after the ack in `after_ack`."""
+    report_failure(error, body=body)
