@@ -8,8 +8,9 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger import get_bolt_logger
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
@@ -24,11 +25,11 @@ log = logging.getLogger(__name__)
 
 class _OwnClientNotice(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then warns at every
-    start that the token is unused. We pass the client on purpose (our base URL and timeout; it carries that
-    same token), so only this one notice is dropped; every other bolt warning still shows."""
+    start that the token is unused; and again because we give it our own `authorize`. Both are on purpose (our
+    base URL and timeout; the same token), so only these two notices are dropped; every other warning shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        return record.getMessage() not in (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
 
 
 _OWN_CLIENT_NOTICE = _OwnClientNotice()
@@ -37,11 +38,20 @@ _OWN_CLIENT_NOTICE = _OwnClientNotice()
 def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
     get_bolt_logger(AsyncApp).addFilter(_OWN_CLIENT_NOTICE)     # idempotent: a filter is added once
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False,
-                   raise_error_for_unhandled_request=False)
+                   raise_error_for_unhandled_request=False, authorize=_one_workspace(client.token))
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
     app.error(_on_listener_error)
     return app
+
+
+def _one_workspace(token: str | None) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """One workspace, our bot token. bolt's default single-team authorization calls auth.test on the first
+    request, before its ack; the web process makes no Slack call before it acks (the worker's calls use the same
+    token and report it if Slack refuses it)."""
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+    return authorize
 
 
 def _drop_event_retries(rt: Runtime) -> Callable[..., Awaitable[Any]]:
