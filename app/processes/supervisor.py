@@ -27,18 +27,25 @@ RESTART_PAUSE_SECONDS = 1.0
 
 @dataclass
 class Child:
-    """One child process, started as `argv` (with `env` and `cwd` when given, else this process's own)."""
+    """One child process, started as `argv` (with `env` and `cwd` when given, else this process's own);
+    its output appended to `log_file` when given, else on this process's own stdout and stderr."""
 
     name: str
     argv: list[str]
     env: Mapping[str, str] | None = None
     cwd: Path | None = None
+    log_file: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: deque[float] = field(default_factory=deque)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=dict(self.env) if self.env is not None else None,
-                                        cwd=self.cwd)
+        env = dict(self.env) if self.env is not None else None
+        if self.log_file is None:
+            self.process = subprocess.Popen(self.argv, env=env, cwd=self.cwd)
+        else:
+            with self.log_file.open("ab") as output:        # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.argv, env=env, cwd=self.cwd, stdout=output,
+                                                stderr=subprocess.STDOUT)
         log.info("serve: %s started (pid %s)", self.name, self.process.pid)
 
     @property

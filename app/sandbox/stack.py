@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 
@@ -51,6 +52,16 @@ class Emulators:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
+
+
+class Sandbox(Protocol):
+    """What the demo console needs from a running sandbox (the embedded Stack or the demo's SplitStack)."""
+
+    emulators: Emulators
+    slack_side: SlackSide
+
+    @property
+    def app_url(self) -> str: ...
 
 
 @dataclass
