@@ -20,7 +20,7 @@ from app.slack.metadata import CloseExceptionMetadata, MetadataError, RejectReas
 from app.work_queue.kinds import WorkKind
 
 STALE_BUTTON = "This button does not belong to an approval request any more"
-Control = Literal["tag", "assign", "retry", "page"]
+ControlKind = Literal["tag", "assign", "retry", "page"]
 
 
 class BadInput(ValueError):
@@ -100,7 +100,7 @@ class ClickedMessage(BaseModel):
 class ExceptionControl(Intent):
     """Tag cause, Assign, Retry on one exception, or a list page (`query`, `offset`)."""
 
-    control: Control
+    control: ControlKind
     response_url: str | None = None
     item_id: int | None = None
     cause: str | None = None
@@ -184,7 +184,7 @@ def exceptions_command(command: dict[str, Any]) -> AnswerExceptions:
                             response_url=str(command.get("response_url") or ""))
 
 
-def exception_control(body: dict[str, Any], control: Control) -> ExceptionControl | TellUser:
+def exception_control(body: dict[str, Any], control: ControlKind) -> ExceptionControl | TellUser:
     """Tag / Assign / Retry / a page button; input a control cannot use becomes a note through response_url."""
     try:
         return _exception_control(body, control)
@@ -193,7 +193,7 @@ def exception_control(body: dict[str, Any], control: Control) -> ExceptionContro
                         response_url=response_url_of(body))
 
 
-def _exception_control(body: dict[str, Any], control: Control) -> ExceptionControl:
+def _exception_control(body: dict[str, Any], control: ControlKind) -> ExceptionControl:
     action, actor = action_of(body), actor_of(body)
     common: dict[str, Any] = {"control": control, "user_id": actor, "response_url": response_url_of(body),
                               "message": clicked_message(body)}

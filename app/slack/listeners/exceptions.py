@@ -16,8 +16,7 @@ from slack_sdk.models.views import View
 
 from app.errors import InvalidTransition, NotFound
 from app.exception_queue.models import ExceptionStatus
-from app.exception_queue.permissions import Control as Permission
-from app.exception_queue.permissions import may_act
+from app.exception_queue.permissions import Control, may_act
 from app.runtime import Runtime
 from app.slack import intents
 from app.slack.blocks.exceptions import close_modal, close_values
@@ -30,7 +29,7 @@ Listener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    def control(name: intents.Control) -> Listener:
+    def control(name: intents.ControlKind) -> Listener:
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await record(rt, intents.exception_control(body, name))
             await ack()
@@ -87,4 +86,4 @@ def _may_offer_dismiss(rt: Runtime, actor: str, owner: str | None) -> bool:
     approvers gets the owner's choices (resolve only). Anyone else who may act at all is on the finance team, which
     may dismiss; the worker checks the actual permission on submission either way."""
     named = frozenset(user for role in rt.policy.approver_roles.values() for user in role.users)
-    return may_act(Permission.DISMISS, actor=actor, owner=owner, finance=named) or actor != owner
+    return may_act(Control.DISMISS, actor=actor, owner=owner, finance=named) or actor != owner
