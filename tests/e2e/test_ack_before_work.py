@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -12,6 +13,7 @@ from app.sandbox.book import Book
 from app.sandbox.people import ANN, SAM
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId, SlashCommand
+from app.slack.listeners.home import HOME_OPENS_MERGED_SECONDS
 from app.work_queue.kinds import WorkKind
 from app.work_queue.models import WorkItem, WorkStatus
 from tests.e2e.conftest import approval_messages, eventually, poll
@@ -84,3 +86,17 @@ def test_a_slash_command_is_acked_with_a_note_then_answered_by_the_worker(stack:
     assert "Awaiting approval" in json.dumps(answer) and answer["replace_original"] is True
     [response] = [r for r in stack.emulators.slack.all_responses() if r.posts and r.user_id == SAM.slack_id]
     assert response.posted_at[0] > asked.answered_at
+
+
+def test_opening_the_home_tab_again_within_seconds_publishes_it_once(cstack: Stack):
+    side, slack = cstack.slack_side, cstack.emulators.slack
+    first, second = side.open_home(ANN.slack_id), side.open_home(ANN.slack_id)   # two events, not a retry of one
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.payload["event_id"] != second.payload["event_id"]
+    eventually(lambda: slack.calls_to("views.publish"), what="the Home tab")
+    assert len(queued(cstack, WorkKind.PUBLISH_HOME)) == 1
+
+    cstack.runtime.clock.advance(timedelta(seconds=HOME_OPENS_MERGED_SECONDS))
+    side.open_home(ANN.slack_id)                                # later: published again
+    eventually(lambda: len(slack.calls_to("views.publish")) == 2, what="the second publish")
+    assert len(queued(cstack, WorkKind.PUBLISH_HOME)) == 2
