@@ -135,10 +135,10 @@ BAD_VALUES = [
      "version written NN.0, such as 59.0"),
     ("LEDGERBRIDGE_POLL_SECONDS", "1",
      "invalid setting LEDGERBRIDGE_POLL_SECONDS: is out of range; set it to a whole number of seconds from 5 to "
-     "3600, such as 60"),
+     "3600, such as 30"),
     ("LEDGERBRIDGE_POLL_SECONDS", "often",
      "invalid setting LEDGERBRIDGE_POLL_SECONDS: is not a whole number; set it to a whole number of seconds from "
-     "5 to 3600, such as 60"),
+     "5 to 3600, such as 30"),
     ("LEDGERBRIDGE_HTTP_TIMEOUT", "0",
      "invalid setting LEDGERBRIDGE_HTTP_TIMEOUT: is out of range; set it to a number of seconds above 0 and at "
      "most 300, such as 30"),

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from app.commands.live_settings import missing_for_live_use
-from app.config import load_settings
-from app.db_migrate import current_revision, head_revision
+from app.commands.live_start import prepare_live_start
 from app.logging_setup import configure_logging
-from app.policy import load_policy
 from app.processes.supervisor import supervise, web_and_worker
 from app.wiring import build_runtime
 
@@ -20,17 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    missing = missing_for_live_use(settings)
-    for name in missing:
-        print(f"ledgerbridge serve: missing setting {name}", file=sys.stderr)
-    if missing:
+    start = prepare_live_start("serve")
+    if start is None:
         return 2
-    if current_revision(settings.database_url) != head_revision():
-        print("ledgerbridge serve: the database schema is not current: run `ledgerbridge db upgrade` first",
-              file=sys.stderr)
-        return 2
-    policy = load_policy(settings.ledgerbridge_policy)     # a broken policy stops here, not in both children
-    build_runtime(settings, policy=policy).engine.dispose()  # and so does a vendor it cannot reach, in one line
+    settings, policy = start.settings, start.policy
+    # an unreachable vendor login stops here, in one line, rather than in both children over and over
+    build_runtime(settings, policy=policy).engine.dispose()
     configure_logging()
     return supervise(web_and_worker(args.host, args.port))

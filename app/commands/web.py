@@ -3,15 +3,11 @@ workers (`ledgerbridge worker`) do the vendor work."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 import uvicorn
 
-from app.commands.live_settings import missing_for_live_use
-from app.config import load_settings
-from app.db_migrate import current_revision, head_revision
+from app.commands.live_start import prepare_live_start
 from app.logging_setup import configure_logging
-from app.policy import load_policy
 from app.processes.web import create_web_app
 from app.wiring import build_runtime
 
@@ -22,17 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    missing = missing_for_live_use(settings)
-    for name in missing:
-        print(f"ledgerbridge web: missing setting {name}", file=sys.stderr)
-    if missing:
+    start = prepare_live_start("web")
+    if start is None:
         return 2
-    policy = load_policy(settings.ledgerbridge_policy)
-    if current_revision(settings.database_url) != head_revision():
-        print("ledgerbridge web: the database schema is not current: run `ledgerbridge db upgrade` first",
-              file=sys.stderr)
-        return 2
+    settings, policy = start.settings, start.policy
     configure_logging()
     app = create_web_app(build_runtime(settings, policy=policy))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
