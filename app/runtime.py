@@ -30,4 +30,5 @@ class Runtime:
 
 
 def _no_steps(kind: str) -> None:
-    raise RuntimeError(f"cannot run {kind!r}: no worker steps are wired into this Runtime (see build_background)")
+    raise RuntimeError(f"cannot run {kind!r}: "
+                       "no worker steps are wired into this Runtime (see app/jobs/assembly.py build_worker)")

@@ -10,11 +10,11 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.fastapi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from app.jobs.answers import status_reply
 from app.runtime import Runtime
 from app.slack.blocks.format import escape
 from app.slack.blocks.status import status_usage_text
 from app.slack.ids import SlashCommand
-from app.slack.listeners.status import status_reply
 
 
 def build_sync_bolt_app(runtime: Runtime, *, signing_secret: str, slack_api_url: str, token: str) -> App:

@@ -1,33 +1,37 @@
 """`ledgerbridge demo`: the whole product offline (SQLite + the three emulators), seeded and narrated.
 
-Two demos never share a file: each run creates its database in a fresh temporary folder (removed when it
-stops), or in a `--db` file that must not exist yet. The port is bound before anything is created, so a
-taken port refuses in one line and leaves a running demo alone.
+The emulators and the demo console run in this process; `ledgerbridge web` and `ledgerbridge worker` run as
+child processes, as in production (app/sandbox/split.py). Two demos never share a file: each run creates its
+database in a fresh temporary folder (removed when it stops), or in a `--db` file that must not exist yet. The
+port is bound before anything is created, so a taken port refuses in one line and leaves a running demo alone.
+SIGTERM stops the demo like Ctrl-C: the children are stopped first, never left behind.
 """
 from __future__ import annotations
 
 import argparse
 import errno
 import shutil
+import signal
 import socket
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-
-from pydantic import AnyHttpUrl
+from types import FrameType
 
 from app.logging_setup import configure_logging
 from app.sandbox.book import seed_demo_book
 from app.sandbox.console import create_console
 from app.sandbox.server import bind_socket
-from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
+from app.sandbox.split import SplitStack, start_split
+from app.sandbox.stack import sandbox_settings, start_emulators
 from app.sandbox.walkthrough import run_walkthrough, say
 
 HOST = "127.0.0.1"
 REFUSED, WALKTHROUGH_FAILED = 2, 1
+LOG_TAIL_LINES = 15
 
 
 class DemoRefused(Exception):
@@ -45,14 +49,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Explicit, also for SIGINT: a shell may start us with SIGINT ignored, while the children handle it anyway
+    previous = {sig: signal.signal(sig, _stop_like_ctrl_c) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         sock = listen(args.port)
         with closing(sock), demo_database(args.db) as database:
             configure_logging()
-            return _run(args, sock, database)
+            return _run(args, sock, database.resolve())
     except DemoRefused as refused:
         print(f"ledgerbridge demo: {refused}", file=sys.stderr)
         return REFUSED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def listen(port: int) -> socket.socket:
@@ -91,43 +104,52 @@ def demo_database(chosen: Path | None) -> Iterator[Path]:
 def _run(args: argparse.Namespace, sock: socket.socket, database: Path) -> int:
     emulators = start_emulators()
     try:
-        settings = sandbox_settings(emulators, database_url=f"sqlite:///{database}", ledgerbridge_poll_seconds=5)
+        settings = sandbox_settings(emulators, database_url=f"sqlite:///{database}", ledgerbridge_poll_seconds=5,
+                                    ledgerbridge_scheduler_enabled=True)
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
-        stack = start_app(emulators, settings, sock=sock, run_scheduler=True)
-        # links in Slack messages (the digest's dashboard link) must name the port actually bound
-        stack.runtime.settings = settings.model_copy(update={"ledgerbridge_public_url": AnyHttpUrl(stack.app_url)})
+        stack = start_split(emulators, settings, sock=sock, console=create_console)
     except BaseException:
         emulators.stop()
         raise
-    stack.app.mount("/demo", create_console(stack))
     try:
         _introduce(stack, len(book.deal_ids), database, temporary=args.db is None)
         try:
-            held = run_walkthrough(stack, sys.stdout)
+            held = run_walkthrough(stack, sys.stdout, opportunities=len(book.deal_ids))
         except TimeoutError as error:
             say(sys.stdout, f"The walkthrough did not complete: {error}.")
+            _show_logs(stack)
             return WALKTHROUGH_FAILED
         if args.exit_after_walkthrough:
             say(sys.stdout, "Walkthrough complete." if held else "The walkthrough did not complete.")
             return 0 if held else WALKTHROUGH_FAILED
         _what_to_try(stack)
-        while True:
-            time.sleep(3600)
+        threading.Event().wait()            # until Ctrl-C or SIGTERM
+        return 0
     finally:
         stack.stop()
+        emulators.stop()
 
 
-def _introduce(stack: Stack, deal_count: int, database: Path, *, temporary: bool) -> None:
+def _show_logs(stack: SplitStack) -> None:
+    for log_file in stack.logs:
+        lines = log_file.read_text(errors="replace").splitlines() if log_file.is_file() else []
+        print(f"--- last lines of {log_file.name} ---", *lines[-LOG_TAIL_LINES:], sep="\n", file=sys.stderr)
+
+
+def _introduce(stack: SplitStack, deal_count: int, database: Path, *, temporary: bool) -> None:
     out = sys.stdout
     say(out, "Ledgerbridge offline demo: SQLite plus local emulators of Slack, Salesforce and QuickBooks Online.")
     say(out, f"  app (Slack request URL):  {stack.app_url}/slack/events")
+    web, worker = stack.supervisor.children
+    say(out, f"  processes:                ledgerbridge web (pid {web.pid}), ledgerbridge worker (pid {worker.pid});")
+    say(out, f"                            their logs in {stack.home}")
     for name in ("slack", "salesforce", "quickbooks"):
         say(out, f"  {name} emulator:{' ' * (11 - len(name))}{stack.emulators.url(name)}")
     say(out, f"  database:                 {database}{' (removed when the demo stops)' if temporary else ''}")
-    say(out, f"  Salesforce holds {deal_count} opportunities over 6 accounts; the poller reads them every 5 s.\n")
+    say(out, f"  Salesforce holds {deal_count} opportunities over 6 accounts; the worker polls them every 5 s.\n")
 
 
-def _what_to_try(stack: Stack) -> None:
+def _what_to_try(stack: SplitStack) -> None:
     out = sys.stdout
     say(out, "\nWhat to try next:")
     say(out, f"  - Open {stack.app_url}/demo/ : act as any person, press Approve / Reject on the other requests")

@@ -1,4 +1,5 @@
-"""`ledgerbridge serve`: the one-command default. The web app and a worker, each in its own OS process."""
+"""`ledgerbridge serve`: the one-command default. The web app and a worker, each in its own OS process
+(`ledgerbridge web` and `ledgerbridge worker`), supervised: a child that dies is started again."""
 from __future__ import annotations
 
 import argparse

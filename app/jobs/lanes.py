@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from app.jobs.worker import Lane
-from app.work_queue.kinds import WorkKind
+from app.work_queue.kinds import INTERACTIVE_KINDS, WorkKind
 
 QUICKBOOKS_THREADS = 2
 """Two calls in flight keep a realm near its 500/min ceiling at ~200 ms a call; the shared throttle caps both."""
+INTERACTIVE_THREADS = 2
+INTERACTIVE_IDLE_WAIT = 0.1
+"""Seconds: a click recorded by the web process is picked up within about this long (no cross-process wake)."""
 
 LANES: tuple[Lane, ...] = (
     Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES}),
@@ -17,7 +20,9 @@ LANES: tuple[Lane, ...] = (
                              WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.SEND_SLA_PING, WorkKind.TICK_EXCEPTION_DIGEST,
                              WorkKind.TICK_SLA_REMINDERS})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
+    Lane("interactive", frozenset(INTERACTIVE_KINDS), threads=INTERACTIVE_THREADS, idle_wait=INTERACTIVE_IDLE_WAIT),
 )
+"""`interactive`: what a person in Slack waits for (a decision, an answer); never queued behind bulk posts."""
 
 
 def lane_of(kind: str) -> Lane | None:

@@ -45,11 +45,15 @@ class BatchHandler:
 
 @dataclass(frozen=True)
 class Lane:
-    """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots)."""
+    """A named set of work kinds with its own threads. `kinds=None` takes every kind (tests, one-shots).
+
+    `idle_wait`: how long an idle thread of this lane waits before it looks again (the worker's default when
+    None). Work queued by another process cannot wake this one, so a lane people wait on looks more often."""
 
     name: str
     kinds: frozenset[str] | None = None
     threads: int = 1
+    idle_wait: float | None = None
 
 
 ANY_LANE = Lane("any")
@@ -107,36 +111,35 @@ class Worker:
         if item is None:
             return False
         batch = self._batch_handlers.get(item.kind)
-        items = [item] + (self._claim_more(holder, item.kind, batch.max_items - 1) if batch else [])
-        ids = [stored_id(claimed) for claimed in items]
-        with self._running_lock:
-            self._running.update(dict.fromkeys(ids, holder))
+        items = [item]
         try:
             if batch is not None:
+                self._claim_more(holder, items, up_to=batch.max_items)
                 self._run_batch(batch, items, holder)
             else:
-                self._run(item, ids[0], holder)
+                self._run(item, stored_id(item), holder)
         finally:
             with self._running_lock:
-                for item_id in ids:
-                    self._running.pop(item_id, None)
+                for claimed in items:
+                    self._running.pop(stored_id(claimed), None)
         return True
 
     def _claim(self, holder: str, kinds: Collection[str] | None) -> WorkItem | None:
+        """One claim at a time in this process, registered as running before the next claim looks: else a lease
+        that ran out meanwhile (a clock moved ahead, a long pause) lets another lane thread take the same item."""
         with self._running_lock:
-            running = set(self._running)
-        with session_scope(self._engine) as session:
-            return queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=kinds, lease=self._lease,
-                                    running=running)
-
-    def _claim_more(self, holder: str, kind: str, count: int) -> list[WorkItem]:
-        """A backlog goes out together: claim up to `count` more items of the same kind that are runnable now."""
-        more: list[WorkItem] = []
-        while len(more) < count and (item := self._claim(holder, {kind})) is not None:
-            more.append(item)
-            with self._running_lock:
+            with session_scope(self._engine) as session:
+                item = queue.claim_next(session, worker_id=holder, clock=self._clock, kinds=kinds, lease=self._lease,
+                                        running=set(self._running))
+            if item is not None:
                 self._running[stored_id(item)] = holder
-        return more
+        return item
+
+    def _claim_more(self, holder: str, items: list[WorkItem], *, up_to: int) -> None:
+        """A backlog goes out together: claim more items of the first one's kind that are runnable now, into
+        `items` (so that each one claimed is released however this ends), up to `up_to` in all."""
+        while len(items) < up_to and (item := self._claim(holder, {items[0].kind})) is not None:
+            items.append(item)
 
     def _run_batch(self, batch: BatchHandler, items: list[WorkItem], holder: str) -> None:
         try:
@@ -224,7 +227,7 @@ class Worker:
                 log.exception("work queue: claiming failed in lane %s", lane.name)
                 busy = False
             if not busy:
-                self._wake.wait(self._idle_wait)
+                self._wake.wait(self._idle_wait if lane.idle_wait is None else lane.idle_wait)
                 self._wake.clear()
 
     def _heartbeat_loop(self) -> None:

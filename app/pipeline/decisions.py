@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.approvals.models import ApprovalRequest, Decision
-from app.approvals.roles import role_label, role_members
-from app.approvals.rules import may_decide
+from app.approvals.roles import role_members
+from app.approvals.rules import may_open_decision
 from app.approvals.service import decide, decision_for
 from app.db import require, session_scope
 from app.deals.models import Deal
@@ -31,19 +31,18 @@ class DecisionMade:
     ts: str | None
 
 
-def check_may_decide(rt: Runtime, *, request_id: int, actor_id: str) -> RequestSummary:
-    """Raise NotAllowed / InvalidTransition before a reject modal opens; return the request for its title."""
+def check_may_open_decision(rt: Runtime, *, request_id: int, actor_id: str) -> RequestSummary:
+    """From the database alone, before a reject modal opens (the web process calls no vendor): the request is
+    pending and not the actor's own. Raises InvalidTransition / NotAllowed; returns the request for its title.
+    Whether the actor holds the role needs Slack: `decide_request` checks it when the reason is submitted."""
     with session_scope(rt.engine) as session:
         request = _request(session, request_id)
-        role, requester = request.role, request.requester_slack_id
         if request.status != "pending":
             raise InvalidTransition(f"This request is already {request.status}")
-        summary = summarize_request(session, request, policy=rt.policy)
-    verdict = may_decide(actor_id=actor_id, requester_slack_id=requester, role=role_label(rt.policy, role),
-                         role_members=role_members(rt.policy, role, directory=rt.slack))
-    if not verdict.allowed:
-        raise NotAllowed(verdict.reason)
-    return summary
+        verdict = may_open_decision(actor_id=actor_id, requester_slack_id=request.requester_slack_id)
+        if not verdict.allowed:
+            raise NotAllowed(verdict.reason)
+        return summarize_request(session, request, policy=rt.policy)
 
 
 def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: str | None, decision: Decision,

@@ -1,19 +1,22 @@
 """`ledgerbridge serve`: one web process and one worker process, each its own OS process, supervised.
 
 The web process only verifies, records and acks; the worker does the vendor work. A child that dies is
-started again (a few times a minute at most); SIGTERM or Ctrl-C stops both cleanly.
+started again (a few times a minute at most); SIGTERM or Ctrl-C stops both cleanly. The demo supervises
+the same two children from its own process (app/sandbox/split.py).
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 log = logging.getLogger(__name__)
@@ -24,14 +27,30 @@ RESTART_PAUSE_SECONDS = 1.0
 
 @dataclass
 class Child:
+    """One child process, started as `argv` (with `env` and `cwd` when given, else this process's own);
+    its output appended to `log_file` when given, else on this process's own stdout and stderr."""
+
     name: str
     argv: list[str]
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    log_file: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: deque[float] = field(default_factory=deque)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv)
+        env = dict(self.env) if self.env is not None else None
+        if self.log_file is None:
+            self.process = subprocess.Popen(self.argv, env=env, cwd=self.cwd)
+        else:
+            with self.log_file.open("ab") as output:        # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.argv, env=env, cwd=self.cwd, stdout=output,
+                                                stderr=subprocess.STDOUT)
         log.info("serve: %s started (pid %s)", self.name, self.process.pid)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -58,46 +77,69 @@ def child_argv(command: str, *arguments: str) -> list[str]:
     return [sys.executable, "-m", "app.cli", command, *arguments]
 
 
-def web_and_worker(host: str, port: int) -> list[Child]:
-    return [Child("web", child_argv("web", "--host", host, "--port", str(port))), Child("worker", child_argv("worker"))]
+def web_and_worker(host: str, port: int, *, env: Mapping[str, str] | None = None,
+                   cwd: Path | None = None) -> list[Child]:
+    return [Child("web", child_argv("web", "--host", host, "--port", str(port)), env=env, cwd=cwd),
+            Child("worker", child_argv("worker"), env=env, cwd=cwd)]
 
 
-def supervise(children: Sequence[Child], *, poll_seconds: float = 0.5,
-              clock: Callable[[], float] = time.monotonic) -> int:
-    """Run the children until a signal; 0 after a clean stop, 1 when a child kept dying."""
-    stopping = threading.Event()
+@dataclass
+class Supervisor:
+    """Starts the children, starts again one that died (MAX_RESTARTS_PER_MINUTE at most), stops them all."""
+
+    children: Sequence[Child]
+    poll_seconds: float = 0.5
+    clock: Callable[[], float] = time.monotonic
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        for child in self.children:
+            child.start()
+
+    def watch(self) -> int:
+        """Until `stopping` is set: 0 then, or 1 when a child kept dying (the others are still running)."""
+        while not self.stopping.wait(self.poll_seconds):
+            if not all(self._keep_running(child) for child in self.children):
+                return 1
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for child in self.children:
+            child.stop()
+
+    def _keep_running(self, child: Child) -> bool:
+        code = child.exited()
+        if code is None:
+            return True
+        now = self.clock()
+        if not child.may_restart(now):
+            log.error("serve: %s exited (code %s) %s times within a minute: stopping", child.name, code,
+                      MAX_RESTARTS_PER_MINUTE)
+            return False
+        log.warning("serve: %s exited (code %s): starting it again", child.name, code)
+        child.restarts.append(now)
+        if self.stopping.wait(RESTART_PAUSE_SECONDS):   # Ctrl-C reaches the children first: no restart then
+            return True
+        child.start()
+        return True
+
+
+def supervise(children: Sequence[Child], *, poll_seconds: float = 0.5) -> int:
+    """Run the children until SIGTERM or SIGINT; 0 after a clean stop, 1 when a child kept dying."""
+    supervisor = Supervisor(children, poll_seconds=poll_seconds)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("serve: %s received, stopping web and worker", signal.Signals(signum).name)
-        stopping.set()
+        supervisor.stopping.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    status = 0
     try:
-        for child in children:
-            child.start()
-        while not stopping.wait(poll_seconds):
-            if not all(_keep_running(child, clock()) for child in children):
-                status = 1
-                break
+        supervisor.start()
+        log.info("serve: supervising %s from pid %s",
+                 ", ".join(f"{child.name} (pid {child.pid})" for child in children), os.getpid())
+        return supervisor.watch()
     finally:
-        for child in children:
-            child.stop()
+        supervisor.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return status
-
-
-def _keep_running(child: Child, now: float) -> bool:
-    code = child.exited()
-    if code is None:
-        return True
-    if not child.may_restart(now):
-        log.error("serve: %s exited (code %s) %s times within a minute: stopping", child.name, code,
-                  MAX_RESTARTS_PER_MINUTE)
-        return False
-    log.warning("serve: %s exited (code %s): starting it again", child.name, code)
-    child.restarts.append(now)
-    time.sleep(RESTART_PAUSE_SECONDS)
-    child.start()
-    return True

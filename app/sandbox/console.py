@@ -19,7 +19,7 @@ from starlette.routing import Route
 from app.sandbox.people import ANN, PEOPLE
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.slack.slack_side import SlackSideError
-from app.sandbox.stack import Stack
+from app.sandbox.stack import Sandbox
 from app.slack.ids import ActionId, BlockId, SlashCommand
 
 STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
@@ -28,7 +28,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
          "pre{white-space:pre-wrap;margin:0}form{display:inline}")
 
 
-def create_console(stack: Stack) -> Starlette:
+def create_console(stack: Sandbox) -> Starlette:
     async def page(request: Request) -> HTMLResponse:
         return HTMLResponse(_page(stack, _person(request.query_params.get("as"))))
 
@@ -56,7 +56,7 @@ def _person(value: Any) -> str:
     return str(value) if str(value) in known else ANN.slack_id
 
 
-def _click(stack: Stack, user: str, form: Any) -> None:
+def _click(stack: Sandbox, user: str, form: Any) -> None:
     action = str(form.get("action", ""))
     open_before = {view["id"] for view in stack.emulators.slack.views}
     try:
@@ -70,7 +70,7 @@ def _click(stack: Stack, user: str, form: Any) -> None:
                 ActionId.REJECT_REASON_TEXT.value: str(form["reason"])}})
 
 
-def wait_for_modal(stack: Stack, open_before: set[str], timeout: float = 5.0) -> dict[str, Any] | None:
+def wait_for_modal(stack: Sandbox, open_before: set[str], timeout: float = 5.0) -> dict[str, Any] | None:
     """The reject modal opens shortly after the click is acknowledged."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -81,7 +81,7 @@ def wait_for_modal(stack: Stack, open_before: set[str], timeout: float = 5.0) ->
     return None
 
 
-def _page(stack: Stack, acting: str) -> str:
+def _page(stack: Sandbox, acting: str) -> str:
     people = "".join(f"<option value='{p.slack_id}' {'selected' if p.slack_id == acting else ''}>"
                      f"{html.escape(p.real_name)}</option>" for p in PEOPLE)
     parts = [f"<style>{STYLE}</style><h1>Ledgerbridge demo console</h1>",
@@ -120,7 +120,7 @@ def _block_text(block: dict[str, Any]) -> str:
     return ""
 
 
-def _ephemerals(stack: Stack, acting: str) -> str:
+def _ephemerals(stack: Sandbox, acting: str) -> str:
     notes = [note.text for note in stack.emulators.slack.ephemerals(acting)]
     notes += [post.get("text", "") + "\n" + "\n".join(_block_text(b) for b in post.get("blocks", []))
               for response in stack.emulators.slack.all_responses() if response.user_id == acting
@@ -134,7 +134,7 @@ def _command_form(acting: str) -> str:
             "invoice number'><button>Send</button></form>")
 
 
-def _invoices(stack: Stack) -> str:
+def _invoices(stack: Sandbox) -> str:
     rows = "".join(f"<tr><td>{html.escape(str(i.get('DocNumber')))}</td>"
                    f"<td>{html.escape(json.dumps(i.get('CustomerRef')))}"
                    f"</td><td>{i.get('TotalAmt')}</td><td>{i.get('Balance')}</td><td>{i.get('DueDate')}</td>"

@@ -1,9 +1,14 @@
-"""The whole product offline: three emulators plus the app, wired through real HTTP (demo and tests)."""
+"""The whole product offline: three emulators plus the app, wired through real HTTP (tests and benchmarks).
+
+The Stack runs the web app and the worker in this one process (the worker in threads, woken at once when the
+web app queues work), for speed. The demo runs them as separate OS processes instead (app/sandbox/split.py).
+"""
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 
@@ -12,7 +17,9 @@ from app.config import Settings, load_settings
 from app.db import Transactions, make_engine
 from app.db_migrate import upgrade
 from app.intake.service import IntakeReport, poll_changes
-from app.main import create_app
+from app.jobs.worker import Worker
+from app.processes.web import create_web_app
+from app.processes.worker import WorkerProcess, build_worker_process
 from app.runtime import Runtime
 from app.sandbox.people import seed_people
 from app.sandbox.quickbooks import create_quickbooks_emulator, seed_demo_company
@@ -47,6 +54,16 @@ class Emulators:
             server.stop()
 
 
+class Sandbox(Protocol):
+    """What the demo console needs from a running sandbox (the embedded Stack or the demo's SplitStack)."""
+
+    emulators: Emulators
+    slack_side: SlackSide
+
+    @property
+    def app_url(self) -> str: ...
+
+
 @dataclass
 class Stack:
     emulators: Emulators
@@ -54,10 +71,15 @@ class Stack:
     app_server: RunningServer
     slack_side: SlackSide
     app: FastAPI
+    worker_process: WorkerProcess
 
     @property
     def app_url(self) -> str:
         return self.app_server.url
+
+    @property
+    def worker(self) -> Worker:
+        return self.worker_process.worker
 
     def poll(self) -> IntakeReport:
         """One Salesforce poll, as the scheduler's job runs it, then let the worker catch up."""
@@ -69,6 +91,7 @@ class Stack:
 
     def stop(self) -> None:
         self.app_server.stop()
+        self.worker_process.stop()
         self.emulators.stop()
         self.runtime.engine.dispose()
 
@@ -108,11 +131,18 @@ def sandbox_settings(emulators: Emulators, *, database_url: str, policy_path: Pa
 
 def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock: Clock | None = None,
               run_scheduler: bool = False, sock: socket.socket | None = None) -> Stack:
-    """The app on `port` (or on `sock`, bound already), its database migrated first."""
+    """The web app on `port` (or on `sock`, bound already) and a worker in threads, the database migrated first."""
     upgrade(settings.database_url)
     runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
-    app = create_app(runtime, run_scheduler=run_scheduler)
-    server = serve_in_thread(app, port=port, sock=sock)
+    worker = build_worker_process(runtime, run_scheduler=run_scheduler)
+    app = create_web_app(runtime)
+    worker.start()
+    try:
+        server = serve_in_thread(app, port=port, sock=sock)
+    except BaseException:
+        worker.stop()
+        raise
     side = SlackSide(emulators.slack, request_url=server.url + "/slack/events",
                      signing_secret=SANDBOX_SIGNING_SECRET, emulator_url=emulators.url("slack"))
-    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=app)
+    return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=app,
+                 worker_process=worker)

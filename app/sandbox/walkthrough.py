@@ -1,4 +1,7 @@
-"""The demo's scripted story: every step goes through the real clients and signed Slack requests."""
+"""The demo's scripted story: every step goes through the real clients and signed Slack requests.
+
+The web and worker processes do the work (app/sandbox/split.py); the story only sends what Slack would send
+and reads what the emulators and our database then hold."""
 from __future__ import annotations
 
 import time
@@ -6,16 +9,25 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.db import session_scope
+from app.deals.models import Deal
 from app.sandbox.people import ANN, SAM
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
-from app.sandbox.stack import Stack
+from app.sandbox.split import SplitStack
 from app.slack.ids import ActionId, SlashCommand
 
 APPROVALS_CHANNEL = "C05APPR0VAL"
 STORY_DEAL = "Globex - Platform expansion (25% discount)"
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
+STEP_TIMEOUT_SECONDS = 60.0
+"""Generous: the worker polls Salesforce every 5 s here and posts at Slack's pace (about 1 message/s/channel)."""
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = STEP_TIMEOUT_SECONDS) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := check()):
         if time.monotonic() > deadline:
@@ -24,19 +36,26 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 20.0) -> Any:
     return value
 
 
-def approval_requests(stack: Stack) -> list[Any]:
+def approval_requests(stack: SplitStack) -> list[Any]:
     return [message for message in stack.emulators.slack.messages(APPROVALS_CHANNEL)
             if not message.thread_ts and message.text.startswith("Approval needed")]
 
 
-def invoices(stack: Stack) -> list[dict[str, Any]]:
+def invoices(stack: SplitStack) -> list[dict[str, Any]]:
     return stack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")
 
 
-def run_walkthrough(stack: Stack, out: TextIO) -> bool:
-    """Poll, show the approval requests, approve the discounted deal as Ann, show its invoice. True if it all held."""
-    report = stack.poll()
-    say(out, f"1. Salesforce poll: {report.processed} opportunities stored and checked against the billing gate.")
+def stored_deals(stack: SplitStack) -> int:
+    with session_scope(stack.engine) as session:
+        return int(session.exec(select(func.count()).select_from(Deal)).one())
+
+
+def run_walkthrough(stack: SplitStack, out: TextIO, *, opportunities: int) -> bool:
+    """Wait for the worker's poll, show the approval requests, approve the discounted deal as Ann, show its
+    invoice. True if it all held."""
+    stored = wait_for(lambda: (count := stored_deals(stack)) >= opportunities and count)
+    say(out, f"1. The worker's Salesforce poll stored {stored} opportunities and checked them against the billing "
+             "gate.")
     requests = wait_for(lambda: len(approval_requests(stack)) >= 4 and approval_requests(stack))
     say(out, f"2. {len(requests)} approval requests are waiting in #finance-approvals:")
     for message in requests:
@@ -59,7 +78,7 @@ def run_walkthrough(stack: Stack, out: TextIO) -> bool:
     return True
 
 
-def _last_response_text(stack: Stack) -> str | None:
+def _last_response_text(stack: SplitStack) -> str | None:
     responses = [r for r in stack.emulators.slack.all_responses() if r.posts]
     if not responses:
         return None

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.logger import get_bolt_logger
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 class _OwnClientNotice(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment even when it is given a client, then warns at every
-    start that the token is unused. We pass the client on purpose (our base URL and timeout; it carries that
-    same token), so only this one notice is dropped; every other bolt warning still shows."""
+    start that the token is unused; and again because we give it our own `authorize`. Both are on purpose (our
+    base URL and timeout; the same token), so only these two notices are dropped; every other warning shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        return record.getMessage() not in (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
 
 
 _OWN_CLIENT_NOTICE = _OwnClientNotice()
@@ -42,7 +42,7 @@ def build_bolt_app(runtime: Runtime, *, client: AsyncWebClient, signing_secret: 
                    raise_error_for_unhandled_request=False)
     app.middleware(_drop_event_retries(runtime))
     listeners.register(app, runtime)
-    app.error(_on_listener_error(runtime))
+    app.error(_on_listener_error)
     return app
 
 
@@ -68,8 +68,7 @@ def _first_delivery(rt: Runtime, key: str) -> bool:
     return True
 
 
-def _on_listener_error(rt: Runtime) -> Callable[..., Awaitable[None]]:
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        """Failures before ack (listeners wrap their later work in `after_ack`)."""
-        await report_failure(error, body=body, tell=rt.slack)
-    return on_error
+async def _on_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    """Failures before ack (the intent could not be recorded): logged; Slack shows the person its own error.
+    Listeners wrap what they do after the ack in `after_ack`."""
+    report_failure(error, body=body)

@@ -26,3 +26,19 @@ class WorkKind(StrEnum):
     TICK_INVOICE_STATUSES = "tick_invoice_statuses"
     TICK_PURGE_FINISHED_WORK = "tick_purge_finished_work"
     """A scheduled job is due: queued by the scheduler once per slot, run by the lane that owns its vendor."""
+    DECIDE_APPROVAL = "decide_approval"
+    ANSWER_INVOICE_STATUS = "answer_invoice_status"
+    ANSWER_APPROVALS = "answer_approvals"
+    ANSWER_EXCEPTIONS = "answer_exceptions"
+    EXCEPTION_CONTROL = "exception_control"
+    CLOSE_EXCEPTION = "close_exception"
+    PUBLISH_HOME = "publish_home"
+    TELL_USER = "tell_user"
+    """Someone clicked or typed in Slack: the web process recorded the intent (app/slack/intents.py) and acked;
+    the worker's interactive lane does the work and answers (chat.update, response_url, an ephemeral note)."""
+
+
+INTERACTIVE_KINDS = frozenset({
+    WorkKind.DECIDE_APPROVAL, WorkKind.ANSWER_INVOICE_STATUS, WorkKind.ANSWER_APPROVALS, WorkKind.ANSWER_EXCEPTIONS,
+    WorkKind.EXCEPTION_CONTROL, WorkKind.CLOSE_EXCEPTION, WorkKind.PUBLISH_HOME, WorkKind.TELL_USER})
+"""A person waits for these: they run in their own lane, never behind bulk posts or invoicing."""

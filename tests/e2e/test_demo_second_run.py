@@ -1,7 +1,8 @@
 """A second `ledgerbridge demo` while one runs, as a user starts it: the first one's files stay untouched.
 
-The first demo is frozen (SIGSTOP) while the second runs, so its own poller cannot change its database
-and any change seen must come from the second demo. Its listening socket stays open while frozen.
+The first demo is frozen (SIGSTOP to its process group: the demo and its web and worker processes) while the
+second runs, so its own worker cannot change its database and any change seen must come from the second demo.
+Its listening socket stays open while frozen.
 """
 from __future__ import annotations
 
@@ -54,15 +55,16 @@ def first_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo
     log = tmp_path_factory.mktemp("logs") / "first-demo.log"     # a file, so a full pipe never blocks it
     with log.open("w") as output:
         process = subprocess.Popen([*CLI, "--port", str(port)], cwd=home, env=env, text=True,
-                                   stdout=output, stderr=subprocess.STDOUT)
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     demo = RunningDemo(process=process, port=port, home=home, env=env)
     try:
         _wait_for_line(process, log, "What to try next")
         yield demo
     finally:
-        process.send_signal(signal.SIGCONT)
+        os.killpg(process.pid, signal.SIGCONT)
         process.terminate()
         process.wait(timeout=30)
+        assert _group_members(process.pid) == [], "the demo left processes behind"
 
 
 def test_a_second_demo_on_the_same_port_refuses_in_one_line_and_touches_nothing(first_demo: RunningDemo) -> None:
@@ -115,18 +117,46 @@ def test_a_port_out_of_range_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == ["ledgerbridge demo: --port must be 0..65535, got 70000"]
 
 
+def test_the_demo_runs_web_and_worker_as_its_own_processes_behind_one_port(first_demo: RunningDemo) -> None:
+    children = _group_members(first_demo.process.pid)
+    commands = sorted(_command_line(pid).split(" app.cli ")[-1].split(" ")[0] for pid in children)
+    assert commands == ["web", "worker"]
+    base = f"http://127.0.0.1:{first_demo.port}"
+    console = httpx.get(base + "/demo/", timeout=10)
+    assert console.status_code == 200 and "Ledgerbridge demo console" in console.text
+    assert httpx.get(base + "/dashboard", timeout=10).status_code == 200      # served by the web process
+
+
 class _frozen:
-    """SIGSTOP for the duration of a `with` block, SIGCONT after."""
+    """SIGSTOP to the demo's process group for the duration of a `with` block, SIGCONT after."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process = process
 
     def __enter__(self) -> None:
-        self.process.send_signal(signal.SIGSTOP)
+        os.killpg(self.process.pid, signal.SIGSTOP)
         time.sleep(0.2)
 
     def __exit__(self, *exc: object) -> None:
-        self.process.send_signal(signal.SIGCONT)
+        os.killpg(self.process.pid, signal.SIGCONT)
+
+
+def _group_members(group: int) -> list[int]:
+    """Processes of process group `group` other than its leader (its children, here)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != group:
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:                       # gone meanwhile
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def _command_line(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 def _wait_for_line(process: subprocess.Popen[str], log: Path, text: str, timeout: float = 120) -> None:

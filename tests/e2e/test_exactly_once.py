@@ -61,7 +61,7 @@ def test_a_lost_quickbooks_answer_is_retried_without_a_second_invoice(stack: Sta
 
 
 def test_a_crash_after_quickbooks_created_the_invoice_adopts_it_on_restart(stack: Stack, book: Book):
-    stack.app.state.worker.stop()                                 # nothing runs in the background now
+    stack.worker.stop()                                 # nothing runs in the background now
     create_in_quickbooks(stack, first_attempt(stack, book))
     # ... the process dies here: QuickBooks has the invoice, our database does not know it.
     assert len(invoices(stack)) == 1 and job(stack).qbo_invoice_id is None
@@ -80,7 +80,7 @@ def test_a_crash_after_quickbooks_created_the_invoice_adopts_it_on_restart(stack
 
 
 def test_repeating_the_create_step_replays_by_requestid(stack: Stack, book: Book):
-    stack.app.state.worker.stop()
+    stack.worker.stop()
     plan = first_attempt(stack, book)
     first = create_in_quickbooks(stack, plan)
     again = create_in_quickbooks(stack, plan)

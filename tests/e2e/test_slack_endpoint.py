@@ -81,8 +81,8 @@ def test_url_verification_and_the_real_fixture_body_are_accepted(stack: Stack):
     assert accepted.status_code == 200
 
 
-def test_a_failing_listener_is_logged_once_and_answered_politely(stack: Stack, caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.ERROR, logger="app.slack.bolt_app")
+def test_a_failing_answer_is_logged_once_and_answered_politely(stack: Stack, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.ERROR, logger="app.jobs.interactive")      # the worker answers, so it reports
     with stack.runtime.engine.begin() as connection:           # a broken database under a running app
         connection.exec_driver_sql("DROP TABLE invoice_job")
     reply = stack.slack_side.send_slash_command(SAM.slack_id, "/invoice-status", "Globex")
@@ -90,7 +90,7 @@ def test_a_failing_listener_is_logged_once_and_answered_politely(stack: Stack, c
     posts = eventually(lambda: [p for r in stack.emulators.slack.all_responses() for p in r.posts
                                 if "went wrong" in (p.get("text") or "")], what="the polite note")
     assert "Traceback" not in posts[0]["text"]
-    failures = [record for record in caplog.records if "Slack listener failed" in record.getMessage()]
+    failures = [record for record in caplog.records if "Slack answer failed" in record.getMessage()]
     assert len(failures) == 1 and "/invoice-status" in failures[0].getMessage()
 
 

@@ -1,4 +1,4 @@
-"""The dashboard over real HTTP (the app from create_app, a real server, real SQL): bad input gets a 400 with a
+"""The dashboard over real HTTP (the app from create_web_app, a real server, real SQL): bad input gets a 400 with a
 clear message, user text is escaped, exceptions are ordered and paginated, and the optional token guards it."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.db_migrate import upgrade
 from app.deals.models import Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.models import InvoiceJob
-from app.main import create_app
+from app.processes.web import create_web_app
 from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.stack import DEMO_POLICY
 from app.wiring import build_runtime
@@ -45,7 +45,7 @@ def serve(sqlite_url: str, **overrides: object) -> Served:
                              qbo_realm_id="realm", ledgerbridge_scheduler_enabled=False, **overrides)
     upgrade(sqlite_url)
     runtime = build_runtime(settings, engine=make_engine(sqlite_url), clock=FixedClock(NOW))
-    return Served(serve_in_thread(create_app(runtime, run_worker=False, run_scheduler=False)), runtime.engine)
+    return Served(serve_in_thread(create_web_app(runtime)), runtime.engine)
 
 
 @pytest.fixture

@@ -8,13 +8,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class CallRecord(NamedTuple):
-    """One Web API call as the emulator saw it (the token is never recorded)."""
+    """One Web API call as the emulator saw it (the token is never recorded).
+
+    `monotonic` is `time.monotonic()` when the emulator handled it: comparable with the moment a delivery's
+    ack returned (`DeliveryResult.answered_at`), whatever clock the state runs on."""
 
     method: str
     params: dict[str, Any]
     response: dict[str, Any]
     status: int
     at: datetime
+    monotonic: float = 0.0
 
 
 @dataclass
@@ -118,3 +122,5 @@ class ResponseUrl:
     message_ts: str | None = None
     uses: int = 0
     posts: list[dict[str, Any]] = field(default_factory=list)
+    posted_at: list[float] = field(default_factory=list)
+    """`time.monotonic()` of each post, in the order of `posts`."""

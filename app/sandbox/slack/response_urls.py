@@ -1,6 +1,7 @@
 """What happens when the app POSTs to a response_url the Slack side gave it."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.sandbox.slack.block_kit_limits import message_violations
@@ -20,6 +21,7 @@ def deliver_response(state: SlackState, url_id: str, payload: Any) -> tuple[int,
         if isinstance(issued, str):
             return 404, issued
         issued.posts.append(dict(payload))
+        issued.posted_at.append(time.monotonic())
         _apply(state, issued, payload)
         return 200, "ok"
 

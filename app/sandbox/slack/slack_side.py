@@ -37,6 +37,8 @@ class DeliveryResult:
     elapsed: float
     payload: Any = None
     envelope: Any = None  # Socket Mode: the envelope that carried `payload`
+    answered_at: float = 0.0
+    """`time.monotonic()` when the app's answer (the ack) was back, to compare with the emulator's call log."""
 
 
 class SlackSide:
@@ -186,8 +188,9 @@ class SlackSide:
             response = httpx.post(self.request_url, content=body.encode(), headers=all_headers, timeout=self.timeout)
         except httpx.HTTPError as error:
             raise SlackSideError(f"could not deliver to {self.request_url}: {error!r}") from error
+        answered = time.monotonic()
         return DeliveryResult(response.status_code, dict(response.headers), response.text,
-                              _json_or_none(response), time.monotonic() - started, payload)
+                              _json_or_none(response), answered - started, payload, answered_at=answered)
 
     # The three ways Slack delivers; a transport other than HTTP (Socket Mode) overrides these.
     def _deliver_command(self, fields: dict[str, str]) -> DeliveryResult:

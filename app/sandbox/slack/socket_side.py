@@ -6,6 +6,7 @@ is wrapped in a Socket Mode envelope and the call returns once the app acks that
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.sandbox.slack import socket_mode
@@ -37,7 +38,8 @@ class SocketSide(SlackSide):
             raise SlackSideError(str(missing)) from None
         except AckTimeout as late:
             raise SocketAckTimeout(str(late)) from None
-        return DeliveryResult(200, {}, ack.raw, ack.payload, ack.elapsed, envelope.get("payload"), envelope)
+        return DeliveryResult(200, {}, ack.raw, ack.payload, ack.elapsed, envelope.get("payload"), envelope,
+                              answered_at=time.monotonic())
 
     def send_url_verification(self, challenge: str | None = None) -> DeliveryResult:
         raise SlackSideError("Slack never sends url_verification to a Socket Mode app")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -273,7 +274,7 @@ class SlackState:
     # ---- calls, triggers, response URLs --------------------------------------------------------
     def record_call(self, method: str, params: dict[str, Any], response: dict[str, Any], status: int) -> None:
         with self.lock:
-            self.calls.append(CallRecord(method, params, response, status, self.now()))
+            self.calls.append(CallRecord(method, params, response, status, self.now(), time.monotonic()))
 
     def calls_to(self, method: str) -> list[CallRecord]:
         with self.lock:

@@ -1,4 +1,6 @@
-"""Thin Bolt listeners: ack, parse, call a use case in a worker thread, render."""
+"""Thin Bolt listeners in the web process: parse the body into an intent, record it as queued work, ack.
+
+The worker does the rest (app/jobs/interactive.py); only a modal is opened from here (its trigger_id lives 3 s)."""
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp

@@ -1,7 +1,9 @@
-"""One place that reports a listener failure: logged once with context, answered politely, never re-raised.
+"""One place that reports a listener failure: logged once with context, never re-raised.
 
-Work that runs after `ack()` must not let an exception escape: bolt's async runner then clears the
-stored ack and can turn the already-acknowledged request into a 404 for Slack.
+The web process makes no Slack call for a failure: the person sees Slack's own error for a request we could
+not record, and the worker answers politely for the work it could not do (app/jobs/interactive.py).
+Work that runs after `ack()` (opening a modal) must not let an exception escape: bolt's async runner then
+clears the stored ack and can turn the already-acknowledged request into a 404 for Slack.
 """
 from __future__ import annotations
 
@@ -12,38 +14,25 @@ from typing import Any
 import aiohttp
 
 from app.errors import IntegrationError
-from app.integrations.slack_api import SlackApi
-from app.slack.listeners.replies import responder
 
 log = logging.getLogger("app.slack.bolt_app")
-SORRY = "Sorry, something went wrong on our side; it has been logged. Please try again in a minute."
 # A vendor that cannot be reached is an outage, not a bug: one line, no traceback.
 OUTAGES = (IntegrationError, aiohttp.ClientError, OSError)
 
 
-async def after_ack(work: Awaitable[Any], *, body: dict[str, Any], tell: SlackApi | None = None) -> None:
-    """Await `work`; a failure is reported, and told to the user through `tell` when given."""
+async def after_ack(work: Awaitable[Any], *, body: dict[str, Any]) -> None:
+    """Await `work`; a failure is reported."""
     try:
         await work
     except Exception as error:  # reported here exactly once; Slack already has its 200
-        await report_failure(error, body=body, tell=tell)
+        report_failure(error, body=body)
 
 
-async def report_failure(error: BaseException, *, body: dict[str, Any], tell: SlackApi | None = None) -> None:
-    """Never raises, whatever the body holds and whether or not response_url can be reached."""
+def report_failure(error: BaseException, *, body: Any) -> None:
+    """Logged once with context; never raises, whatever the body holds."""
     what, action, user = _context(body)
     log.error("Slack listener failed: %s (type=%s action=%s user=%s)", error, what, action, user,
               exc_info=None if isinstance(error, OUTAGES) else error)
-    if tell is None or not isinstance(body, dict):
-        return
-    try:
-        reply = responder(tell, body)
-        if reply.url is None:
-            return
-        await reply(text=SORRY, response_type="ephemeral", replace_original=False)
-    except Exception as unreachable:  # the note is best effort; the failure itself is logged above
-        log.warning("could not tell the user about the failure: %s: %s", type(unreachable).__name__, unreachable,
-                    exc_info=None if isinstance(unreachable, OUTAGES) else unreachable)
 
 
 def _context(body: Any) -> tuple[Any, Any, Any]:

@@ -1,4 +1,5 @@
-"""`/exceptions [mine | all | <root cause>]`, and `/exceptions resolve|dismiss <id> <why>`."""
+"""`/exceptions [mine | all | <root cause>]`, and `/exceptions resolve|dismiss <id> <why>`: answered by the worker
+through the command's response_url (the web process recorded the command and acked)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,12 +9,19 @@ from app.exception_queue import queries, service
 from app.exception_queue.digest import PAGE_SIZE, page_bounds
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
+from app.jobs.exception_access import Refusal, finance_team
 from app.policy import normalize_name
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
 from app.slack.blocks.exceptions import exceptions_list_blocks, exceptions_usage_text
+from app.slack.exception_views import record_link, render_item
 from app.slack.ids import SlashCommand, parse_id
-from app.slack.listeners.exception_views import Refusal, finance_team, record_link, render_item
+from app.slack.intents import AnswerExceptions, refusal_note
+
+
+def answer_exceptions(rt: Runtime, intent: AnswerExceptions) -> None:
+    reply = command_reply(rt, user_id=intent.user_id, text=intent.text)
+    rt.slack.respond(intent.response_url, **reply, replace_original=True)
 
 
 def command_reply(rt: Runtime, *, user_id: str, text: str) -> dict[str, Any]:
@@ -67,7 +75,7 @@ def _close_command(rt: Runtime, *, user_id: str, verb: str, words: list[str]) ->
             service.authorize(session, item_id=item_id, control=control, actor=user_id, finance=finance)
             service.close(session, item_id=item_id, status=status, actor=user_id, note=why or None, clock=rt.clock)
     except Refusal as refusal:
-        return _note(f":no_entry: {refusal}. Nothing was changed.")
+        return _note(refusal_note(refusal))
     return {**_note(f"Exception #{item_id} {status.value}."), "blocks": render_item(rt, item_id).blocks}
 
 

@@ -1,17 +1,15 @@
-"""What the exception listeners share: who is on the finance team, rendering an item, refusals."""
+"""One exception as Slack shows it, read from the database (no Slack call): for the Resolve modal the web
+process opens, and for the items the worker re-renders in place."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.approvals.roles import members_by_role
 from app.db import session_scope
-from app.errors import InvalidTransition, NotAllowed, NotFound
-from app.exception_queue import permissions, queries, service
+from app.errors import NotFound
+from app.exception_queue import queries
 from app.exception_queue.digest import ItemView
-from app.exception_queue.models import ExceptionStatus
-from app.exception_queue.permissions import Control
 from app.links import record_url
 from app.runtime import Runtime
 from app.slack.blocks.common import to_dicts
@@ -20,32 +18,10 @@ from app.slack.ids import BlockId, prefixed_id
 from app.slack.metadata import SKELETON_LIMIT, CloseExceptionMetadata
 
 
-class BadInput(ValueError):
-    """The payload lacks what the control needs (an id, a choice): told to the user, never a crash."""
-
-
-Refusal = (InvalidTransition, NotAllowed, NotFound, BadInput)
-
-
 @dataclass(frozen=True)
 class Rendered:
     text: str
     blocks: list[dict[str, Any]]
-
-
-def finance_team(rt: Runtime) -> frozenset[str]:
-    """Members of every approver role: the policy's users plus their Slack user groups."""
-    return permissions.finance_team(members_by_role(rt.policy, directory=rt.slack).values())
-
-
-def authorize_item(rt: Runtime, *, item_id: int, control: Control, actor: str,
-               finance: frozenset[str] | None = None) -> ItemView:
-    finance = finance_team(rt) if finance is None else finance
-    with session_scope(rt.engine) as session:
-        item = service.authorize(session, item_id=item_id, control=control, actor=actor, finance=finance)
-        if item.status != ExceptionStatus.OPEN:
-            raise InvalidTransition(f"Exception {item_id} is already {item.status} by {item.resolved_by or 'someone'}")
-    return view_of(rt, item_id)
 
 
 def render_item(rt: Runtime, item_id: int) -> Rendered:
@@ -54,6 +30,7 @@ def render_item(rt: Runtime, item_id: int) -> Rendered:
 
 
 def view_of(rt: Runtime, item_id: int) -> ItemView:
+    """Raises NotFound for an id that names no exception."""
     with session_scope(rt.engine) as session:
         rows = queries.rows_by_id(session, [item_id])
         if not rows:
