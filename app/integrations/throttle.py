@@ -56,8 +56,10 @@ def with_quickbooks_pace(*, per_second: int | None = None, per_minute: int | Non
                          limits: Mapping[str, Limit] = DEFAULT_LIMITS) -> dict[str, Limit]:
     """`limits` with our QuickBooks pace changed where given (the QBO_LIMIT_* settings; None keeps ours)."""
     default_second, default_minute = (rate.limit for rate in QUICKBOOKS_REALM.rates)
-    realm = Limit(QUICKBOOKS_REALM.name, "quickbooks", (Rate(per_second or default_second, Duration.SECOND),
-                                                        Rate(per_minute or default_minute, Duration.MINUTE)))
+    second = per_second or default_second
+    minute = min(per_minute or default_minute, second * 60)  # a minute above 60 s' worth never binds (and
+    realm = Limit(QUICKBOOKS_REALM.name, "quickbooks",      # pyrate-limiter refuses such a rate list)
+                  (Rate(second, Duration.SECOND), Rate(minute, Duration.MINUTE)))
     batch = Limit(QUICKBOOKS_BATCH.name, "quickbooks",
                   (Rate(batches_per_minute or QUICKBOOKS_BATCH.rates[0].limit, Duration.MINUTE),))
     return {**limits, realm.name: realm, batch.name: batch}

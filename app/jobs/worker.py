@@ -132,10 +132,17 @@ class Worker:
     def _claim_more(self, holder: str, kind: str, count: int) -> list[WorkItem]:
         """A backlog goes out together: claim up to `count` more items of the same kind that are runnable now."""
         more: list[WorkItem] = []
-        while len(more) < count and (item := self._claim(holder, {kind})) is not None:
-            more.append(item)
+        while len(more) < count:
             with self._running_lock:
-                self._running[_id(item)] = holder
+                running = set(self._running)
+            with session_scope(self._engine) as session:
+                claimed = queue.claim_more(session, worker_id=holder, clock=self._clock, kind=kind,
+                                           count=count - len(more), lease=self._lease, running=running)
+            if not claimed:
+                return more
+            more += claimed
+            with self._running_lock:
+                self._running.update(dict.fromkeys((_id(item) for item in claimed), holder))
         return more
 
     def _run_batch(self, batch: BatchHandler, items: list[WorkItem], holder: str) -> None:
