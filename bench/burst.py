@@ -34,6 +34,7 @@ from bench.burst_report import report
 from bench.burst_seed import BurstMix, seed_burst, write_burst_policy
 from bench.intake import DEFAULT_PG_URL, pg_unreachable, throwaway_pg_database
 
+INTAKE_TIMEOUT = 300.0  # seconds: the Salesforce emulator evaluates a page of 200 deals with their lines slowly
 CONFIGS = {"sqlite": ("SQLite", 1), "pg": ("PostgreSQL", 1), "pg2": ("PostgreSQL", 2)}
 
 
@@ -80,7 +81,8 @@ def intake(settings_database: str, emulators: Emulators, quickbooks_url: str, po
     settings = sandbox_settings(emulators, database_url=settings_database, ledgerbridge_policy=policy,
                                 qbo_api_url=quickbooks_url + "/v3",
                                 qbo_discovery_url=quickbooks_url + "/.well-known/openid_configuration")
-    runtime = build_runtime(settings, engine=make_engine(settings_database))
+    patient = settings.model_copy(update={"ledgerbridge_http_timeout": INTAKE_TIMEOUT})
+    runtime = build_runtime(patient, engine=make_engine(settings_database))
     try:
         poll_changes(engine=runtime.engine, source=runtime.salesforce, customers=runtime.quickbooks,
                      policy=runtime.policy, clock=runtime.clock)

@@ -192,6 +192,7 @@ def _record(ctx: BatchContext, *, created: list[Created], failed: dict[int, Base
     if not created and not failed:
         return
     with session_scope(ctx.engine) as session:
+        invoicing.link_new_customers(session, [(plan.deal_id, result.customer_id) for plan, result in created])
         for plan, result in created:
             invoicing.record_created(session, plan=plan, result=result, clock=ctx.clock)
         for deal_id, error in failed.items():

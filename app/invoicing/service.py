@@ -143,6 +143,22 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
     return job
 
 
+def link_new_customers(session: Session, customers: list[tuple[int, str]]) -> None:
+    """Store each (deal id, QuickBooks customer id) on the deal's account where none is stored yet, in account
+    order and before any audit event: a batch then takes its row locks in one order, and never while it holds
+    the audit chain's lock that another batch waits for (no deadlock between two workers' batches)."""
+    deals = [(session.get(Deal, deal_id), customer_id) for deal_id, customer_id in customers]
+    linked: set[int] = set()
+    for deal, customer_id in sorted((pair for pair in deals if pair[0] and pair[0].account_id),
+                                    key=lambda pair: pair[0].account_id or 0):
+        account = account_of(session, deal)
+        if account is not None and account.qbo_customer_id is None and account.id not in linked:
+            account.qbo_customer_id = customer_id
+            linked.add(account.id or 0)
+            session.add(account)
+    session.flush()
+
+
 def release_attempt(session: Session, *, job_id: int, clock: Clock) -> None:
     """The attempt never left this process (our own throttle had no slot): QuickBooks saw nothing, so the next
     attempt needs no DocNumber look-up first."""

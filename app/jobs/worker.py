@@ -152,14 +152,12 @@ class Worker:
                 raise ValueError(f"batch handler answered {len(outcomes)} outcomes for {len(items)} items")
         except Exception as error:  # the whole batch failed before any outcome: each item records it
             outcomes = [error] * len(items)
-        done = [item for item, outcome in zip(items, outcomes, strict=True) if outcome is None]
-        with session_scope(self._engine) as session:       # one commit for the batch's done items
-            for item in done:
-                queue.complete(session, item_id=_id(item), worker_id=holder, clock=self._clock)
-        for item in done:
-            self._after_success(item)
         for item, outcome in zip(items, outcomes, strict=True):
-            if outcome is not None:
+            if outcome is None:
+                with session_scope(self._engine) as session:
+                    queue.complete(session, item_id=_id(item), worker_id=holder, clock=self._clock)
+                self._after_success(item)
+            else:
                 self._record_failure(item, _id(item), holder, outcome)
 
     def drain(self, limit: int = 1000) -> int:

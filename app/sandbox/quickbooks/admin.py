@@ -126,7 +126,7 @@ def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) 
         if changed:     # a new throttle starts its counters afresh: only when a limit changes
             state.set_limits(replace(limits, **changed))
         return {"xml_throttle": settings.xml_throttle, "max_batch_items": settings.max_batch_items,
-                "latency_ms": settings.latency / timedelta(milliseconds=1),
+                "latency_ms": round(settings.latency / timedelta(milliseconds=1)),
                 "check_doc_numbers": settings.rules.check_doc_numbers, **asdict(state.throttle.limits)}
 
 
