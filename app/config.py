@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     qbo_discovery_url: AnyHttpUrl | None = Field(
         default=None, description="an OpenID discovery document URL, such as "
                                   "http://127.0.0.1:3003/.well-known/openid_configuration")
+    qbo_limit_per_second: int | None = Field(
+        default=None, ge=1, le=10, description="a whole number of requests from 1 to 10, such as 9")
+    qbo_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=500, description="a whole number of requests from 1 to 500, such as 490")
+    qbo_batch_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=40, description="a whole number of batch requests from 1 to 40, such as 38")
 
     ledgerbridge_policy: Path = Field(default=Path("policy.yaml"),
                                       description="the path of the policy file, such as policy.yaml")

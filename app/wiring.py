@@ -13,6 +13,7 @@ from app.integrations.quickbooks_connection import INLINE_MAX_WAIT as QBO_INLINE
 from app.integrations.salesforce import SalesforceGateway
 from app.integrations.slack_api import INLINE_MAX_WAIT as SLACK_INLINE_MAX_WAIT
 from app.integrations.slack_api import RATE_LIMIT_RETRIES, build_slack_api
+from app.integrations.throttle import with_quickbooks_pace
 from app.integrations.throttle_buckets import throttle_for_database
 from app.integrations.token_store_db import DbTokenStore
 from app.policy import Policy, load_policy
@@ -39,7 +40,9 @@ def build_runtime(settings: Settings, *, policy: Policy | None = None, engine: E
     """The pieces every process kind shares; throttles are shared by every process on PostgreSQL."""
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
-    throttle = throttle_for_database(engine)
+    throttle = throttle_for_database(engine, limits=with_quickbooks_pace(
+        per_second=settings.qbo_limit_per_second, per_minute=settings.qbo_limit_per_minute,
+        batches_per_minute=settings.qbo_batch_limit_per_minute))
     return Runtime(
         settings=settings, policy=policy or load_policy(settings.ledgerbridge_policy), engine=engine, clock=clock,
         salesforce=SalesforceGateway.from_settings(settings, clock=clock),

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bench import intake, slack_ack
+from bench import burst, burst_report, intake, slack_ack
 from bench.intake import DEFAULT_PG_URL
 
 
@@ -34,3 +34,16 @@ def test_intake_prints_records_per_second_per_database(capsys: pytest.CaptureFix
     assert [cell.strip() for cell in sqlite_row.strip("|").split("|")][1] == "20"      # every record ingested
     assert "records/s ratio SQLite/PostgreSQL" in output or "PostgreSQL not measured" in output
     assert "worker is NOT running" in output
+
+
+def test_burst_prints_throughput_calls_and_confirmation_lag(capsys: pytest.CaptureFixture[str]):
+    assert burst.main(["--deals", "40", "--configs", "sqlite", "--latency-ms", "0", "--announce-wait", "0"]) == 0
+    output = capsys.readouterr().out
+    assert table_header(output, "configuration")[:3] == ["configuration", "deals", "invoiced"]
+    quickbooks_row = next(line for line in output.splitlines() if line.startswith("| SQLite")
+                          and len(line.split("|")) == len(burst_report.QUICKBOOKS) + 2)
+    cells = [cell.strip() for cell in quickbooks_row.strip("|").split("|")]
+    assert cells[9:11] == ["0", "0"]                                    # no duplicates, no losses
+    throughput_row = next(line for line in output.splitlines() if line.startswith("| SQLite"))
+    assert [cell.strip() for cell in throughput_row.strip("|").split("|")][1:3] == ["40", "40"]
+    assert "Ceiling: 1,200 invoices/min" in output

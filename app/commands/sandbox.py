@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -32,11 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("which", choices=sorted(EMULATORS), help="the API to emulate")
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one, printed)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="quickbooks only: milliseconds added to every API call (Intuit's is about 200)")
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"ledgerbridge sandbox: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    if args.latency_ms and args.which != "quickbooks":
+        print("ledgerbridge sandbox: --latency-ms is for the quickbooks emulator", file=sys.stderr)
+        return 2
+    if not 0 <= args.latency_ms <= 60_000:
+        print(f"ledgerbridge sandbox: --latency-ms must be 0..60000, got {args.latency_ms:g}", file=sys.stderr)
         return 2
     factory, description = EMULATORS[args.which]
     try:
@@ -47,5 +56,9 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"{args.which} emulator listening on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
     print(f"  {description}", flush=True)
-    uvicorn.Server(uvicorn.Config(factory(), log_level="warning", timeout_keep_alive=75)).run(sockets=[sock])
+    emulator = factory()
+    if args.latency_ms:
+        emulator.state.qbo.settings.latency = timedelta(milliseconds=args.latency_ms)
+        print(f"  {args.latency_ms:g} ms added to every API call", flush=True)
+    uvicorn.Server(uvicorn.Config(emulator, log_level="warning", timeout_keep_alive=75)).run(sockets=[sock])
     return 0

@@ -51,6 +51,20 @@ SLACK_METHOD_TIERS: Mapping[str, Limit] = {
 }
 
 
+def with_quickbooks_pace(*, per_second: int | None = None, per_minute: int | None = None,
+                         batches_per_minute: int | None = None,
+                         limits: Mapping[str, Limit] = DEFAULT_LIMITS) -> dict[str, Limit]:
+    """`limits` with our QuickBooks pace changed where given (the QBO_LIMIT_* settings; None keeps ours)."""
+    default_second, default_minute = (rate.limit for rate in QUICKBOOKS_REALM.rates)
+    second = per_second or default_second
+    minute = min(per_minute or default_minute, second * 60)  # a minute above 60 s' worth never binds (and
+    realm = Limit(QUICKBOOKS_REALM.name, "quickbooks",      # pyrate-limiter refuses such a rate list)
+                  (Rate(second, Duration.SECOND), Rate(minute, Duration.MINUTE)))
+    batch = Limit(QUICKBOOKS_BATCH.name, "quickbooks",
+                  (Rate(batches_per_minute or QUICKBOOKS_BATCH.rates[0].limit, Duration.MINUTE),))
+    return {**limits, realm.name: realm, batch.name: batch}
+
+
 @dataclass(frozen=True)
 class ThrottleKey:
     limit: str  # a name in the throttle's limits table

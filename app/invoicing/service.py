@@ -66,6 +66,13 @@ class QuickBooksResult:
     adopted: bool
 
 
+@dataclass(frozen=True)
+class PreparedInvoice:
+    plan: InvoicePlan
+    draft: InvoiceDraft
+    customer_id: str
+
+
 def job_for(session: Session, *, deal_id: int) -> InvoiceJob | None:
     return session.exec(select(InvoiceJob).where(InvoiceJob.deal_id == deal_id)).first()
 
@@ -94,18 +101,25 @@ def begin_attempt(session: Session, *, deal_id: int, realm_id: str, clock: Clock
 def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy,
                          txn_date: date) -> QuickBooksResult:
     """The vendor calls. Idempotent: requestid replay plus a DocNumber lookup on every retry."""
-    _check_company(plan, policy)
-    customer_id = plan.qbo_customer_id or quickbooks.find_or_create_customer(
-        plan.account_name, request_id=customer_request_id_for(plan.facts.account.account_id or str(plan.deal_id)),
-        company_name=plan.account_name, billing_address=plan.billing_address).id
-    draft = invoice_draft(plan.facts, customer_id=customer_id, item_ids=_item_ids(plan.facts, quickbooks, policy),
-                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date)
+    prepared = prepare_invoice(plan, quickbooks=quickbooks, policy=policy, txn_date=txn_date)
+    draft, customer_id = prepared.draft, prepared.customer_id
     if plan.attempt > 1 and draft.doc_number:
         existing = quickbooks.find_invoice_by_doc_number(draft.doc_number)
         if existing is not None:
             return QuickBooksResult(invoice=existing, customer_id=customer_id, adopted=True)
     invoice = quickbooks.create_invoice(draft, request_id=plan.idempotency_key)
     return QuickBooksResult(invoice=invoice, customer_id=customer_id, adopted=False)
+
+
+def prepare_invoice(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy, txn_date: date) -> PreparedInvoice:
+    """Everything but the create: the company check, the customer (stored, found or created), items and term."""
+    _check_company(plan, policy)
+    customer_id = plan.qbo_customer_id or quickbooks.find_or_create_customer(
+        plan.account_name, request_id=customer_request_id_for(plan.facts.account.account_id or str(plan.deal_id)),
+        company_name=plan.account_name, billing_address=plan.billing_address).id
+    draft = invoice_draft(plan.facts, customer_id=customer_id, item_ids=_item_ids(plan.facts, quickbooks, policy),
+                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date)
+    return PreparedInvoice(plan=plan, draft=draft, customer_id=customer_id)
 
 
 def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksResult, clock: Clock) -> InvoiceJob:
@@ -128,6 +142,32 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
                           "adopted_existing": result.adopted, "attempt": plan.attempt}, clock=clock)
     session.flush()
     return job
+
+
+def link_new_customers(session: Session, customers: list[tuple[int, str]]) -> None:
+    """Store each (deal id, QuickBooks customer id) on the deal's account where none is stored yet, in account
+    order and before any audit event: a batch then takes its row locks in one order, and never while it holds
+    the audit chain's lock that another batch waits for (no deadlock between two workers' batches)."""
+    deals = [(require(session, Deal, deal_id), customer_id) for deal_id, customer_id in customers]
+    linked: set[int] = set()
+    for deal, customer_id in sorted((pair for pair in deals if pair[0].account_id),
+                                    key=lambda pair: pair[0].account_id or 0):
+        account = account_of(session, deal)
+        if account is not None and account.qbo_customer_id is None and account.id not in linked:
+            account.qbo_customer_id = customer_id
+            linked.add(account.id or 0)
+            session.add(account)
+    session.flush()
+
+
+def release_attempt(session: Session, *, job_id: int, clock: Clock) -> None:
+    """The attempt never left this process (our own throttle had no slot): QuickBooks saw nothing, so the next
+    attempt needs no DocNumber look-up first."""
+    job = require(session, InvoiceJob, job_id)
+    job.attempts = max(job.attempts - 1, 0)
+    job.updated_at = clock.now()
+    session.add(job)
+    session.flush()
 
 
 def record_failure(session: Session, *, job_id: int, error: str, final: bool, clock: Clock) -> None:

@@ -13,12 +13,14 @@ from app.approvals.service import decision_for
 from app.db import Transactions, require, session_scope
 from app.deals.models import Deal
 from app.deals.service import account_of
-from app.errors import NotFound
+from app.errors import NotFound, ThrottleFull
 from app.exception_queue import service as exceptions
 from app.exception_queue.classify import classify_failure
 from app.exception_queue.customers import check_new_customer
 from app.exception_queue.rules import work_key
 from app.intake.service import read_opportunities
+from app.integrations.quickbooks_batch import MAX_BATCH_OPERATIONS
+from app.invoicing import batch as batch_invoicing
 from app.invoicing import service as invoicing
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
@@ -62,7 +64,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
 
 def build_batch_handlers(runtime: Runtime) -> dict[str, BatchHandler]:
     """Kinds whose backlog the worker runs together (one vendor request for many items)."""
-    return {}
+    return {WorkKind.CREATE_INVOICE.value: BatchHandler(MAX_BATCH_OPERATIONS,
+                                                        functools.partial(create_invoices, runtime))}
 
 
 def read_opportunity_ids(rt: Runtime, payload: Payload) -> None:
@@ -127,13 +130,43 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
                                                     txn_date=rt.clock.now().astimezone(rt.policy.zone).date())
         except Exception as error:
             with session_scope(rt.engine) as session:
+                if isinstance(error, ThrottleFull):  # our throttle kept the create here: QuickBooks saw nothing
+                    invoicing.release_attempt(session, job_id=plan.job_id, clock=rt.clock)
                 invoicing.record_failure(session, job_id=plan.job_id, error=str(error), final=False, clock=rt.clock)
             raise
         with session_scope(rt.engine) as session:
             invoicing.record_created(session, plan=plan, result=result, clock=rt.clock)
+    _queue_invoice_follow_ups(rt, [deal_id])
+
+
+def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException | None]:
+    """A backlog of CREATE_INVOICE items: one QuickBooks batch request (a lone item takes the single path)."""
+    if len(payloads) == 1:
+        try:
+            create_invoice(rt, payloads[0])
+        except Exception as error:  # the worker records it on the item, as for a single handler
+            return [error]
+        return [None]
+    context = batch_invoicing.BatchContext(
+        engine=rt.engine, quickbooks=rt.quickbooks, policy=rt.policy, clock=rt.clock,
+        realm_id=rt.settings.qbo_realm_id or "",
+        check_new_customer=functools.partial(check_new_customer, quickbooks=rt.quickbooks))
+    deal_ids = [payload["deal_id"] for payload in payloads]
+    outcomes = batch_invoicing.create_invoices(context, deal_ids)
+    _queue_invoice_follow_ups(rt, [deal_id for deal_id, outcome in zip(deal_ids, outcomes, strict=True)
+                                   if outcome is None])
+    return outcomes
+
+
+def _queue_invoice_follow_ups(rt: Runtime, deal_ids: list[int]) -> None:
+    """Salesforce write-back and the Slack confirmation, once per invoiced deal (dedupe keys)."""
+    if not deal_ids:
+        return
     with session_scope(rt.engine) as session:
-        for kind in (WorkKind.WRITE_BACK_INVOICE, WorkKind.ANNOUNCE_INVOICE):
-            enqueue(session, kind=kind, payload={"deal_id": deal_id}, dedupe_key=f"{kind}:{deal_id}", clock=rt.clock)
+        for deal_id in deal_ids:
+            for kind in (WorkKind.WRITE_BACK_INVOICE, WorkKind.ANNOUNCE_INVOICE):
+                enqueue(session, kind=kind, payload={"deal_id": deal_id}, dedupe_key=f"{kind}:{deal_id}",
+                        clock=rt.clock)
     rt.wake_worker()
 
 

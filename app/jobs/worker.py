@@ -136,10 +136,16 @@ class Worker:
         return item
 
     def _claim_more(self, holder: str, items: list[WorkItem], *, up_to: int) -> None:
-        """A backlog goes out together: claim more items of the first one's kind that are runnable now, into
-        `items` (so that each one claimed is released however this ends), up to `up_to` in all."""
-        while len(items) < up_to and (item := self._claim(holder, {items[0].kind})) is not None:
-            items.append(item)
+        """A backlog goes out together: claim more items of the first one's kind that are runnable now, in one
+        UPDATE, into `items` (so that each one claimed is released however this ends), up to `up_to` in all."""
+        if len(items) >= up_to:
+            return
+        with self._running_lock:
+            with session_scope(self._engine) as session:
+                claimed = queue.claim_more(session, worker_id=holder, clock=self._clock, kind=items[0].kind,
+                                           count=up_to - len(items), lease=self._lease, running=set(self._running))
+            self._running.update(dict.fromkeys((stored_id(item) for item in claimed), holder))
+        items.extend(claimed)
 
     def _run_batch(self, batch: BatchHandler, items: list[WorkItem], holder: str) -> None:
         try:

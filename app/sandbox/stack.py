@@ -146,3 +146,14 @@ def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock:
                      signing_secret=SANDBOX_SIGNING_SECRET, emulator_url=emulators.url("slack"))
     return Stack(emulators=emulators, runtime=runtime, app_server=server, slack_side=side, app=app,
                  worker_process=worker)
+
+
+def settings_environment(settings: Settings, *, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment variables an operator would export for `settings` (to start `ledgerbridge worker` and the
+    other commands as their own processes), on top of `base` less any vendor settings it carries."""
+    env = {key: value for key, value in (base or {}).items()
+           if not key.startswith(("SLACK_", "SALESFORCE_", "QBO_", "LEDGERBRIDGE_", "DATABASE_URL"))}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[name.upper()] = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+    return env

@@ -64,6 +64,32 @@ def claim_next(session: Session, *, worker_id: str, clock: Clock, kinds: Collect
     return None
 
 
+def claim_more(session: Session, *, worker_id: str, clock: Clock, kind: str, count: int,
+               lease: timedelta = LEASE, running: Collection[int] = ()) -> list[WorkItem]:
+    """Up to `count` more runnable items of one kind at once (a batch), in one UPDATE: two workers claiming
+    together never split a backlog between them item by item (on PostgreSQL the second waits for the first's
+    rows, then finds them taken and claims none of them)."""
+    if count < 1:
+        return []
+    now = clock.now()
+    runnable = or_(col(WorkItem.status) == WorkStatus.QUEUED,
+                   (col(WorkItem.status) == WorkStatus.RUNNING) & (col(WorkItem.locked_until) < now))
+    statement = select(WorkItem.id).where(runnable, col(WorkItem.run_after) <= now, col(WorkItem.kind) == kind)
+    if running:
+        statement = statement.where(col(WorkItem.id).not_in(sorted(running)))
+    candidates = session.exec(statement.order_by(col(WorkItem.run_after), col(WorkItem.id)).limit(count)).all()
+    if not candidates:
+        return []
+    session.exec(update(WorkItem).where(col(WorkItem.id).in_(candidates), runnable).values(
+        status=WorkStatus.RUNNING, locked_by=worker_id, locked_until=now + lease,
+        attempts=WorkItem.attempts + 1, updated_at=now))
+    claimed = select(WorkItem).where(col(WorkItem.id).in_(candidates), WorkItem.locked_by == worker_id,
+                                     WorkItem.status == WorkStatus.RUNNING)
+    items = list(session.exec(claimed.order_by(col(WorkItem.run_after), col(WorkItem.id)).execution_options(
+        populate_existing=True)).all())
+    return items
+
+
 def renew_leases(session: Session, *, worker_id: str, item_ids: Collection[int], clock: Clock,
                  lease: timedelta = LEASE) -> int:
     """The heartbeat: items this worker is still running keep their lease; returns how many were renewed."""

@@ -129,3 +129,22 @@ def test_sqlite_and_no_database_use_buckets_in_this_process(sqlite_url: str) -> 
         assert throttle.try_acquire(quickbooks_realm("1")) == 0.0
     finally:
         throttle.close()
+
+
+def test_our_quickbooks_pace_can_be_lowered_and_a_minute_never_exceeds_sixty_seconds_worth():
+    from app.integrations.throttle import with_quickbooks_pace
+
+    def rates(limits: dict[str, Limit], name: str) -> list[tuple[int, int]]:
+        return [(rate.limit, rate.interval) for rate in limits[name].rates]
+
+    default = with_quickbooks_pace()
+    assert {name: rates(default, name) for name in default} == \
+        {name: rates(dict(DEFAULT_LIMITS), name) for name in DEFAULT_LIMITS}
+    lowered = with_quickbooks_pace(per_second=2, batches_per_minute=3)
+    assert rates(lowered, quickbooks_realm("r").limit) == [(2, Duration.SECOND), (120, Duration.MINUTE)]
+    assert rates(lowered, quickbooks_batch("r").limit) == [(3, Duration.MINUTE)]    # 490/min cannot bind at 2/s
+    assert lowered["slack_channel"] is DEFAULT_LIMITS["slack_channel"]
+    time = FakeTime()
+    throttle = _throttle(time, limits=lowered)
+    assert [throttle.try_acquire(quickbooks_realm("r")) for _ in range(3)][:2] == [0.0, 0.0]
+    assert throttle.try_acquire(quickbooks_realm("r")) > 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -480,3 +481,19 @@ def test_default_factory_serves_the_demo_company() -> None:
         items = requests.get(server.url + "/_admin/realms/9341452000000001/objects/Item", timeout=5).json()
     assert [item["Name"] for item in items] == ["Consulting Services", "Annual Subscription", "Implementation",
                                                 "Support Plan"]
+
+
+def test_added_latency_slows_every_api_call_but_not_admin_and_leaves_the_counters(emu: Emu) -> None:
+    qb = emu.qb()
+    Customer.get(1, qb=qb)
+    configured = requests.post(emu.server.url + "/_admin/settings", json={"latency_ms": 300}, timeout=5).json()
+    assert configured["latency_ms"] == 300
+    started = time.monotonic()
+    Customer.get(1, qb=qb)
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    stats = requests.get(emu.server.url + "/_admin/throttle", timeout=5).json()
+    assert time.monotonic() - started < 0.3
+    assert stats["realms"][emu.demo.realm_id]["admitted"] == 2        # a settings change kept the counters
+    requests.post(emu.server.url + "/_admin/settings", json={"latency_ms": 0}, timeout=5)
+    assert emu.state.settings.latency == timedelta(0)

@@ -12,8 +12,8 @@ from app.clock import FixedClock
 from app.db import session_scope
 from app.errors import RateLimited
 from app.jobs.worker import retry_delay
-from app.work_queue.models import WorkItem
-from app.work_queue.service import LEASE, backoff, claim_next, complete, enqueue, fail, pending_count
+from app.work_queue.models import WorkItem, WorkStatus
+from app.work_queue.service import LEASE, backoff, claim_more, claim_next, complete, enqueue, fail, pending_count
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -279,3 +279,20 @@ def test_a_vendor_retry_after_is_honoured_over_a_shorter_backoff():
     assert retry_delay(RateLimited("slow down", vendor="quickbooks", retry_after=60), 1) == timedelta(seconds=60)
     assert retry_delay(RateLimited("slow down", vendor="slack", retry_after=None), 3) == timedelta(seconds=8)
     assert retry_delay(RuntimeError("boom"), 2) == timedelta(seconds=4)
+
+
+def test_a_batch_claim_takes_a_block_of_one_kind_and_never_what_another_holds(engine, clock):
+    ids = [add(engine, clock, "create_invoice") for _ in range(5)]
+    other = add(engine, clock, "announce_invoice")
+    with session_scope(engine) as session:
+        first = claim_next(session, worker_id="w1", clock=clock, kinds={"create_invoice"})
+    with session_scope(engine) as session:
+        mine = claim_more(session, worker_id="w1", clock=clock, kind="create_invoice", count=3, running={first.id})
+    with session_scope(engine) as session:
+        theirs = claim_more(session, worker_id="w2", clock=clock, kind="create_invoice", count=30)
+    assert [item.id for item in mine] == ids[1:4]
+    assert [item.id for item in theirs] == ids[4:]                     # what w1 holds is never handed out again
+    assert {item.locked_by for item in mine} == {"w1"} and all(item.attempts == 1 for item in mine)
+    with session_scope(engine) as session:
+        assert claim_more(session, worker_id="w3", clock=clock, kind="create_invoice", count=30) == []
+        assert session.get(WorkItem, other).status == WorkStatus.QUEUED

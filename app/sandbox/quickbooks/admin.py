@@ -115,14 +115,18 @@ def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) 
         for name in ("access_token_lifetime", "refresh_grace", "refresh_token_lifetime", "cdc_max_lookback"):
             if f"{name}_seconds" in body:
                 setattr(settings, name, timedelta(seconds=float(body[f"{name}_seconds"])))
+        if "latency_ms" in body:
+            settings.latency = timedelta(milliseconds=float(body["latency_ms"]))
         for name in ("xml_throttle", "max_batch_items"):
             if name in body:
                 setattr(settings, name, type(getattr(settings, name))(body[name]))
         if "check_doc_numbers" in body:
             settings.rules = BookRules(check_doc_numbers=bool(body["check_doc_numbers"]))
         changed = {k: int(v) for k, v in body.items() if k in ThrottleLimits.__dataclass_fields__}
-        state.set_limits(replace(limits, **changed))
+        if changed:     # a new throttle starts its counters afresh: only when a limit changes
+            state.set_limits(replace(limits, **changed))
         return {"xml_throttle": settings.xml_throttle, "max_batch_items": settings.max_batch_items,
+                "latency_ms": round(settings.latency / timedelta(milliseconds=1)),
                 "check_doc_numbers": settings.rules.check_doc_numbers, **asdict(state.throttle.limits)}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -53,6 +54,8 @@ async def company_api(request: Request) -> Response:
         early, plan = _gatekeep(state, call)
         if early is None and plan is not None and plan.kind == "timeout":
             await asyncio.sleep(plan.delay)
+        if state.settings.latency > timedelta(0):   # the network and Intuit's servers, before the work is done
+            await asyncio.sleep(state.settings.latency.total_seconds())
         outcome = early or _execute(state, call, plan)
     except Exception:  # an emulator bug still answers like QBO does: a SystemFault with a code
         logger.exception("QuickBooks emulator failed on %s %s", call.method, request.url.path)

@@ -64,6 +64,7 @@ class EmulatorSettings:
     xml_throttle: bool = False  # answer 429 with the old XML Fault instead of JSON
     max_batch_items: int = 30
     cdc_max_lookback: timedelta = timedelta(days=30)
+    latency: timedelta = timedelta(0)  # added to every company API call (benchmarks: Intuit's ~200 ms); off by default
     rules: BookRules = field(default_factory=BookRules)
 
 
