@@ -32,11 +32,14 @@ class CachedAuthorize(AsyncAuthorize):
         self._identity: dict[str, Any] | None = None
         self._next_try: datetime | None = None
         self._failing = False
+        self._pending: asyncio.Task[None] | None = None      # kept so the task is not collected mid-flight
 
     async def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None,
                        user_id: str | None, **_: Any) -> AuthorizeResult:
         if self._identity is None and (self._next_try is None or self._clock.now() >= self._next_try):
-            await self._auth_test()
+            # in the background: no ack ever waits for Slack (the token is ours; auth.test only confirms it)
+            self._next_try = self._clock.now() + RETRY_INTERVAL       # concurrent requests do not pile on
+            self._pending = asyncio.get_running_loop().create_task(self._auth_test())
         known = self._identity or {}
         return AuthorizeResult(enterprise_id=known.get("enterprise_id") or enterprise_id,
                                team_id=known.get("team_id") or team_id, team=known.get("team"),
@@ -44,7 +47,6 @@ class CachedAuthorize(AsyncAuthorize):
                                bot_token=self._client.token, user_id=user_id)
 
     async def _auth_test(self) -> None:
-        self._next_try = self._clock.now() + RETRY_INTERVAL       # concurrent requests do not pile on
         try:
             with slack_errors("auth.test"):
                 response = await asyncio.wait_for(self._client.auth_test(), timeout=AUTH_TEST_WAIT_SECONDS)

@@ -10,8 +10,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from sqlmodel import col, select
 
 from app.clock import FixedClock
+from app.db import session_scope
 from app.sandbox.people import ANN, SAM
 from app.sandbox.server import bind_socket, serve_in_thread
 from app.sandbox.slack import create_slack_emulator
@@ -19,6 +21,7 @@ from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 from app.sandbox.stack import SANDBOX_SIGNING_SECRET, Stack, sandbox_settings, start_app, start_emulators
 from app.slack.authorization import RETRY_INTERVAL
 from app.slack.ids import ActionId, SlashCommand
+from app.work_queue.models import WorkItem, WorkStatus
 from tests.e2e.conftest import FIXED_START, eventually
 
 FORM = "application/x-www-form-urlencoded"
@@ -78,6 +81,7 @@ def test_a_command_and_a_click_are_acked_while_slack_is_down(slack_down: SlackDo
     answer = eventually(lambda: stack.emulators.slack.responses(command.payload["response_url"]),
                         what="the lookup's answer through response_url")
     assert "Globex" in answer[0]["text"]
+    eventually(lambda: _warnings(caplog, UNREACHABLE), what="the outage logged")
     assert len(_warnings(caplog, UNREACHABLE)) == 1
     assert not [r for r in caplog.records if r.name.startswith("slack_bolt") and r.levelno >= logging.ERROR]
     assert not [r for r in caplog.records if r.exc_info and "Slack listener failed" in r.getMessage()]
@@ -89,12 +93,14 @@ def test_authorization_is_retried_and_restored_once_slack_answers(slack_down: Sl
     caplog.set_level(logging.INFO)
     stack = slack_down.stack
     assert _click(stack) == 200
+    eventually(lambda: _warnings(caplog, UNREACHABLE), what="the background auth.test to fail")
     slack_down.bring_the_web_api_back()
     assert _click(stack) == 200                                      # within the retry interval: no auth.test
     assert stack.emulators.slack.calls_to("auth.test") == []
     stack.runtime.clock.advance(RETRY_INTERVAL + timedelta(seconds=1))
     assert _click(stack) == 200
-    assert len(stack.emulators.slack.calls_to("auth.test")) == 1
+    eventually(lambda: len(stack.emulators.slack.calls_to("auth.test")) == 1, what="the retried auth.test")
+    eventually(lambda: _warnings(caplog, "answers again"), what="authorization restored")
     stack.runtime.clock.advance(RETRY_INTERVAL * 3)
     assert _click(stack) == 200
     assert len(stack.emulators.slack.calls_to("auth.test")) == 1     # kept once it succeeded
@@ -112,6 +118,14 @@ def test_slack_going_away_later_still_gets_acks(stack: Stack, caplog: pytest.Log
     command = stack.slack_side.send_slash_command(SAM.slack_id, SlashCommand.EXCEPTIONS.value, "all")
     assert command.status_code == 200
     assert _click(stack) == 200
-    failed = eventually(lambda: _warnings(caplog, "could not tell the user"), what="the reporter's own failure")
+    # the answers are the worker's: with Slack gone they wait in the queue and are retried (nothing is lost)
+    waiting = eventually(lambda: _warnings(caplog, "Connection refused"), what="the worker's answer to wait")
+    assert all(record.exc_info is None for record in waiting)              # an outage: one line, no traceback
     assert not [r for r in caplog.records if r.name.startswith("slack_bolt") and r.levelno >= logging.ERROR]
-    assert all(record.exc_info is None for record in failed)
+
+    def kept_for_a_retry() -> list[WorkItem]:
+        with session_scope(stack.runtime.engine) as session:
+            return list(session.exec(select(WorkItem).where(
+                col(WorkItem.status).in_([WorkStatus.QUEUED, WorkStatus.RUNNING]),
+                col(WorkItem.last_error).contains("Connection refused"))).all())
+    eventually(kept_for_a_retry, what="the answers kept in the queue for a retry")
