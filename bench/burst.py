@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from app.db import make_engine
+from app.db import Transactions, make_engine
 from app.db_migrate import upgrade
 from app.intake.service import poll_changes
 from app.sandbox.stack import Emulators, sandbox_settings, settings_environment, start_emulators
@@ -84,7 +84,8 @@ def intake(settings_database: str, emulators: Emulators, quickbooks_url: str, po
     patient = settings.model_copy(update={"ledgerbridge_http_timeout": INTAKE_TIMEOUT})
     runtime = build_runtime(patient, engine=make_engine(settings_database))
     try:
-        poll_changes(engine=runtime.engine, source=runtime.salesforce, customers=runtime.quickbooks,
+        poll_changes(transactions=Transactions(runtime.engine), source=runtime.salesforce,
+                     customers=runtime.quickbooks,
                      policy=runtime.policy, clock=runtime.clock)
     finally:
         runtime.engine.dispose()

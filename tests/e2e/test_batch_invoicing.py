@@ -34,9 +34,11 @@ PRODUCTS = ("Support Plan", "Consulting Services", "Implementation")
 @pytest.fixture
 def batch_stack(db_url: str) -> Iterator[Stack]:
     running = start_stack(db_url)
-    running.app.state.worker.stop()               # the test's worker drains the queue
-    yield running
-    running.stop()
+    try:
+        running.worker.stop()                     # the test's worker drains the queue
+        yield running
+    finally:
+        running.stop()
 
 
 def seed_deals(stack: Stack, count: int, *, extra: dict[int, list[Line]] | None = None) -> list[str]:

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from app.db import make_engine, session_scope
+from app.db import Transactions, make_engine, session_scope
 from app.intake.service import poll_changes
 from app.invoicing.models import InvoiceJob, InvoiceJobStatus
 from app.sandbox.book import Book, Line
@@ -67,7 +67,8 @@ def prepare(emulators: Emulators, database_url: str, tmp_path: Path, deals: int,
            for index in range(deals)]
     runtime = build_runtime(settings, engine=make_engine(database_url))
     try:
-        report = poll_changes(engine=runtime.engine, source=runtime.salesforce, customers=runtime.quickbooks,
+        report = poll_changes(transactions=Transactions(runtime.engine), source=runtime.salesforce,
+                     customers=runtime.quickbooks,
                               policy=runtime.policy, clock=runtime.clock)
     finally:
         runtime.engine.dispose()
