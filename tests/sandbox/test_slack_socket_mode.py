@@ -29,7 +29,7 @@ from app.sandbox.slack import (
     create_slack_emulator,
 )
 
-FIXTURES = Path("/work/shared/fixtures/slack")
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "slack"
 SILENT_COMMAND = "/never-acked"
 
 
