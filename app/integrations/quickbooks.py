@@ -137,7 +137,8 @@ class QuickBooksGateway:
         cached = self._references.item(name)
         if cached is not None:
             return cached
-        row = self._first(f"SELECT * FROM Item WHERE Name = {quote_literal(name)}")
+        # QuickBooks leaves Sku out of `SELECT *` unless it is named (as python-quickbooks' Item.all() does)
+        row = self._first(f"SELECT *, Sku FROM Item WHERE Name = {quote_literal(name)}")
         return self._references.remember_item(name, parse_item(row)) if row else None
 
     def find_term_by_name(self, name: str) -> QboTerm | None:

@@ -1,0 +1,40 @@
+"""Reads about the company itself: Preferences (tax and currency settings), exchange rates, and the rows a
+query over ExchangeRate sees."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.currency import currency_ref, exchange_rate_row
+from app.sandbox.quickbooks.faults import required
+from app.sandbox.quickbooks.values import as_date
+
+
+def preferences(book: RealmBook) -> dict[str, Any]:
+    """The parts of QuickBooks' Preferences an integration reads to learn the tax and currency model."""
+    company = book.company
+    return {
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": company.uses_automated_sales_tax},
+        "CurrencyPrefs": {"MultiCurrencyEnabled": company.multicurrency,
+                          "HomeCurrency": currency_ref(company.home_currency)},
+        "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0",
+    }
+
+
+def exchange_rate(book: RealmBook, params: dict[str, str], now: datetime) -> dict[str, Any]:
+    code = params.get("sourcecurrencycode")
+    if not code:
+        raise required("sourcecurrencycode")
+    as_of = as_date(params["asofdate"], "asofdate") if params.get("asofdate") else book.local_time(now).date()
+    return exchange_rate_row(book, code.upper(), as_of)
+
+
+def query_rows(book: RealmBook, entity: str) -> list[dict[str, Any]]:
+    """What a query over `entity` reads: stored objects, or the company's exchange rates."""
+    if entity != "ExchangeRate":
+        return book.rows(entity)
+    if not book.company.multicurrency:
+        return []
+    return [exchange_rate_row(book, code, day) for code, days in sorted(book.exchange_rates.items())
+            for day in sorted(days, key=date.toordinal)]
