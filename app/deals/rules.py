@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
+from app.deals.tax import tax_treatment
 from app.policy import ExceptionKind, Policy, RequiredField, normalize_name
 
 AMOUNT_TOLERANCE = Decimal("0.01")
@@ -181,7 +182,16 @@ def _owner_email(email: str | None) -> Iterator[Problem]:
                       f"The opportunity owner's email '{email}' is not a valid address")
 
 
-_CHECKS = (_address_problems, _terms_problems, _line_problems, _amount_problems, _account_and_owner_problems)
+def _tax_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
+    """A region or product the tax policy cannot place: one problem per missing mapping, named."""
+    if policy.tax is None:
+        return
+    for problem in tax_treatment(deal, policy.tax).problems:
+        yield Problem("tax", problem.code, problem.message)
+
+
+_CHECKS = (_address_problems, _terms_problems, _line_problems, _amount_problems, _account_and_owner_problems,
+           _tax_problems)
 
 
 def _unique(problems: Iterator[Problem]) -> tuple[Problem, ...]:

@@ -24,10 +24,12 @@ from app.integrations.quickbooks_models import (
     InvoiceLineDraft,
     QboAddress,
     QboCustomer,
+    QboCustomerDraft,
+    QboCustomerTax,
     QboInvoice,
     QboItem,
     QboTerm,
-    address_payload,
+    customer_payload,
     invoice_payload,
     parse_customer,
     parse_invoice,
@@ -35,6 +37,7 @@ from app.integrations.quickbooks_models import (
     parse_term,
 )
 from app.integrations.throttle import Throttle
+from app.integrations.timed_cache import TimedCache
 from app.integrations.tokens import TokenStore
 
 MAX_REQUEST_ID = 50
@@ -43,7 +46,8 @@ DOC_NUMBERS_PER_QUERY = 100
 
 __all__ = [
     "BatchOutcome", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated", "InvoiceDraft",
-    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem", "QboTerm",
+    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboCustomerDraft", "QboCustomerTax",
+    "QboInvoice", "QboItem", "QboTerm",
     "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
 ]
 
@@ -68,10 +72,12 @@ class QuickBooksGateway:
         self._connection = connection
         self._clock = clock or SystemClock()
         self._references = ReferenceCache(clock=self._clock, ttl=reference_ttl)
+        self._tax_codes: TimedCache[str, str] = TimedCache(clock=self._clock)
 
     def invalidate_references(self) -> None:
-        """Forget every remembered item, term and customer (the next look-ups ask QuickBooks)."""
+        """Forget every remembered item, term, customer and tax code (the next look-ups ask QuickBooks)."""
         self._references.clear()
+        self._tax_codes.clear()
 
     def check_connection(self) -> str:
         """Connect (discovery, token refresh) and read the company's name; raises our errors on failure."""
@@ -106,27 +112,24 @@ class QuickBooksGateway:
         return parse_customer(self._read("Customer", customer_id))
 
     def create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
-                        company_name: str | None = None, billing_address: QboAddress | None = None) -> QboCustomer:
-        payload: dict[str, Any] = {"DisplayName": display_name}
-        if email:
-            payload["PrimaryEmailAddr"] = {"Address": email}
-        if company_name:
-            payload["CompanyName"] = company_name
-        if billing_address:
-            payload["BillAddr"] = address_payload(billing_address)
-        created = parse_customer(self._create("Customer", payload, request_id))
+                        company_name: str | None = None, billing_address: QboAddress | None = None,
+                        draft: QboCustomerDraft | None = None) -> QboCustomer:
+        """`draft` (when given) says everything else: ship-to, tax status, currency."""
+        draft = draft or QboCustomerDraft(display_name, company_name=company_name, email=email,
+                                          billing_address=billing_address)
+        created = parse_customer(self._create("Customer", customer_payload(draft), request_id))
         return self._references.remember_customer(display_name, created)
 
     def find_or_create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
-                                company_name: str | None = None,
-                                billing_address: QboAddress | None = None) -> QboCustomer:
+                                company_name: str | None = None, billing_address: QboAddress | None = None,
+                                draft: QboCustomerDraft | None = None) -> QboCustomer:
         """Find by DisplayName, else create; a 6240 race (or an inactive holder) returns the existing one."""
         found = self.find_customer_by_display_name(display_name)
         if found is not None:
             return found
         try:
             return self.create_customer(display_name, request_id=request_id, email=email,
-                                        company_name=company_name, billing_address=billing_address)
+                                        company_name=company_name, billing_address=billing_address, draft=draft)
         except DuplicateNameError as duplicate:
             if duplicate.existing_id is None:
                 raise
@@ -147,6 +150,18 @@ class QuickBooksGateway:
             return cached
         row = self._first(f"SELECT * FROM Term WHERE Name = {quote_literal(name)}")
         return self._references.remember_term(name, parse_term(row)) if row else None
+
+    # -- tax codes
+    def find_tax_code_by_name(self, name: str) -> str | None:
+        """The Id of the sales tax code named `name` (VAT/GST, or a US code without automated sales tax)."""
+        cached = self._tax_codes.get(name.casefold(), max_age=self._references.ttl)
+        if cached is not None:
+            return cached
+        row = self._first(f"SELECT * FROM TaxCode WHERE Name = {quote_literal(name)}")
+        if row is None:
+            return None
+        self._tax_codes.put(name.casefold(), str(row["Id"]))
+        return str(row["Id"])
 
     # -- invoices
     def get_invoice(self, invoice_id: str) -> QboInvoice:
@@ -219,7 +234,7 @@ class QuickBooksGateway:
     # -- plumbing
     def _forget_references_after(self, error: IntegrationError) -> None:
         if is_invalid_reference(error):
-            self._references.clear()
+            self.invalidate_references()
 
     def _create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
         body, rid = dumps_exact(payload), _check_request_id(request_id)

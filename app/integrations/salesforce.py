@@ -25,6 +25,9 @@ from app.integrations.salesforce_soql import (
     ACCOUNT_FIELDS,
     LINE_ITEM_FIELDS,
     OPPORTUNITY_FIELDS,
+    OPTIONAL_ACCOUNT_FIELDS,
+    OPTIONAL_OPPORTUNITY_FIELDS,
+    OrgFields,
     by_ids_query,
     changed_since_query,
     checked_ids,
@@ -48,6 +51,7 @@ class SalesforceGateway:
         self._sf = client
         self._clock: Clock = clock or SystemClock()
         self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        self._org_fields: OrgFields | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
@@ -59,14 +63,15 @@ class SalesforceGateway:
 
         `>=` re-reads records stamped exactly at the watermark: de-duplicate by id downstream.
         """
-        for record in self._records(changed_since_query(watermark, limit=limit)):
+        for record in self._records(changed_since_query(watermark, limit=limit, optional=self.org_fields())):
             yield parse_opportunity(record)
 
     def opportunities_by_ids(self, ids: Sequence[str]) -> list[SfOpportunity]:
         wanted = checked_ids(ids)
         found: dict[str, SfOpportunity] = {}
         for start in range(0, len(wanted), IDS_PER_QUERY):
-            for record in self._records(by_ids_query(wanted[start:start + IDS_PER_QUERY])):
+            for record in self._records(by_ids_query(wanted[start:start + IDS_PER_QUERY],
+                                                     optional=self.org_fields())):
                 opportunity = parse_opportunity(record)
                 found[opportunity.id[:15]] = opportunity
         return [found[record_id[:15]] for record_id in wanted if record_id[:15] in found]
@@ -74,7 +79,8 @@ class SalesforceGateway:
     def find_opportunities_by_name(self, text: str) -> list[SfOpportunity]:
         if not text.strip():
             return []
-        return [parse_opportunity(r) for r in self._records(name_search_query(text, limit=NAME_SEARCH_LIMIT))]
+        query = name_search_query(text, limit=NAME_SEARCH_LIMIT, optional=self.org_fields())
+        return [parse_opportunity(r) for r in self._records(query)]
 
     def get_opportunity(self, opportunity_id: str) -> SfOpportunity:
         found = self.opportunities_by_ids([opportunity_id])
@@ -101,6 +107,22 @@ class SalesforceGateway:
         """How many opportunities the org has (the backfill's progress total)."""
         with translated_errors("count opportunities"):
             return int(self._sf.query("SELECT COUNT() FROM Opportunity", headers=self._headers)["totalSize"])
+
+    def org_fields(self) -> OrgFields:
+        """The optional fields this org has (CurrencyIsoCode in a multi-currency org, the exemption fields when
+        an admin added them), from the Opportunity and Account describe, read once per gateway."""
+        if self._org_fields is None:
+            with translated_errors("describe Opportunity and Account"):
+                opportunity = self._field_names("Opportunity")
+                account = self._field_names("Account")
+            self._org_fields = OrgFields(
+                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS if name in opportunity),
+                account=tuple(name for name in OPTIONAL_ACCOUNT_FIELDS if name in account))
+        return self._org_fields
+
+    def _field_names(self, sobject: str) -> set[str]:
+        described = self._sf.restful(f"sobjects/{sobject}/describe", method="GET")
+        return {str(field["name"]) for field in (described or {}).get("fields", [])}
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, total) from the last response's Sforce-Limit-Info header, None before any call."""

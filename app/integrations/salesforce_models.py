@@ -26,6 +26,8 @@ class SfAccount:
     tax_exempt: bool | None = None      # None: the record did not say (a checkbox always says)
     credit_limit: Decimal | None = None
     phone: str | None = None
+    tax_exemption_reason: str | None = None     # when the org has Tax_Exemption_Reason__c
+    resale_number: str | None = None            # when the org has Resale_Number__c
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class SfOpportunity:
     last_modified_date: datetime | None
     lines: tuple[SfLineItem, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    currency: str | None = None     # CurrencyIsoCode, in a multi-currency org
 
 
 def parse_decimal(value: Any) -> Decimal | None:
@@ -119,6 +122,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
         id=_text(record, "Id") or account_id or "", name=_text(record, "Name"), **fields,
         segment=_text(record, "Segment__c"), tax_exempt=_flag(record.get("Tax_Exempt__c")),
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
+        tax_exemption_reason=_text(record, "Tax_Exemption_Reason__c"), resale_number=_text(record, "Resale_Number__c"),
     )
 
 
@@ -166,5 +170,5 @@ def parse_opportunity(record: Mapping[str, Any]) -> SfOpportunity:
         system_modstamp=parse_datetime(record.get("SystemModstamp")),
         last_modified_date=parse_datetime(record.get("LastModifiedDate")),
         lines=parse_line_items(record.get("OpportunityLineItems")),
-        raw=dict(record),
+        raw=dict(record), currency=_text(record, "CurrencyIsoCode"),
     )

@@ -8,6 +8,8 @@ Definitions (the dashboard and its JSON say the same):
 - first-pass acceptance: share of invoiced deals that needed no human fix: no exception ever opened on the
   deal, no rejected approval, and the invoice job succeeded on its first attempt.
 - error rate: share of won deals first seen won in the window that had at least one exception.
+- invoiced total in the home currency: each invoice converted at the exchange rate QuickBooks stored on it
+  (HomeTotalAmt); an invoice without a stored rate in another currency is counted apart, never guessed.
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ class InvoicedDeal:
     invoiced_at: datetime
     total: Decimal | None
     currency: str = "USD"
+    home_total: Decimal | None = None
+    """The total in the home currency at QuickBooks' stored rate (HomeTotalAmt); None when not known."""
     attempts: int = 1
     had_exception: bool = False
     had_rejection: bool = False
@@ -79,6 +83,11 @@ class DaysToInvoice:
 class InvoiceTotals:
     count: int
     total_by_currency: dict[str, Decimal]
+    home_currency: str = "USD"
+    home_total: Decimal = Decimal("0.00")
+    """Every invoice in the home currency, at the exchange rate QuickBooks stored on each."""
+    unconverted: int = 0
+    """Invoices in another currency with no stored rate (left out of home_total)."""
 
 
 def started_at(row: InvoicedDeal, tz: tzinfo) -> datetime | None:
@@ -126,12 +135,21 @@ def error_rate(rows: Sequence[WonDeal]) -> Rate:
     return Rate(sum(1 for row in rows if row.had_exception), len(rows))
 
 
-def invoice_totals(rows: Sequence[InvoicedDeal]) -> InvoiceTotals:
-    """How many invoices, and their total per currency (never mixed)."""
+def invoice_totals(rows: Sequence[InvoicedDeal], *, home_currency: str = "USD") -> InvoiceTotals:
+    """How many invoices, their total per currency (never mixed), and all of them in the home currency at the
+    rate QuickBooks stored on each invoice."""
     totals: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    home, unconverted = Decimal("0.00"), 0
     for row in rows:
-        totals[row.currency] += row.total if row.total is not None else Decimal("0.00")
-    return InvoiceTotals(len(rows), dict(sorted(totals.items())))
+        amount = row.total if row.total is not None else Decimal("0.00")
+        totals[row.currency] += amount
+        if row.currency == home_currency:
+            home += amount
+        elif row.home_total is not None:
+            home += row.home_total
+        else:
+            unconverted += 1
+    return InvoiceTotals(len(rows), dict(sorted(totals.items())), home_currency, home, unconverted)
 
 
 def _had_exception():
@@ -154,7 +172,8 @@ def invoiced_deals(session: Session, *, since: datetime) -> list[InvoicedDeal]:
         assert job.created_in_qbo_at is not None            # the WHERE clause above
         invoiced.append(InvoicedDeal(
             deal_id=persisted_id(deal), close_date=deal.close_date, won_seen_at=deal.won_seen_at,
-            invoiced_at=job.created_in_qbo_at, total=job.total, currency=deal.currency or "USD",
+            invoiced_at=job.created_in_qbo_at, total=job.total, currency=job.currency or deal.currency or "USD",
+            home_total=job.home_total,
             attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection)))
     return invoiced
 

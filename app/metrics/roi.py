@@ -57,13 +57,15 @@ class RoiMetrics:
     exceptions: ExceptionMetrics
 
 
-def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo) -> RoiMetrics:
-    """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period."""
+def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_currency: str = "USD") -> RoiMetrics:
+    """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period.
+    Invoiced amounts are also summed in `home_currency` at the rates QuickBooks stored."""
     since = window_start(now, days)
     invoiced = invoiced_deals(session, since=since)
     return RoiMetrics(
         days=days, since=since, now=now, days_to_invoice=days_to_invoice(invoiced, tz),
         first_pass=first_pass_acceptance(invoiced), error_rate=error_rate(won_deals(session, since=since)),
-        invoices=invoice_totals(invoiced), open_exceptions=count_open(session, filter_=QueueFilter()),
+        invoices=invoice_totals(invoiced, home_currency=home_currency),
+        open_exceptions=count_open(session, filter_=QueueFilter()),
         exceptions=exception_metrics(session, now=now, since=since, tz=tz),
     )

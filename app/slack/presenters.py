@@ -45,6 +45,7 @@ def invoice_confirmation(job: InvoiceJob, account: Account | None, *, qbo_app_ur
                                invoice_id=job.qbo_invoice_id or "?",
                                qbo_url=invoice_url(qbo_app_url, job.qbo_invoice_id),
                                amount=job.total if job.total is not None else Decimal("0.00"),
+                               currency=job.currency or "USD", tax=job.tax_total,
                                due_date=job.due_date, customer_name=account.name if account else "")
 
 
@@ -56,6 +57,7 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None) -> 
         gate_problems=standing.gate_problems, approvals=tuple(_approval_line(state) for state in standing.approvals),
         invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
+        tax=standing.tax,
     )
 
 

@@ -50,6 +50,7 @@ class DealStanding:
     due_date: date | None = None
     invoice_status: str | None = None
     currency: str = "USD"
+    tax: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def standing_of(session: Session, deal: Deal) -> DealStanding:
         invoice_number=invoiced.doc_number if invoiced else None,
         amount=invoiced.total if invoiced else deal.amount, balance=invoiced.balance if invoiced else None,
         due_date=invoiced.due_date if invoiced else None, invoice_status=invoiced.qbo_status if invoiced else None,
-        currency=deal.currency or "USD",
+        currency=(invoiced.currency if invoiced else None) or deal.currency or "USD",
+        tax=invoiced.tax_total if invoiced else None,
     )
 
 

@@ -32,7 +32,11 @@ def metrics_json(metrics: RoiMetrics) -> dict[str, Any]:
         "error_rate": _rate(metrics.error_rate),
         "invoices": {"count": metrics.invoices.count,
                      "total_by_currency": {currency: str(amount)
-                                           for currency, amount in metrics.invoices.total_by_currency.items()}},
+                                           for currency, amount in metrics.invoices.total_by_currency.items()},
+                     "home_total": {"currency": metrics.invoices.home_currency,
+                                    "amount": str(metrics.invoices.home_total),
+                                    "converted_at": "the exchange rate QuickBooks stored on each invoice",
+                                    "invoices_without_a_rate": metrics.invoices.unconverted}},
         "open_exceptions": metrics.open_exceptions,
         "sla_breach_rate": {"percent": _decimal(share_percent(exceptions.breach_rate))},
         "exceptions_by_cause": dict(exceptions.by_cause),

@@ -84,6 +84,11 @@ def days(value: Decimal | None) -> str:
 def tiles(metrics: RoiMetrics, policy: Policy) -> list[Tile]:
     dti, first, errors, invoices = metrics.days_to_invoice, metrics.first_pass, metrics.error_rate, metrics.invoices
     totals = " + ".join(money(amount, currency) for currency, amount in invoices.total_by_currency.items())
+    if set(invoices.total_by_currency) - {invoices.home_currency}:
+        totals += (f" = {money(invoices.home_total, invoices.home_currency)} at the exchange rates QuickBooks "
+                   "stored on each invoice")
+        if invoices.unconverted:
+            totals += f" ({invoices.unconverted} without a stored rate left out)"
     opened = sum(metrics.exceptions.by_cause.values())
     return [
         Tile("days_to_invoice", "Days to invoice (median)", days(dti.median),

@@ -56,8 +56,10 @@ async def sobject_get(request: Request) -> Response:
     spec = find_object(sobject)
     assert spec is not None  # api_get raised NOT_FOUND otherwise
     wanted = [name.strip() for name in request.query_params.get("fields", "").split(",") if name.strip()]
-    names = [spec.field(name) for name in wanted] if wanted else list(spec.fields)
-    unknown = [name for name in wanted if spec.field(name) is None]
+    hidden = {name.lower() for name in _state(request).hidden_fields()}
+    names = [spec.field(name) for name in wanted] if wanted else \
+        [field for field in spec.fields if field.name.lower() not in hidden]
+    unknown = [name for name in wanted if spec.field(name) is None or name.lower() in hidden]
     if unknown:
         raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
     body: dict[str, Any] = {"attributes": {"type": spec.name,
@@ -80,6 +82,11 @@ async def sobject_create(request: Request) -> Response:
     return SalesforceJSON({"id": record_id, "success": True, "errors": []}, status_code=201)
 
 
+async def sobject_describe(request: Request) -> Response:
+    api_version(request)
+    return SalesforceJSON(_state(request).describe(request.path_params["sobject"]))
+
+
 async def unknown_resource(request: Request) -> Response:
     raise not_found()
 
@@ -95,6 +102,8 @@ def data_routes() -> list[Route]:
         Route(f"{base}/queryAll/{{locator}}", query_more, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}", sobject_create, methods=["POST"]),
         Route(f"{base}/sobjects/{{sobject}}/", sobject_create, methods=["POST"]),
+        Route(f"{base}/sobjects/{{sobject}}/describe", sobject_describe, methods=["GET"]),
+        Route(f"{base}/sobjects/{{sobject}}/describe/", sobject_describe, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}/{{record_id}}", sobject_get, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}/{{record_id}}", sobject_patch, methods=["PATCH"]),
         Route("/services/data/{rest:path}", unknown_resource,

@@ -67,6 +67,7 @@ class InvoiceStatusView:
     due_date: date | None = None
     invoice_status: str | None = None
     currency: str = "USD"
+    tax: Decimal | None = None
 
 
 def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Block]:
@@ -136,6 +137,8 @@ def _invoice_block(view: InvoiceStatusView) -> Block:
         ("Invoice", safe_text(view.invoice_number, NAME_LIMIT)),
         ("Status", safe_text(view.invoice_status or "unknown", NAME_LIMIT)),
     ]
+    if view.tax:
+        fields.append(("Tax", money(view.tax, view.currency)))
     if view.balance is not None:
         fields.append(("Balance", money(view.balance, view.currency)))
     if view.due_date is not None:
