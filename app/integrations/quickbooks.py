@@ -18,6 +18,13 @@ from app.integrations.quickbooks_batch import (
 )
 from app.integrations.quickbooks_cache import REFERENCE_TTL, ReferenceCache, is_invalid_reference
 from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
+from app.integrations.quickbooks_credits import (
+    CreditApplication,
+    QboCreditMemo,
+    application_payload,
+    credit_memo_payload,
+    parse_credit_memo,
+)
 from app.integrations.quickbooks_errors import DuplicateDocNumberError, DuplicateNameError
 from app.integrations.quickbooks_models import (
     InvoiceDraft,
@@ -45,7 +52,8 @@ RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
 DOC_NUMBERS_PER_QUERY = 100
 
 __all__ = [
-    "BatchOutcome", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated", "InvoiceDraft",
+    "BatchOutcome", "CreditApplication", "DuplicateDocNumberError", "QboCreditMemo", "DuplicateNameError",
+    "InvoiceCreated", "InvoiceDraft",
     "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboCustomerDraft", "QboCustomerTax",
     "QboInvoice", "QboItem", "QboTerm",
     "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
@@ -219,6 +227,26 @@ class QuickBooksGateway:
             if isinstance(outcome, InvoiceFailed):
                 self._forget_references_after(outcome.error)
         return outcomes
+
+    # -- credit memos (corrections)
+    def create_credit_memo(self, draft: InvoiceDraft, *, request_id: str) -> QboCreditMemo:
+        try:
+            created = self._create("CreditMemo", credit_memo_payload(draft), request_id)
+        except IntegrationError as error:
+            self._forget_references_after(error)
+            raise
+        return parse_credit_memo(created)
+
+    def get_credit_memo(self, credit_memo_id: str) -> QboCreditMemo:
+        return parse_credit_memo(self._read("CreditMemo", credit_memo_id))
+
+    def find_credit_memo_by_doc_number(self, doc_number: str) -> QboCreditMemo | None:
+        row = self._first(f"SELECT * FROM CreditMemo WHERE DocNumber = {quote_literal(doc_number)}")
+        return parse_credit_memo(row) if row else None
+
+    def apply_credit_memo(self, application: CreditApplication, *, request_id: str) -> str:
+        """The id of the zero payment that applies the credit memo to the invoice."""
+        return str(self._create("Payment", application_payload(application), request_id)["Id"])
 
     def sparse_update_invoice(self, invoice_id: str, sync_token: str, fields: Mapping[str, Any], *,
                               request_id: str) -> QboInvoice:

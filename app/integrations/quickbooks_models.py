@@ -94,6 +94,18 @@ class QboTerm:
 
 
 @dataclass(frozen=True)
+class QboInvoiceLine:
+    """A sales line of an invoice as QuickBooks stored it (a credit memo copies it to credit the line)."""
+
+    item_id: str
+    description: str | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal
+    tax_code: str | None = None
+
+
+@dataclass(frozen=True)
 class QboInvoice:
     id: str
     doc_number: str | None
@@ -111,6 +123,11 @@ class QboInvoice:
     currency: str | None = None
     exchange_rate: Decimal | None = None        # home-currency units per invoice-currency unit (multicurrency)
     home_total: Decimal | None = None           # HomeTotalAmt
+    lines: tuple[QboInvoiceLine, ...] = ()      # the sales lines, in order
+    customer_name: str | None = None
+    tax_calculation: str | None = None          # GlobalTaxCalculation (non-US companies)
+    transaction_tax_code: str | None = None     # TxnTaxDetail.TxnTaxCodeRef
+    ship_address: QboAddress | None = None
 
 
 @dataclass(frozen=True)
@@ -254,8 +271,26 @@ def parse_invoice(data: dict[str, Any], *, today: date) -> QboInvoice:
         email_status=data.get("EmailStatus"),
         total_tax=to_decimal((data.get("TxnTaxDetail") or {}).get("TotalTax")) or Decimal("0.00"),
         currency=(data.get("CurrencyRef") or {}).get("value"), exchange_rate=to_decimal(data.get("ExchangeRate")),
-        home_total=to_decimal(data.get("HomeTotalAmt")),
+        home_total=to_decimal(data.get("HomeTotalAmt")), lines=parse_sales_lines(data.get("Line")),
+        customer_name=(data.get("CustomerRef") or {}).get("name"),
+        tax_calculation=data.get("GlobalTaxCalculation"),
+        transaction_tax_code=((data.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef") or {}).get("value"),
+        ship_address=parse_address(data.get("ShipAddr")),
     )
+
+
+def parse_sales_lines(lines: Any) -> tuple[QboInvoiceLine, ...]:
+    found = []
+    for line in lines or []:
+        detail = line.get("SalesItemLineDetail") if isinstance(line, dict) else None
+        if line.get("DetailType") != "SalesItemLineDetail" or not isinstance(detail, dict):
+            continue
+        found.append(QboInvoiceLine(
+            item_id=str((detail.get("ItemRef") or {}).get("value", "")), description=line.get("Description"),
+            quantity=to_decimal(detail.get("Qty")), unit_price=to_decimal(detail.get("UnitPrice")),
+            amount=to_decimal(detail.get("TaxInclusiveAmt", line.get("Amount"))) or Decimal("0.00"),
+            tax_code=(detail.get("TaxCodeRef") or {}).get("value")))
+    return tuple(found)
 
 
 def _date(value: Any) -> date | None:

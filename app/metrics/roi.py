@@ -13,6 +13,8 @@ from app.metrics.invoicing import (
     DaysToInvoice,
     InvoiceTotals,
     Rate,
+    corrections_by_cause,
+    credit_memo_frequency,
     days_to_invoice,
     error_rate,
     first_pass_acceptance,
@@ -55,6 +57,9 @@ class RoiMetrics:
     invoices: InvoiceTotals
     open_exceptions: int
     exceptions: ExceptionMetrics
+    credit_memos: Rate = Rate(0, 0)
+    """Invoiced deals whose invoice got a credit memo (a correction made), of all invoiced in the period."""
+    corrections_by_cause: dict[str, int] | None = None
 
 
 def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_currency: str = "USD") -> RoiMetrics:
@@ -68,4 +73,5 @@ def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_
         invoices=invoice_totals(invoiced, home_currency=home_currency),
         open_exceptions=count_open(session, filter_=QueueFilter()),
         exceptions=exception_metrics(session, now=now, since=since, tz=tz),
+        credit_memos=credit_memo_frequency(invoiced), corrections_by_cause=corrections_by_cause(session, since=since),
     )

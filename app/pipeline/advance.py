@@ -13,6 +13,7 @@ from app.deals.models import Deal, DealStatus
 from app.deals.rules import GateResult, GateStatus, evaluate_gate
 from app.deals.service import deal_facts
 from app.exception_queue.service import sync_deal_exceptions
+from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
 from app.policy import Policy
@@ -39,7 +40,8 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     job = job_for(session, deal_id=_stored_id(deal))
     if job is not None and job.status == InvoiceJobStatus.CREATED:
         _sync_exceptions(session, deal, policy=policy, clock=clock)
-        return _set(session, deal, Advance(DealStatus.INVOICED), clock)
+        correction = propose_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock)
+        return _set(session, deal, Advance(DealStatus.INVOICED, to_post=[correction] if correction else []), clock)
     facts = deal_facts(session, deal)
     gate = evaluate_gate(facts, policy)
     deal.gate_problems = [problem.message for problem in gate.problems] or ([gate.reason] if gate.reason else [])

@@ -37,6 +37,8 @@ def metrics_json(metrics: RoiMetrics) -> dict[str, Any]:
                                     "amount": str(metrics.invoices.home_total),
                                     "converted_at": "the exchange rate QuickBooks stored on each invoice",
                                     "invoices_without_a_rate": metrics.invoices.unconverted}},
+        "credit_memo_frequency": _rate(metrics.credit_memos),
+        "corrections_by_cause": dict(metrics.corrections_by_cause or {}),
         "open_exceptions": metrics.open_exceptions,
         "sla_breach_rate": {"percent": _decimal(share_percent(exceptions.breach_rate))},
         "exceptions_by_cause": dict(exceptions.by_cause),

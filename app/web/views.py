@@ -99,6 +99,8 @@ def tiles(metrics: RoiMetrics, policy: Policy) -> list[Tile]:
              f"{errors.part} of {errors.whole} won deals had an exception"),
         Tile("exceptions_opened", "Exceptions opened", str(opened), _top_cause(metrics, policy)),
         Tile("invoices", "Invoices created", str(invoices.count), totals or money(Decimal(0), "USD")),
+        Tile("credit_memos", "Credit-memo frequency", percent(metrics.credit_memos),
+             f"{metrics.credit_memos.part} of {metrics.credit_memos.whole} invoices were corrected afterwards"),
         Tile("open_exceptions", "Open exceptions", str(metrics.open_exceptions), "right now, whatever the period"),
         Tile("sla_breach_rate", "SLA breach rate", float_percent(metrics.exceptions.breach_rate),
              "of exceptions opened in the period whose SLA is decided"),

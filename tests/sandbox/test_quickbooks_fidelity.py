@@ -67,7 +67,7 @@ def test_select_star_from_item_leaves_sku_out_unless_it_is_selected(demo_qb: Qui
     named = demo_qb.query("SELECT Id, Sku FROM Item WHERE Name = 'Consulting Services'")["QueryResponse"]["Item"]
     assert with_sku[0]["Sku"] == named[0]["Sku"] == "CONSULT"
     # python-quickbooks knows: Item.all() asks "SELECT *, Sku FROM Item"
-    assert [item.Sku for item in Item.all(qb=demo_qb)] == ["CONSULT", "SUB-ANNUAL", "IMPL", "SUPPORT"]
+    assert [item.Sku for item in Item.all(qb=demo_qb)][:4] == ["CONSULT", "SUB-ANNUAL", "IMPL", "SUPPORT"]
 
 
 # -- void ----------------------------------------------------------------------------------------------------
