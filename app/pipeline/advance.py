@@ -48,9 +48,10 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     if not gate.billable:
         _sync_exceptions(session, deal, policy=policy, clock=clock, gate=gate)
         return _set(session, deal, Advance(_STATUS_FOR_GATE[gate.status], gate=gate), clock)
-    synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy),
-                           fingerprint=terms_fingerprint(facts), clock=clock)
-    deal.terms_fingerprint = terms_fingerprint(facts)
+    fingerprint = terms_fingerprint(facts, taxability=policy.tax is not None)
+    synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy), fingerprint=fingerprint,
+                           clock=clock)
+    deal.terms_fingerprint = fingerprint
     status = _STATUS_FOR_APPROVALS[synced.state]
     advance = Advance(status, gate=gate, to_post=synced.opened,
                       to_withdraw=[request for request in synced.superseded if request.slack_ts],
