@@ -132,8 +132,8 @@ def test_a_line_credit_memo_is_approved_made_once_across_a_lost_answer_and_a_ret
     assert metrics["corrections_by_cause"] == {"rep_data_entry": 1}
 
 
-def test_a_write_off_proposed_with_the_command_needs_the_controller_and_clears_the_balance(stack: Stack,
-                                                                                            book: Book) -> None:
+def test_a_write_off_proposed_with_the_command_needs_the_controller_is_made_once_and_clears_the_balance(
+        stack: Stack, book: Book) -> None:
     deal_id, invoice = invoiced_deal(stack, book, "Globex - Support", [Line("Support Plan", Decimal(1))])
     stack.emulators.quickbooks.seed(DEMO_REALM_ID, "Payment", {
         "CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": "400.00",
@@ -152,8 +152,13 @@ def test_a_write_off_proposed_with_the_command_needs_the_controller_and_clears_t
     stack.slack_side.click_button(BOB.slack_id, APPROVALS, request.ts, ActionId.APPROVE)   # not a controller
     eventually(lambda: any("Only members of" in n.text for n in stack.emulators.slack.ephemerals(BOB.slack_id)),
                what="the role refusal")
+    stack.emulators.quickbooks.inject_fault("error", count=1, path_contains="creditmemo")     # refused, not made
+    stack.emulators.quickbooks.inject_fault("lost_response", count=1, path_contains="payment")  # made, answer lost
     stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
-    done = eventually(lambda: (c := corrections(stack)[0]).status == "done" and c, timeout=30, what="the write-off")
+    done = eventually(lambda: (c := corrections(stack)[0]).status == "done" and c, timeout=40, what="the write-off")
+    assert done.attempts == 3 and len(qbo(stack, "CreditMemo")) == 1
+    applications = [p for p in qbo(stack, "Payment") if p["TotalAmt"] == 0]
+    assert len(applications) == 1 and done.qbo_payment_id == applications[0]["Id"]   # adopted, not applied twice
     memo = qbo(stack, "CreditMemo")[0]
     items = {row["Id"]: row["Name"] for row in qbo(stack, "Item")}
     assert items[memo["Line"][0]["SalesItemLineDetail"]["ItemRef"]["value"]] == "Bad Debt"
