@@ -151,12 +151,13 @@ def _amount_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
         return
     if deal.amount <= 0:
         yield Problem(field, "invalid_field:amount",
-                      f"The opportunity amount is {_money(deal.amount)}: it must be more than zero")
+                      f"The opportunity amount is {_money(deal.amount, deal.currency)}: it must be more than zero")
         return
     lines_total = sum((line.total_price for line in deal.lines), Decimal(0))
     if deal.lines and abs(deal.amount - lines_total) > AMOUNT_TOLERANCE:
-        yield Problem(field, "invalid_field:amount", f"The opportunity amount ({_money(deal.amount)}) does not match "
-                      f"its products (total {_money(lines_total)}): correct the products or the amount")
+        yield Problem(field, "invalid_field:amount", f"The opportunity amount ({_money(deal.amount, deal.currency)}) "
+                      f"does not match its products (total {_money(lines_total, deal.currency)}): correct the "
+                      "products or the amount")
 
 
 def _account_and_owner_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
@@ -209,8 +210,8 @@ def _blank(text: str | None) -> bool:
     return _clean(text) is None
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def _money(amount: Decimal, currency: str | None = None) -> str:
+    return f"{amount:,.2f}" + (f" {currency}" if currency else "")
 
 
 def _either(values: tuple[str, ...]) -> str:
