@@ -64,6 +64,25 @@ class SlackUser:
     real_name: str
     email: str | None
     tz: str | None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class SlackIdentity:
+    """Who the bot token is (auth.test) and the scopes Slack says it was granted (`x-oauth-scopes`)."""
+
+    user_id: str
+    team: str
+    scopes: frozenset[str] | None      # None: Slack sent no x-oauth-scopes header
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    id: str
+    name: str
+    is_private: bool
+    is_member: bool
+    is_archived: bool
 
 
 def _token(settings: Settings) -> str:
@@ -200,7 +219,19 @@ def slack_user(data: dict[str, Any]) -> SlackUser:
     profile = data.get("profile") or {}
     return SlackUser(id=data["id"], name=data.get("name", ""),
                      real_name=data.get("real_name") or profile.get("real_name", ""),
-                     email=profile.get("email"), tz=data.get("tz"))
+                     email=profile.get("email"), tz=data.get("tz"), deleted=data.get("deleted") is True)
+
+
+def parse_channel(data: dict[str, Any]) -> SlackChannel:
+    return SlackChannel(id=data["id"], name=data.get("name", ""), is_private=data.get("is_private") is True,
+                        is_member=data.get("is_member") is True, is_archived=data.get("is_archived") is True)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in dict(headers or {}).items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) else str(value)
+    return None
 
 
 def _with_optional(**kwargs: Any) -> dict[str, Any]:
@@ -282,6 +313,35 @@ class SlackApi:
         self._pace("usergroups.users.list")
         with slack_errors("usergroups.users.list"):
             return tuple(self._client.usergroups_users_list(usergroup=group_id)["users"])
+
+    def identity(self) -> SlackIdentity:
+        """auth.test: the bot's user id, its workspace, and the scopes in the `x-oauth-scopes` header."""
+        self._pace("auth.test")
+        with slack_errors("auth.test"):
+            response = self._client.auth_test()
+        scopes = _header(response.headers, "x-oauth-scopes")
+        granted = frozenset(s.strip() for s in scopes.split(",") if s.strip()) if scopes is not None else None
+        return SlackIdentity(user_id=str(response["user_id"]), team=str(response.get("team") or ""), scopes=granted)
+
+    def member_channels(self) -> list[SlackChannel]:
+        """Public and private channels the bot is a member of (users.conversations, every page)."""
+        found: list[SlackChannel] = []
+        cursor = None
+        while True:
+            self._pace("users.conversations")
+            with slack_errors("users.conversations"):
+                page = self._client.users_conversations(types="public_channel,private_channel", limit=200,
+                                                        exclude_archived=True, cursor=cursor)
+            found += [parse_channel(channel) for channel in page.get("channels") or []]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
+
+    def channel_info(self, channel_id: str) -> SlackChannel:
+        """conversations.info; VendorNotFound when the channel does not exist or is private without the bot."""
+        self._pace("conversations.info")
+        with slack_errors("conversations.info"):
+            return parse_channel(self._client.conversations_info(channel=channel_id)["channel"])
 
     def open_dm(self, user_id: str) -> str:
         self._pace("conversations.open")
