@@ -7,7 +7,8 @@ from typing import Protocol
 
 from app.errors import IntegrationError, VendorNotFound
 from app.golive.findings import Finding, problem, ready
-from app.integrations.slack_api import SlackChannel, SlackIdentity, SlackUser
+from app.integrations.slack_api import SlackUser
+from app.integrations.slack_models import SlackChannel, SlackIdentity
 from app.policy import Policy
 
 VENDOR = "slack"

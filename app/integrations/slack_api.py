@@ -33,6 +33,7 @@ from app.errors import (
 )
 from app.integrations.call_outcomes import recording
 from app.integrations.slack_directory import DirectoryCache
+from app.integrations.slack_models import SlackChannel, SlackIdentity, granted_scopes, parse_channel
 from app.integrations.throttle import Throttle, ThrottleKey, slack_channel, slack_method
 
 VENDOR = "slack"
@@ -65,24 +66,6 @@ class SlackUser:
     email: str | None
     tz: str | None
     deleted: bool = False
-
-
-@dataclass(frozen=True)
-class SlackIdentity:
-    """Who the bot token is (auth.test) and the scopes Slack says it was granted (`x-oauth-scopes`)."""
-
-    user_id: str
-    team: str
-    scopes: frozenset[str] | None      # None: Slack sent no x-oauth-scopes header
-
-
-@dataclass(frozen=True)
-class SlackChannel:
-    id: str
-    name: str
-    is_private: bool
-    is_member: bool
-    is_archived: bool
 
 
 def _token(settings: Settings) -> str:
@@ -222,18 +205,6 @@ def slack_user(data: dict[str, Any]) -> SlackUser:
                      email=profile.get("email"), tz=data.get("tz"), deleted=data.get("deleted") is True)
 
 
-def parse_channel(data: dict[str, Any]) -> SlackChannel:
-    return SlackChannel(id=data["id"], name=data.get("name", ""), is_private=data.get("is_private") is True,
-                        is_member=data.get("is_member") is True, is_archived=data.get("is_archived") is True)
-
-
-def _header(headers: Any, name: str) -> str | None:
-    for key, value in dict(headers or {}).items():
-        if key.lower() == name:
-            return value[0] if isinstance(value, list) else str(value)
-    return None
-
-
 def _with_optional(**kwargs: Any) -> dict[str, Any]:
     return {key: value for key, value in kwargs.items() if value is not None}
 
@@ -319,9 +290,8 @@ class SlackApi:
         self._pace("auth.test")
         with slack_errors("auth.test"):
             response = self._client.auth_test()
-        scopes = _header(response.headers, "x-oauth-scopes")
-        granted = frozenset(s.strip() for s in scopes.split(",") if s.strip()) if scopes is not None else None
-        return SlackIdentity(user_id=str(response["user_id"]), team=str(response.get("team") or ""), scopes=granted)
+        return SlackIdentity(user_id=str(response["user_id"]), team=str(response.get("team") or ""),
+                             scopes=granted_scopes(response.headers))
 
     def member_channels(self) -> list[SlackChannel]:
         """Public and private channels the bot is a member of (users.conversations, every page)."""
