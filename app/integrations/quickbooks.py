@@ -35,12 +35,14 @@ from app.integrations.quickbooks_models import (
     QboCustomerTax,
     QboInvoice,
     QboItem,
+    QboPreferences,
     QboTerm,
     customer_payload,
     invoice_payload,
     parse_customer,
     parse_invoice,
     parse_item,
+    parse_preferences,
     parse_term,
 )
 from app.integrations.throttle import Throttle
@@ -50,12 +52,12 @@ from app.integrations.tokens import TokenStore
 MAX_REQUEST_ID = 50
 RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
 DOC_NUMBERS_PER_QUERY = 100
+LIST_PAGE = 1000            # QuickBooks' largest MAXRESULTS
 
 __all__ = [
-    "BatchOutcome", "CreditApplication", "DuplicateDocNumberError", "QboCreditMemo", "DuplicateNameError",
-    "InvoiceCreated", "InvoiceDraft",
-    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboCustomerDraft", "QboCustomerTax",
-    "QboInvoice", "QboItem", "QboTerm",
+    "BatchOutcome", "CreditApplication", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated",
+    "InvoiceDraft", "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCreditMemo", "QboCustomer",
+    "QboCustomerDraft", "QboCustomerTax", "QboInvoice", "QboItem", "QboPreferences", "QboTerm",
     "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
 ]
 
@@ -170,6 +172,32 @@ class QuickBooksGateway:
             return None
         self._tax_codes.put(name.casefold(), str(row["Id"]))
         return str(row["Id"])
+
+    # -- whole lists, inactive entries included (readiness and the live check; never cached)
+    def all_items(self) -> list[QboItem]:
+        return [parse_item(row) for row in self._whole_list("Item")]
+
+    def all_terms(self) -> list[QboTerm]:
+        return [parse_term(row) for row in self._whole_list("Term")]
+
+    def all_customers(self) -> list[QboCustomer]:
+        return [parse_customer(row) for row in self._whole_list("Customer")]
+
+    def preferences(self) -> QboPreferences:
+        """The company's Preferences (GET .../preferences), e.g. whether custom transaction numbers are on."""
+        data = self._connection.call(lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences", {}))
+        return parse_preferences(data["Preferences"])
+
+    def _whole_list(self, entity: str) -> list[dict[str, Any]]:
+        """Every row of a name list, page by page; name-list queries skip inactive rows unless Active is asked."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            columns = "*, Sku" if entity == "Item" else "*"        # QuickBooks leaves Sku out of `*`
+            page = self.query(f"SELECT {columns} FROM {entity} WHERE Active IN (true, false) "
+                              f"STARTPOSITION {len(rows) + 1} MAXRESULTS {LIST_PAGE}")
+            rows += page
+            if len(page) < LIST_PAGE:
+                return rows
 
     # -- invoices
     def get_invoice(self, invoice_id: str) -> QboInvoice:

@@ -15,7 +15,7 @@ from app.sandbox.quickbooks import entities, voids
 from app.sandbox.quickbooks.batch import run_batch
 from app.sandbox.quickbooks.books import RealmBook, StoredResponse
 from app.sandbox.quickbooks.cdc import parse_changed_since, run_cdc
-from app.sandbox.quickbooks.company_api import exchange_rate, preferences, query_rows
+from app.sandbox.quickbooks.company_api import exchange_rate, query_rows
 from app.sandbox.quickbooks.faults import (
     QboFault,
     fault_body,
@@ -127,7 +127,8 @@ def _answer(state: QuickBooksState, book: RealmBook, call: ApiCall, request_id: 
 
 
 def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[str, Any]:
-    now, rules, parts = state.now(), state.settings.rules, tuple(p.lower() for p in call.parts)
+    now, parts = state.now(), tuple(p.lower() for p in call.parts)
+    rules = _book_rules(book, state.settings.rules)
     if parts == ("query",):
         text = call.query.get("query", "") if call.method == "GET" else call.body.decode("utf-8", "replace")
         query = parse_query(text)
@@ -138,11 +139,11 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if parts == ("cdc",) and call.method == "GET":
         since = parse_changed_since(call.query.get("changedSince"), book)
         return run_cdc(book, call.query.get("entities"), since, now, max_lookback=state.settings.cdc_max_lookback)
+    if parts == ("preferences",) and call.method == "GET":
+        return {"Preferences": book.preferences(now)}
     if len(parts) == 2 and parts[0] == "companyinfo" and call.method == "GET":
         return {"CompanyInfo": {"Id": "1", "CompanyName": book.company_name, "domain": "QBO", "SyncToken": "0",
                                 "Country": book.company.country, "CompanyAddr": dict(book.company.address)}}
-    if parts == ("preferences",) and call.method == "GET":
-        return {"Preferences": preferences(book)}
     if parts == ("exchangerate",) and call.method == "GET":
         return {"ExchangeRate": exchange_rate(book, call.query, now)}
     if len(parts) == 2 and call.method == "GET":
@@ -151,6 +152,12 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if len(parts) == 1 and call.method == "POST":
         return _write(book, entities.entity_named(parts[0]), call, now, rules)
     raise QboFault("500", "Unsupported Operation", f"{call.method} /{'/'.join(call.parts)} is not supported")
+
+
+def _book_rules(book: RealmBook, rules: entities.BookRules) -> entities.BookRules:
+    """Duplicate DocNumbers are refused (6140) only where custom transaction numbers are on; with them off,
+    QuickBooks numbers sales forms itself and does not check a DocNumber sent anyway."""
+    return rules if book.custom_txn_numbers else entities.BookRules(check_doc_numbers=False)
 
 
 def _write(book: RealmBook, entity: str, call: ApiCall, now: Any, rules: entities.BookRules) -> dict[str, Any]:

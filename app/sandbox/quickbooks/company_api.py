@@ -1,25 +1,14 @@
-"""Reads about the company itself: Preferences (tax and currency settings), exchange rates, and the rows a
-query over ExchangeRate sees."""
+"""Reads about the company's currencies: exchange rates, and the rows a query over ExchangeRate sees
+(Preferences, with the tax and currency model, is RealmBook.preferences)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
 from app.sandbox.quickbooks.books import RealmBook
-from app.sandbox.quickbooks.currency import currency_ref, exchange_rate_row
+from app.sandbox.quickbooks.currency import exchange_rate_row
 from app.sandbox.quickbooks.faults import required
 from app.sandbox.quickbooks.values import as_date
-
-
-def preferences(book: RealmBook) -> dict[str, Any]:
-    """The parts of QuickBooks' Preferences an integration reads to learn the tax and currency model."""
-    company = book.company
-    return {
-        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": company.uses_automated_sales_tax},
-        "CurrencyPrefs": {"MultiCurrencyEnabled": company.multicurrency,
-                          "HomeCurrency": currency_ref(company.home_currency)},
-        "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0",
-    }
 
 
 def exchange_rate(book: RealmBook, params: dict[str, str], now: datetime) -> dict[str, Any]:

@@ -56,16 +56,22 @@ async def sobject_get(request: Request) -> Response:
     spec = find_object(sobject)
     assert spec is not None  # api_get raised NOT_FOUND otherwise
     wanted = [name.strip() for name in request.query_params.get("fields", "").split(",") if name.strip()]
-    hidden = {name.lower() for name in _state(request).hidden_fields()}
+    access = _state(request).field_access
     names = [spec.field(name) for name in wanted] if wanted else \
-        [field for field in spec.fields if field.name.lower() not in hidden]
-    unknown = [name for name in wanted if spec.field(name) is None or name.lower() in hidden]
+        [field for field in spec.fields if access.visible(spec, field.name)]
+    unknown = [name for name, field in zip(wanted, names, strict=False)
+               if field is None or not access.visible(spec, field.name)]    # no names wanted: none unknown
     if unknown:
         raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
     body: dict[str, Any] = {"attributes": {"type": spec.name,
                            "url": f"/services/data/v{version}/sobjects/{spec.name}/{row['Id']}"}}
     body.update({field.name: row.get(field.name) for field in names if field is not None})
     return SalesforceJSON(body)
+
+
+async def sobject_describe(request: Request) -> Response:
+    version = api_version(request)
+    return SalesforceJSON(_state(request).api_describe(request.path_params["sobject"], api_version=version))
 
 
 async def sobject_patch(request: Request) -> Response:
@@ -80,11 +86,6 @@ async def sobject_create(request: Request) -> Response:
     fields = await json_object(request)
     record_id = _state(request).api_create(request.path_params["sobject"], fields)
     return SalesforceJSON({"id": record_id, "success": True, "errors": []}, status_code=201)
-
-
-async def sobject_describe(request: Request) -> Response:
-    api_version(request)
-    return SalesforceJSON(_state(request).describe(request.path_params["sobject"]))
 
 
 async def unknown_resource(request: Request) -> Response:

@@ -4,7 +4,6 @@ One lock guards it all: the emulator serves from uvicorn's thread while tests po
 """
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -16,10 +15,10 @@ from typing import Any
 from app.clock import Clock, FixedClock, SystemClock
 from app.sandbox.salesforce.describe import describe_object
 from app.sandbox.salesforce.errors import ApiError
+from app.sandbox.salesforce.field_access import FieldAccess
 from app.sandbox.salesforce.paging import CursorStore, QueryPage
 from app.sandbox.salesforce.schema import MULTICURRENCY_FIELD, ObjectSpec, find_object
-from app.sandbox.salesforce.soql import SoqlError, run_soql
-from app.sandbox.salesforce.soql_eval import no_such_column
+from app.sandbox.salesforce.soql import SoqlError, execute, parse_soql
 from app.sandbox.salesforce.store import RecordStore, object_or_404
 from app.sandbox.salesforce.values import to_stored
 
@@ -72,10 +71,10 @@ class SalesforceState:
         self._faults: list[Fault] = []
         self._rules: list[_ValidationRule] = []
         self._calls: list[CallRecord] = []
-        self.page_size = page_size
-        self.multicurrency = False
-        """A multi-currency org: every record has CurrencyIsoCode (the corporate currency unless set)."""
+        self.field_access = FieldAccess()
         self.corporate_currency = "USD"
+        self.multicurrency = False
+        self.page_size = page_size
         self.api_limit = api_limit
         self.api_usage = 0
         self.request_limit_exceeded = False
@@ -109,35 +108,38 @@ class SalesforceState:
             self.set_clock(self._clock.now() + delta)
 
     # -- records -------------------------------------------------------------------------------
+    @property
+    def multicurrency(self) -> bool:
+        """A multi-currency org: every record has CurrencyIsoCode (the corporate currency unless set). Without it
+        the org has no such field at all (describe, queries and writes do not know it)."""
+        return self._multicurrency
+
+    @multicurrency.setter
+    def multicurrency(self, enabled: bool) -> None:
+        with self.lock:
+            self._multicurrency = enabled
+            self.field_access.set_org_feature(MULTICURRENCY_FIELD, enabled=enabled)
+
     def seed(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create a record as if it already existed in the org (no validation rules)."""
         with self.lock:
-            return self._create(_spec(sobject), fields)
+            spec = _spec(sobject)
+            self.field_access.check_org_fields(spec, fields)
+            return self._create(spec, fields)
 
     def user_edit(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """Change a record as a Salesforce user would in the UI (bumps SystemModstamp)."""
         with self.lock:
-            self._check_visible(_spec(sobject), fields)
+            self.field_access.check_org_fields(_spec(sobject), fields)
             self._store.update(_spec(sobject), record_id, fields, now=self.now())
 
-    def hidden_fields(self) -> frozenset[str]:
-        """Fields this org does not have: CurrencyIsoCode unless it is a multi-currency org."""
-        return frozenset() if self.multicurrency else frozenset({MULTICURRENCY_FIELD})
-
-    def _check_visible(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> None:
-        hidden = {name.lower() for name in self.hidden_fields()}
-        unknown = [name for name in fields if name.lower() in hidden]
-        if unknown:
-            raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
-
     def _create(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> str:
-        self._check_visible(spec, fields)
         values = dict(fields)
         currency = spec.field(MULTICURRENCY_FIELD)
-        if self.multicurrency and currency is not None and currency.writable:
+        if self._multicurrency and currency is not None and currency.writable:
             values.setdefault(MULTICURRENCY_FIELD, self.corporate_currency)
         record_id = self._store.create(spec, values, now=self.now())
-        if self.multicurrency and spec.name == "OpportunityLineItem":    # a line is in its opportunity's currency
+        if self._multicurrency and spec.name == "OpportunityLineItem":    # a line is in its opportunity's currency
             row = self._store.stored(spec, record_id)
             parent = self._store.snapshot().row("Opportunity", str(row.get("OpportunityId") or ""))
             row[MULTICURRENCY_FIELD] = (parent or {}).get(MULTICURRENCY_FIELD) or self.corporate_currency
@@ -158,6 +160,7 @@ class SalesforceState:
     def api_create(self, sobject: str, fields: Mapping[str, Any]) -> str:
         with self.lock:
             spec = object_or_404(sobject)
+            self.field_access.check_write(spec, fields)
             self._check_rules(spec.name, None)
             return self._create(spec, fields)
 
@@ -165,8 +168,8 @@ class SalesforceState:
         with self.lock:
             spec = object_or_404(sobject)
             stored = self._store.stored(spec, record_id)
+            self.field_access.check_write(spec, fields)
             self._check_rules(spec.name, stored["Id"])
-            self._check_visible(spec, fields)
             self._store.update(spec, record_id, fields, now=self.now())
 
     def api_get(self, sobject: str, record_id: str) -> dict[str, Any]:
@@ -177,28 +180,34 @@ class SalesforceState:
 
     def api_query(self, soql: str, *, api_version: str, batch_size: int | None = None) -> QueryPage:
         with self.lock:
-            self._check_soql_fields(soql)
             try:
-                result = run_soql(soql, self._store.snapshot(), api_version=api_version)
+                query = parse_soql(soql)
+                self.field_access.check_query(query)
+                result = execute(query, self._store.snapshot(), api_version=api_version)
             except SoqlError as error:
                 raise ApiError(400, error.error_code, error.message) from None
             size = self.page_size if batch_size is None else min(self.page_size, batch_size)
             return self._cursors.first_page(result, page_size=size, api_version=api_version)
 
+    def api_describe(self, sobject: str, *, api_version: str) -> dict[str, Any]:
+        with self.lock:
+            return describe_object(object_or_404(sobject), self.field_access, api_version=api_version)
+
+    # -- field-level security --------------------------------------------------------------------
+    def remove_field(self, sobject: str, field: str) -> None:
+        """As if the org never created `field` (or the API user may not read it): describe, queries and
+        writes no longer know it."""
+        with self.lock:
+            self.field_access.hide(_spec(sobject), field)
+
+    def make_read_only(self, sobject: str, field: str) -> None:
+        """The API user may read `field` but not edit it (a permission set without Edit)."""
+        with self.lock:
+            self.field_access.make_read_only(_spec(sobject), field)
+
     def api_query_more(self, locator: str, *, api_version: str) -> QueryPage:
         with self.lock:
             return self._cursors.next_page(locator, api_version=api_version)
-
-    def _check_soql_fields(self, soql: str) -> None:
-        for name in self.hidden_fields():
-            if re.search(rf"\b{name}\b", soql, flags=re.IGNORECASE):
-                found = re.search(r"\bFROM\s+(\w+)", soql, flags=re.IGNORECASE)
-                raise ApiError(400, "INVALID_FIELD", no_such_column(name, found.group(1) if found else "Opportunity"))
-
-    def describe(self, sobject: str) -> dict[str, Any]:
-        """GET /sobjects/{sobject}/describe: the object's fields as this org has them."""
-        spec = object_or_404(sobject)
-        return describe_object(spec, hidden=self.hidden_fields())
 
     # -- validation rules ----------------------------------------------------------------------
     def add_validation_error(self, sobject: str, message: str, *, record_id: str | None = None,

@@ -1,0 +1,95 @@
+"""`ledgerbridge readiness`: the data readiness report over Salesforce and QuickBooks, before going live.
+
+Reads (never writes) the open pipeline and the deals won in the last N months from Salesforce, and every
+QuickBooks customer, item and term, through the same wrappers the product uses; then judges them with the
+product's own rules (billing gate, approval rules, look-alike customers, mappings). The report is printed as
+tables; `--csv`, `--html` and `--slack` also write it to a file or post it to a channel.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from app.clock import SystemClock
+from app.commands.live_check import database_problem
+from app.commands.progress import ProgressBar
+from app.config import Settings, load_settings
+from app.db import make_engine
+from app.golive.readiness import ReadinessReport, Window, build_report, window
+from app.golive.readiness_render import as_csv, as_html, as_text
+from app.golive.readiness_sections import report_sections
+from app.integrations.quickbooks import build_quickbooks_gateway
+from app.integrations.salesforce import SalesforceGateway
+from app.integrations.salesforce_models import SfOpportunity
+from app.integrations.slack_api import build_slack_api
+from app.integrations.token_store_db import DbTokenStore
+from app.policy import Policy, load_policy
+from app.slack.blocks.readiness import readiness_blocks
+
+CONFIG_ERROR = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--months", type=int, default=3,
+                        help="how many months of won deals to measure, 1 to 24 (default 3)")
+    parser.add_argument("--policy", type=Path, default=None,
+                        help="policy file to judge the data by (default: the LEDGERBRIDGE_POLICY setting)")
+    parser.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the report as CSV")
+    parser.add_argument("--html", type=Path, default=None, metavar="FILE", help="also write the report as HTML")
+    parser.add_argument("--slack", default=None, metavar="CHANNEL",
+                        help="also post the report to this Slack channel id (the bot must be in it)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.months <= 24:
+        print(f"ledgerbridge readiness: --months must be 1..24, got {args.months}", file=sys.stderr)
+        return CONFIG_ERROR
+    settings = load_settings()
+    policy = load_policy(args.policy or settings.ledgerbridge_policy)
+    reason = database_problem(settings)
+    if reason is not None:
+        print(f"ledgerbridge readiness: QuickBooks is read with the refresh token stored in the database, but "
+              f"{reason}: run `ledgerbridge db upgrade` first", file=sys.stderr)
+        return CONFIG_ERROR
+    today = SystemClock().now().astimezone(policy.zone).date()
+    report = read_and_judge(settings, policy, window(today, args.months))
+    title = f"Ledgerbridge data readiness, {today.isoformat()}"
+    sections = report_sections(report)
+    print(as_text(sections, title=title), end="")
+    _write(args.csv, as_csv(sections))
+    _write(args.html, as_html(sections, title=title))
+    if args.slack:
+        blocks = readiness_blocks(title, sections)
+        posted = build_slack_api(settings).post_message(args.slack, text=title, blocks=blocks)
+        print(f"posted to Slack channel {posted.channel}", file=sys.stderr)
+    return 0
+
+
+def read_and_judge(settings: Settings, policy: Policy, when: Window) -> ReadinessReport:
+    opportunities = _read_salesforce(SalesforceGateway.from_settings(settings), when.read_since)
+    engine = make_engine(settings.database_url)
+    try:
+        quickbooks = build_quickbooks_gateway(settings, token_store=DbTokenStore(engine))
+        print("Reading QuickBooks customers, items and terms", file=sys.stderr)
+        return build_report(opportunities=opportunities, customers=quickbooks.all_customers(),
+                            items=quickbooks.all_items(), terms=quickbooks.all_terms(), policy=policy, when=when)
+    finally:
+        engine.dispose()
+
+
+def _read_salesforce(salesforce: SalesforceGateway, since: date) -> list[SfOpportunity]:
+    bar = ProgressBar("Reading Salesforce", salesforce.count_pipeline_and_won_since(since))
+    read: list[SfOpportunity] = []
+    for opportunity in salesforce.pipeline_and_won_since(since):
+        read.append(opportunity)
+        bar.update(len(read))
+    bar.close()
+    return read
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
