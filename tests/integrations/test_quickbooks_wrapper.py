@@ -246,7 +246,7 @@ def test_find_item_and_term(world: World) -> None:
     assert item is not None and item.sku == "SUPPORT" and item.unit_price == Decimal("2400.00")
     assert gateway.find_item_by_name("Nope") is None
     assert gateway.find_term_by_name("Due on receipt").due_days == 0
-    assert gateway.count("Item") == 4
+    assert gateway.count("Item") == 6             # the four products and the two items corrections credit
 
 
 # -- error translation ------------------------------------------------------------------------------
