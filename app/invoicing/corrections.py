@@ -128,9 +128,10 @@ def on_decision(session: Session, *, request: ApprovalRequest, clock: Clock) -> 
 
 
 def begin_attempt(session: Session, *, correction_id: int, clock: Clock) -> CorrectionPlan | None:
-    """Count one attempt; None when the correction is made already or may not be made (not approved)."""
+    """Count one attempt; None when the correction is made already or may not be made (not approved). A failed
+    one may be tried again (Retry on its exception, once the cause is fixed)."""
     correction = require(session, Correction, correction_id)
-    if correction.status not in (CorrectionStatus.APPROVED, CorrectionStatus.CREATING):
+    if correction.status not in (CorrectionStatus.APPROVED, CorrectionStatus.CREATING, CorrectionStatus.FAILED):
         return None
     job = require(session, InvoiceJob, correction.invoice_job_id)
     deal = require(session, Deal, correction.deal_id)

@@ -14,8 +14,10 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.deals.service import find_deal
+from app.exception_queue.models import ExceptionItem
 from app.invoicing.correction_models import Correction
 from app.invoicing.models import InvoiceJob
+from app.pipeline.retry import retry_exception
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, CARL, SAM
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
@@ -187,3 +189,29 @@ def test_a_change_after_invoicing_proposes_a_credit_and_a_corrected_invoice(stac
                and o.get("QBO_Invoice_Number__c") == corrected["DocNumber"], what="the new invoice written back")
     poll(stack)
     assert len(corrections(stack)) == 1                           # the deal now matches its corrected invoice
+
+
+def test_a_write_off_without_its_quickbooks_item_is_an_exception_and_retry_makes_it(stack: Stack,
+                                                                                   book: Book) -> None:
+    deal_id, invoice = invoiced_deal(stack, book, "Globex - Unpaid", [Line("Support Plan", Decimal(1))])
+    bad_debt = stack.emulators.quickbooks.deactivate(DEMO_REALM_ID, "Item", "Bad Debt")
+    stack.slack_side.send_slash_command(ANN.slack_id, "/correct-invoice", invoice["DocNumber"])
+    submit_form(stack, ANN.slack_id, last_view(stack), kind="write_off", reason="Customer disputes and will not pay")
+    request = correction_request(stack, "Write-off")
+    stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
+    item = eventually(lambda: next((e for e in open_exceptions(stack) if e.work_item_id), None),
+                      what="the exception for the missing item")
+    assert "Bad Debt" in item.reason and item.kind == "unmapped_product" and corrections(stack)[0].status == "failed"
+    assert qbo(stack, "CreditMemo") == []
+
+    book_items = stack.emulators.quickbooks.book(DEMO_REALM_ID).objects["Item"]
+    book_items[bad_debt["Id"]]["Active"] = True                      # finance fixed QuickBooks
+    outcome = retry_exception(stack.runtime, item_id=item.id, actor=ANN.slack_id)
+    assert outcome.succeeded, outcome.detail
+    assert corrections(stack)[0].status == "done" and len(qbo(stack, "CreditMemo")) == 1
+    assert stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", invoice["Id"])["Balance"] == 0
+
+
+def open_exceptions(stack: Stack) -> list[ExceptionItem]:
+    with session_scope(stack.runtime.engine) as session:
+        return list(session.exec(select(ExceptionItem).where(ExceptionItem.status == "open")))
