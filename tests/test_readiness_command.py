@@ -216,3 +216,19 @@ def test_bad_months_and_an_unmigrated_database_are_refused(seeded: Emulators, tm
     assert main(["readiness", "--policy", str(DEMO_POLICY)]) == 2
     assert "run `ledgerbridge db upgrade` first" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_report_file_that_cannot_be_written_is_refused_before_any_read(
+        seeded: Emulators, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in operator_env(seeded, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    reads_before = len(seeded.salesforce.calls())
+    for option, target, reason in (("--csv", tmp_path / "no-such-folder" / "r.csv", "does not exist"),
+                                   ("--html", tmp_path, "it is a folder")):
+        assert main(["readiness", "--policy", str(DEMO_POLICY), option, str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ledgerbridge readiness: cannot write the report to {target}: ") and reason in err
+        assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert len(seeded.salesforce.calls()) == reads_before         # refused before reading anything

@@ -8,6 +8,7 @@ tables; `--csv`, `--html` and `--slack` also write it to a file or post it to a 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.months <= 24:
         print(f"ledgerbridge readiness: --months must be 1..24, got {args.months}", file=sys.stderr)
         return CONFIG_ERROR
+    unwritable = next((problem for path in (args.csv, args.html) if (problem := _unwritable(path))), None)
+    if unwritable is not None:     # before the reads: a long run must not end in a file that cannot be written
+        print(f"ledgerbridge readiness: {unwritable}", file=sys.stderr)
+        return CONFIG_ERROR
     settings = load_settings()
     policy = load_policy(args.policy or settings.ledgerbridge_policy)
     reason = database_problem(settings)
@@ -58,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     title = f"Ledgerbridge data readiness, {today.isoformat()}"
     sections = report_sections(report)
     print(as_text(sections, title=title), end="")
-    _write(args.csv, as_csv(sections))
-    _write(args.html, as_html(sections, title=title))
+    if not (_write(args.csv, as_csv(sections)) and _write(args.html, as_html(sections, title=title))):
+        return CONFIG_ERROR
     if args.slack:
         blocks = readiness_blocks(title, sections)
         posted = build_slack_api(settings).post_message(args.slack, text=title, blocks=blocks)
@@ -89,7 +94,27 @@ def _read_salesforce(salesforce: SalesforceGateway, since: date) -> list[SfOppor
     return read
 
 
-def _write(path: Path | None, text: str) -> None:
-    if path is not None:
+def _unwritable(path: Path | None) -> str | None:
+    """Why the report could not be written to `path` (None: it can, or no file was asked for)."""
+    if path is None:
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        return f"cannot write the report to {path}: it is a folder; name a file"
+    if not folder.is_dir():
+        return f"cannot write the report to {path}: the folder {folder} does not exist"
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return f"cannot write the report to {path}: permission denied"
+    return None
+
+
+def _write(path: Path | None, text: str) -> bool:
+    if path is None:
+        return True
+    try:
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}", file=sys.stderr)
+    except OSError as error:
+        print(f"ledgerbridge readiness: cannot write the report to {path}: {error.strerror or error}", file=sys.stderr)
+        return False
+    print(f"wrote {path}", file=sys.stderr)
+    return True
