@@ -88,6 +88,9 @@ def test_the_bot_posts_only_where_it_was_invited(client: WebClient, state: Slack
                          json={"channel": "C0OUTSIDE", "member": True})
     assert invited.json() == {"ok": True}
     assert client.chat_postMessage(channel="C0OUTSIDE", text="hello")["ok"] is True
+    with pytest.raises(SlackApiError) as hidden:
+        client.chat_postMessage(channel="G0HIDDEN", text="hello")
+    assert hidden.value.response["error"] == "channel_not_found"    # a private channel without the bot: unseen
 
 
 def test_scopes_are_set_over_the_admin_api(client: WebClient, slack_emulator: tuple[Starlette, RunningServer]) -> None:
