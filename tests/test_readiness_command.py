@@ -235,3 +235,18 @@ def test_a_report_file_that_cannot_be_written_is_refused_before_any_read(
         assert err.startswith(f"ledgerbridge readiness: cannot write the report to {target}: ") and reason in err
         assert "Traceback" not in err and len(err.splitlines()) == 1
     assert len(seeded.salesforce.calls()) == reads_before         # refused before reading anything
+
+
+def test_a_channel_the_bot_cannot_post_in_is_one_line_with_its_fix(
+        seeded: Emulators, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in operator_env(seeded, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    seeded.slack.add_channel("C0NOBOT01", "ar-team", bot_member=False)
+    assert main(["readiness", "--policy", str(DEMO_POLICY), "--slack", "C0NOBOT01"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Ledgerbridge data readiness, ")          # the report itself is printed
+    (line,) = [line for line in captured.err.splitlines() if line.startswith("ledgerbridge readiness:")]
+    assert line == ("ledgerbridge readiness: cannot post to Slack channel C0NOBOT01 (not_in_channel): check the id "
+                    "(channel details > About, at the bottom) and invite the bot there (/invite @Ledgerbridge)")

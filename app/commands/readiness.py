@@ -18,9 +18,10 @@ from app.commands.live_check import database_problem
 from app.commands.progress import ProgressBar
 from app.config import Settings, load_settings
 from app.db import make_engine
+from app.errors import IntegrationError
 from app.golive.readiness import ReadinessReport, Window, build_report, window
 from app.golive.readiness_render import as_csv, as_html, as_text
-from app.golive.readiness_sections import report_sections
+from app.golive.readiness_sections import Section, report_sections
 from app.integrations.quickbooks import build_quickbooks_gateway
 from app.integrations.salesforce import SalesforceGateway
 from app.integrations.salesforce_models import SfOpportunity
@@ -30,6 +31,8 @@ from app.policy import Policy, load_policy
 from app.slack.blocks.readiness import readiness_blocks
 
 CONFIG_ERROR = 2
+# Slack's answers for a channel the bot cannot post in (a private one it is not in looks like no channel at all).
+UNPOSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,11 +68,7 @@ def run(args: argparse.Namespace) -> int:
     print(as_text(sections, title=title), end="")
     if not (_write(args.csv, as_csv(sections)) and _write(args.html, as_html(sections, title=title))):
         return CONFIG_ERROR
-    if args.slack:
-        blocks = readiness_blocks(title, sections)
-        posted = build_slack_api(settings).post_message(args.slack, text=title, blocks=blocks)
-        print(f"posted to Slack channel {posted.channel}", file=sys.stderr)
-    return 0
+    return _post(settings, args.slack, title, sections) if args.slack else 0
 
 
 def read_and_judge(settings: Settings, policy: Policy, when: Window) -> ReadinessReport:
@@ -92,6 +91,19 @@ def _read_salesforce(salesforce: SalesforceGateway, since: date) -> list[SfOppor
         bar.update(len(read))
     bar.close()
     return read
+
+
+def _post(settings: Settings, channel: str, title: str, sections: list[Section]) -> int:
+    try:
+        posted = build_slack_api(settings).post_message(channel, text=title, blocks=readiness_blocks(title, sections))
+    except IntegrationError as error:
+        if error.code not in UNPOSTABLE:
+            raise
+        print(f"ledgerbridge readiness: cannot post to Slack channel {channel} ({error.code}): check the id (channel "
+              "details > About, at the bottom) and invite the bot there (/invite @Ledgerbridge)", file=sys.stderr)
+        return 1
+    print(f"posted to Slack channel {posted.channel}", file=sys.stderr)
+    return 0
 
 
 def _unwritable(path: Path | None) -> str | None:
