@@ -4,6 +4,7 @@ a deactivated approver) reported with its fix."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +157,34 @@ def test_without_live_nothing_is_contacted(live_env: Path, emulators: Emulators,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--policy", str(DEMO_POLICY)]) == 0
     assert emulators.slack.calls == [] and emulators.quickbooks.calls == []
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_vendor_out_of_reach_is_one_problem_naming_its_address_setting(
+        live_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    nowhere = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("SLACK_API_URL", f"{nowhere}/api/")
+    monkeypatch.setenv("SALESFORCE_INSTANCE_URL", nowhere)
+    status, lines = check_live(capsys)
+    assert status == 1
+    problem_with_fix(lines, "slack: PROBLEM Slack is unreachable: connection refused", "check SLACK_API_URL")
+    problem_with_fix(lines, f"salesforce: PROBLEM Salesforce is unreachable at {nowhere}: connection refused",
+                     "check SALESFORCE_INSTANCE_URL")
+    assert sum(line.startswith(("slack: PROBLEM", "salesforce: PROBLEM")) for line in lines) == 2   # once each
+    assert not any("SLACK_BOT_TOKEN" in line or "View Setup" in line for line in lines)          # not the cause
+
+
+def test_a_salesforce_session_refused_is_one_problem_naming_the_credentials(
+        live_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "00Dexpired!token")
+    status, lines = check_live(capsys)
+    assert status == 1
+    problem_with_fix(lines, "salesforce: PROBLEM Salesforce refused to describe Opportunity: INVALID_SESSION_ID",
+                     "check SALESFORCE_ACCESS_TOKEN")
+    assert sum(line.startswith("salesforce: PROBLEM") for line in lines) == 1

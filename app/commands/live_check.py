@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.commands.live_settings import sqlite_file_missing
-from app.commands.vendor_failures import vendor_failure_line
+from app.commands.vendor_failures import vendor_failure_fix, vendor_failure_line
 from app.config import Settings
 from app.db import make_engine
 from app.db_migrate import current_revision, head_revision
@@ -112,4 +112,4 @@ def _guarded(vendor: str, settings_hint: str, check: Callable[[], list[Finding]]
     except ConfigError as error:
         return [problem(vendor, str(error), f"set {settings_hint} (see .env.example)")]
     except IntegrationError as error:
-        return [problem(vendor, vendor_failure_line(error), f"check {settings_hint}")]
+        return [problem(vendor, vendor_failure_line(error), vendor_failure_fix(error) or f"check {settings_hint}")]

@@ -8,6 +8,7 @@ tables; `--csv`, `--html` and `--slack` also write it to a file or post it to a 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,9 +18,10 @@ from app.commands.live_check import database_problem
 from app.commands.progress import ProgressBar
 from app.config import Settings, load_settings
 from app.db import make_engine
+from app.errors import IntegrationError
 from app.golive.readiness import ReadinessReport, Window, build_report, window
 from app.golive.readiness_render import as_csv, as_html, as_text
-from app.golive.readiness_sections import report_sections
+from app.golive.readiness_sections import Section, report_sections
 from app.integrations.quickbooks import build_quickbooks_gateway
 from app.integrations.salesforce import SalesforceGateway
 from app.integrations.salesforce_models import SfOpportunity
@@ -29,6 +31,8 @@ from app.policy import Policy, load_policy
 from app.slack.blocks.readiness import readiness_blocks
 
 CONFIG_ERROR = 2
+# Slack's answers for a channel the bot cannot post in (a private one it is not in looks like no channel at all).
+UNPOSTABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.months <= 24:
         print(f"ledgerbridge readiness: --months must be 1..24, got {args.months}", file=sys.stderr)
         return CONFIG_ERROR
+    unwritable = next((problem for path in (args.csv, args.html) if (problem := _unwritable(path))), None)
+    if unwritable is not None:     # before the reads: a long run must not end in a file that cannot be written
+        print(f"ledgerbridge readiness: {unwritable}", file=sys.stderr)
+        return CONFIG_ERROR
     settings = load_settings()
     policy = load_policy(args.policy or settings.ledgerbridge_policy)
     reason = database_problem(settings)
@@ -58,13 +66,9 @@ def run(args: argparse.Namespace) -> int:
     title = f"Ledgerbridge data readiness, {today.isoformat()}"
     sections = report_sections(report)
     print(as_text(sections, title=title), end="")
-    _write(args.csv, as_csv(sections))
-    _write(args.html, as_html(sections, title=title))
-    if args.slack:
-        blocks = readiness_blocks(title, sections)
-        posted = build_slack_api(settings).post_message(args.slack, text=title, blocks=blocks)
-        print(f"posted to Slack channel {posted.channel}", file=sys.stderr)
-    return 0
+    if not (_write(args.csv, as_csv(sections)) and _write(args.html, as_html(sections, title=title))):
+        return CONFIG_ERROR
+    return _post(settings, args.slack, title, sections) if args.slack else 0
 
 
 def read_and_judge(settings: Settings, policy: Policy, when: Window) -> ReadinessReport:
@@ -89,7 +93,40 @@ def _read_salesforce(salesforce: SalesforceGateway, since: date) -> list[SfOppor
     return read
 
 
-def _write(path: Path | None, text: str) -> None:
-    if path is not None:
+def _post(settings: Settings, channel: str, title: str, sections: list[Section]) -> int:
+    try:
+        posted = build_slack_api(settings).post_message(channel, text=title, blocks=readiness_blocks(title, sections))
+    except IntegrationError as error:
+        if error.code not in UNPOSTABLE:
+            raise
+        print(f"ledgerbridge readiness: cannot post to Slack channel {channel} ({error.code}): check the id (channel "
+              "details > About, at the bottom) and invite the bot there (/invite @Ledgerbridge)", file=sys.stderr)
+        return 1
+    print(f"posted to Slack channel {posted.channel}", file=sys.stderr)
+    return 0
+
+
+def _unwritable(path: Path | None) -> str | None:
+    """Why the report could not be written to `path` (None: it can, or no file was asked for)."""
+    if path is None:
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        return f"cannot write the report to {path}: it is a folder; name a file"
+    if not folder.is_dir():
+        return f"cannot write the report to {path}: the folder {folder} does not exist"
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return f"cannot write the report to {path}: permission denied"
+    return None
+
+
+def _write(path: Path | None, text: str) -> bool:
+    if path is None:
+        return True
+    try:
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}", file=sys.stderr)
+    except OSError as error:
+        print(f"ledgerbridge readiness: cannot write the report to {path}: {error.strerror or error}", file=sys.stderr)
+        return False
+    print(f"wrote {path}", file=sys.stderr)
+    return True

@@ -39,8 +39,11 @@ class CustomerMatches:
     shared: tuple[tuple[str, tuple[str, ...]], ...]     # customer -> the accounts that would map to it
 
     def duplicates_for(self, account_name: str) -> bool:
-        """A new customer for this account would look like an existing one (an exception, not a customer)."""
-        return account_name in self.without_customer and any(m.account == account_name for m in self.look_alikes)
+        """Creating this account's customer would be refused as a duplicate (an exception, not a customer): the
+        product checks names only (`check_new_customer`), so a look-alike by email domain or address is listed
+        for people to check but raises no exception."""
+        return account_name in self.without_customer and any(m.account == account_name and "name" in m.reasons
+                                                             for m in self.look_alikes)
 
 
 def match_customers(accounts: Sequence[SfAccount], customers: Sequence[QboCustomer]) -> CustomerMatches:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from app.config import Settings
-from app.errors import IntegrationError
+from app.errors import IntegrationError, RateLimited, VendorUnavailable
 from app.golive.findings import Finding, problem, ready
 from app.golive.mapping_gaps import MappingGap, mapping_gaps
 from app.integrations.quickbooks_models import QboItem, QboPreferences, QboTerm
@@ -44,6 +44,8 @@ def unconnected_policy_realms(policy: Policy, connected: Sequence[str]) -> list[
 def check_quickbooks(company: QuickBooksCompany, realm_id: str, policy: Policy) -> list[Finding]:
     try:
         name = company.check_connection()
+    except (VendorUnavailable, RateLimited):
+        raise       # QuickBooks itself cannot be reached: the caller names the address to check
     except IntegrationError as error:
         return [problem(VENDOR, f"company {realm_id} does not answer: {error}",
                         "check QBO_REALM_ID, QBO_CLIENT_ID, QBO_CLIENT_SECRET and the refresh token "

@@ -59,6 +59,10 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+# What invoicing opens when QuickBooks has no active item or term of the mapped name.
+REFUSED_AS = {"item": ExceptionKind.UNMAPPED_PRODUCT, "term": ExceptionKind.UNMAPPED_TERMS}
+
+
 @dataclass(frozen=True)
 class RoleLoad:
     role: str
@@ -132,27 +136,28 @@ def approval_load(deals: Sequence[ReadDeal], policy: Policy) -> tuple[RoleLoad, 
 
 def estimate_exceptions(won: Sequence[ReadDeal], policy: Policy, matches: CustomerMatches,
                         gaps: Sequence[MappingGap], when: Window) -> ExceptionEstimate:
-    """One exception per gate problem code (as the queue opens them), one per new customer that looks like an
-    existing one, and one per deal QuickBooks would refuse for a missing or inactive item or term."""
+    """One exception per gate problem code (as the queue opens them), one per new customer whose name looks like an
+    existing customer's, and one per missing or inactive item or term a deal names: invoicing opens it as an
+    unmapped product or terms (`invoicing.service`: QuickBooks' name look-ups skip inactive entries)."""
     kinds: Counter[str] = Counter()
-    refused = {_key(gap.quickbooks_name) for gap in gaps}
+    refused = {(gap.kind, _key(gap.quickbooks_name)) for gap in gaps}
     for deal in won:
         kinds.update(str(problem.kind) for problem in gate_problems(deal.facts, policy))
         if matches.duplicates_for(deal.facts.account.name):
             kinds[str(ExceptionKind.DUPLICATE_CUSTOMER)] += 1
-        if refused & _quickbooks_names(deal, policy):
-            kinds[str(ExceptionKind.VENDOR_ERROR)] += 1
+        kinds.update(str(REFUSED_AS[kind]) for kind, _ in refused & _quickbooks_names(deal, policy))
     total = sum(kinds.values())
     per_week = (Decimal(total) / when.weeks).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return ExceptionEstimate(per_week, total, tuple(sorted(kinds.items(), key=lambda item: (-item[1], item[0]))))
 
 
-def _quickbooks_names(deal: ReadDeal, policy: Policy) -> set[str]:
+def _quickbooks_names(deal: ReadDeal, policy: Policy) -> set[tuple[str, str]]:
+    """("item" | "term", name) of every QuickBooks item and term the deal's invoice would name."""
     mappings = policy.mappings
-    names = {mappings.quickbooks_item_for(product_name=line.product_name, product_code=line.product_code)
+    items = {mappings.quickbooks_item_for(product_name=line.product_name, product_code=line.product_code)
              for line in deal.facts.lines}
-    names.add(mappings.quickbooks_term_for(deal.facts.payment_terms))
-    return {_key(name) for name in names if name}
+    term = mappings.quickbooks_term_for(deal.facts.payment_terms)
+    return {("item", _key(name)) for name in items if name} | ({("term", _key(term))} if term else set())
 
 
 def _key(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from app.errors import IntegrationError
+from app.errors import AuthenticationFailed, IntegrationError, RateLimited, VendorUnavailable
 from app.golive.findings import Finding, problem, ready
 from app.integrations.salesforce_fields import CUSTOM_FIELDS, SETUP_NAMES, CustomField
 from app.integrations.salesforce_models import SfObjectDescription
@@ -24,6 +24,8 @@ def check_salesforce(salesforce: SalesforceSchema, fields: Sequence[CustomField]
     for sobject in dict.fromkeys(field.sobject for field in fields):
         try:
             descriptions[sobject] = salesforce.describe(sobject)
+        except (AuthenticationFailed, VendorUnavailable, RateLimited):
+            raise       # not about this object: the caller reports it once, with the setting to check
         except IntegrationError as error:
             findings.append(problem(VENDOR, f"could not describe {sobject}: {error}",
                                     f"give the integration user the View Setup permission and Read on {sobject}"))

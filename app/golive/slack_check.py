@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from app.errors import IntegrationError, VendorNotFound
+from app.errors import AuthenticationFailed, IntegrationError, VendorNotFound
 from app.golive.findings import Finding, problem, ready
 from app.integrations.slack_api import SlackUser
 from app.integrations.slack_models import SlackChannel, SlackIdentity
@@ -27,7 +27,7 @@ class SlackDirectory(Protocol):
 def check_slack(slack: SlackDirectory, policy: Policy, *, manifest_scopes: frozenset[str]) -> list[Finding]:
     try:
         identity = slack.identity()
-    except IntegrationError as error:
+    except AuthenticationFailed as error:      # unreachable or failing: the caller names the address to check
         return [problem(VENDOR, f"Slack refused the bot token: {error}",
                         "set SLACK_BOT_TOKEN to the Bot User OAuth Token (OAuth & Permissions) of the installed app")]
     findings = [_scopes(identity, manifest_scopes)]

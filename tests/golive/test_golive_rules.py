@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.golive.customer_matches import address_key, email_domain, match_customers, website_domain
 from app.golive.mapping_gaps import mapping_gaps
-from app.golive.readiness import months_before, window
+from app.golive.readiness import estimate_exceptions, months_before, window
 from app.golive.readiness_deals import ReadDeal, completeness
 from app.golive.readiness_render import as_csv, text_table
 from app.golive.readiness_sections import Section, Table
@@ -20,7 +20,7 @@ from app.integrations.salesforce_fields import CUSTOM_FIELDS
 from app.integrations.salesforce_models import SfAccount, SfFieldDescription, SfObjectDescription
 from app.policy import load_policy
 from app.slack.blocks.readiness import MAX_TABLE_ROWS, readiness_blocks
-from tests.deals.test_gate_rules import DEAL
+from tests.deals.test_gate_rules import ACCOUNT, DEAL
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.example.yaml")
 
@@ -53,7 +53,9 @@ def test_exact_look_alike_and_shared_customers() -> None:
         ("ACME corp", "acme corporation", ("name",)), ("Hooli", "Hooli XYZ Inc", ("email domain",)),
         ("Pied Piper", "PP Holdings", ("billing address",))]
     assert found.shared == (("acme corporation", ("ACME corp", "Acme Corporation")),)
-    assert found.duplicates_for("Hooli") and not found.duplicates_for("Acme Corporation")
+    # only a name look-alike stops customer creation (check_new_customer); the others are listed, not exceptions
+    assert found.duplicates_for("ACME corp") and not found.duplicates_for("Acme Corporation")
+    assert not found.duplicates_for("Hooli") and not found.duplicates_for("Pied Piper")
 
 
 def test_mapping_gaps_name_missing_and_inactive_targets_once() -> None:
@@ -140,3 +142,22 @@ def test_the_slack_message_cuts_long_tables_and_keeps_within_block_kit_limits() 
 
 def test_total_weeks_are_never_zero() -> None:
     assert window(date(2026, 3, 10), 1).weeks == Decimal(28) / 7
+
+
+def test_exceptions_to_expect_are_those_the_product_would_open() -> None:
+    """Invoicing opens an inactive or missing mapped item as unmapped_product and a term as unmapped_terms (the
+    name look-ups skip inactive entries); a customer alike by email domain or address is created, not refused."""
+    items = [QboItem("1", "Subscription - Annual", active=False), QboItem("2", "Support - Premium"),
+             QboItem("3", "Consulting"), QboItem("4", "Implementation Services")]
+    terms = [QboTerm("1", "Net 30", active=False), *(QboTerm(str(n), name) for n, name in
+                                                     enumerate(("Due on receipt", "Net 15", "Net 60", "Net 90"), 2))]
+    accounts = {"Globex": SfAccount(id="2", name="Globex", website="globex.example"),
+                "ACME corp": SfAccount(id="3", name="ACME corp")}
+    matches = match_customers(list(accounts.values()), [customer("Acme Corporation, Inc."),
+                                                        customer("Globe Trade", email="ap@globex.example")])
+    won = [ReadDeal(replace(DEAL, opportunity_id=str(n), account=replace(ACCOUNT, name=name, has_qbo_customer=False)),
+                    "Ann", "Enterprise") for n, name in enumerate(accounts)]
+    when = window(date(2026, 3, 10), 1)
+    estimate = estimate_exceptions(won, POLICY, matches, mapping_gaps(POLICY, items, terms), when)
+    assert dict(estimate.by_kind) == {"unmapped_product": 2, "unmapped_terms": 2, "duplicate_customer": 1}
+    assert estimate.total == 5

@@ -88,9 +88,24 @@ def test_the_bot_posts_only_where_it_was_invited(client: WebClient, state: Slack
                          json={"channel": "C0OUTSIDE", "member": True})
     assert invited.json() == {"ok": True}
     assert client.chat_postMessage(channel="C0OUTSIDE", text="hello")["ok"] is True
+    with pytest.raises(SlackApiError) as hidden:
+        client.chat_postMessage(channel="G0HIDDEN", text="hello")
+    assert hidden.value.response["error"] == "channel_not_found"    # a private channel without the bot: unseen
 
 
 def test_scopes_are_set_over_the_admin_api(client: WebClient, slack_emulator: tuple[Starlette, RunningServer]) -> None:
     answer = httpx.post(f"{slack_emulator[1].url}/_admin/tokens/scopes", json={"token": TOKEN, "scopes": ["commands"]})
     assert answer.json() == {"ok": True}
     assert client.auth_test().headers["x-oauth-scopes"] == "commands"
+
+
+def test_users_conversations_lists_limited_objects_and_needs_the_scope_of_each_type(client: WebClient,
+                                                                                   state: SlackState) -> None:
+    listed = client.users_conversations(types="public_channel,private_channel")["channels"]
+    assert listed and all("is_member" not in channel and "num_members" not in channel for channel in listed)
+    state.set_token_scopes(TOKEN, ["channels:read"])
+    assert [c["id"] for c in client.users_conversations(types="public_channel")["channels"]] == ["C0001", "C0BILLING"]
+    with pytest.raises(SlackApiError) as raised:
+        client.users_conversations(types="public_channel,private_channel")
+    assert raised.value.response.data == {"ok": False, "error": "missing_scope", "needed": "groups:read",
+                                          "provided": "channels:read"}

@@ -25,13 +25,29 @@ _ANY_OF: dict[str, tuple[str, ...]] = {
     "users.lookupByEmail": ("users:read.email",),
     "usergroups.users.list": ("usergroups:read",),
     "conversations.open": ("im:write", "mpim:write", "channels:manage", "groups:write"),
-    "users.conversations": ("channels:read", "groups:read", "im:read", "mpim:read"),
 }
 # methods whose scope depends on the kind of conversation named in `channel`: public, private, DM
 _BY_CHANNEL_KIND: dict[str, dict[str, str]] = {
     "conversations.history": {"public": "channels:history", "private": "groups:history", "im": "im:history"},
     "conversations.info": {"public": "channels:read", "private": "groups:read", "im": "im:read"},
 }
+
+
+# methods that list conversations of the requested `types` (default public_channel): "the scopes corresponding to
+# that conversation type" are needed, each of them (private channels without groups:read are refused, not hidden)
+_BY_TYPES: dict[str, dict[str, str]] = {
+    "users.conversations": {"public_channel": "channels:read", "private_channel": "groups:read", "im": "im:read",
+                            "mpim": "mpim:read"},
+}
+
+
+def scopes_for_types(method: str, types: object) -> tuple[str, ...] | None:
+    """Every scope the requested conversation `types` need (all of them); None for a method not scoped by type."""
+    by_type = _BY_TYPES.get(method)
+    if by_type is None:
+        return None
+    asked = types if isinstance(types, str) and types.strip() else "public_channel"
+    return tuple(dict.fromkeys(by_type[kind] for part in asked.split(",") if (kind := part.strip()) in by_type))
 
 
 def accepted_scopes(method: str, channel_kind: str | None) -> tuple[str, ...]:

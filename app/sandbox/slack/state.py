@@ -139,7 +139,8 @@ class SlackState:
             self.usergroups[group_id] = list(user_ids)
 
     def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, bot_member: bool = True) -> None:
-        """A channel; the bot is in it unless `bot_member` is False (then posting there is `not_in_channel`)."""
+        """A channel; the bot is in it unless `bot_member` is False (then posting there is `not_in_channel`, or
+        `channel_not_found` for a private one)."""
         with self.lock:
             self.channels[channel_id] = name.lstrip("#")
             (self.private_channels.add if is_private else self.private_channels.discard)(channel_id)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from app.sandbox.slack import socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
 from app.sandbox.slack.faults import Fault
-from app.sandbox.slack.scopes import accepted_scopes, missing_scope_body, scope_headers
+from app.sandbox.slack.scopes import accepted_scopes, missing_scope_body, scope_headers, scopes_for_types
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail, rate_limited
 
@@ -76,8 +76,13 @@ def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str
         return _run(state, method, handler, params)
     granted = state.scopes_of(token)
     channel = params.get("channel")
-    accepted = accepted_scopes(method, state.channel_kind(channel if isinstance(channel, str) else None))
-    refusal = missing_scope_body(accepted, granted)
+    required = scopes_for_types(method, params.get("types"))
+    if required is not None:        # each requested type needs its own scope
+        accepted = required
+        refusal = missing_scope_body(tuple(scope for scope in required if scope not in granted), granted)
+    else:                           # any one of the accepted scopes will do
+        accepted = accepted_scopes(method, state.channel_kind(channel if isinstance(channel, str) else None))
+        refusal = missing_scope_body(accepted, granted)
     reply = ApiReply(refusal) if refusal else _run(state, method, handler, params)
     reply.headers.update(scope_headers(granted, accepted))
     return reply

@@ -2,7 +2,8 @@
 
 Slack's contract: conversations.info on a private channel the caller is not in answers `channel_not_found`;
 on a public one it answers with `is_member: false`. users.conversations lists the caller's own conversations
-of the requested `types` (default `public_channel`), cursor-paged.
+of the requested `types` (default `public_channel`), cursor-paged, as limited objects (no `is_member`,
+`num_members`); each requested type needs its scope (channels:read, groups:read, im:read, mpim:read).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def users_conversations(state: SlackState, params: dict[str, Any]) -> ApiReply:
     start = _int(params, "cursor", 0)
     page = listed[start:start + limit]
     more = start + limit < len(listed)
-    return ok(channels=[_channel(state, cid, kind) for cid, kind in page],
+    return ok(channels=[_listed(_channel(state, cid, kind)) for cid, kind in page],
               response_metadata={"next_cursor": str(start + limit) if more else ""})
 
 
@@ -56,6 +57,11 @@ def _channel(state: SlackState, channel_id: str, kind: str) -> dict[str, Any]:
             "is_member": channel_id in state.bot_channels or kind == "im",
             "topic": {"value": "", "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0}, "previous_names": []}
+
+
+def _listed(channel: dict[str, Any]) -> dict[str, Any]:
+    """users.conversations lists "limited" conversation objects: Slack omits is_member and num_members there."""
+    return {key: value for key, value in channel.items() if key not in ("is_member", "num_members")}
 
 
 def _int(params: dict[str, Any], name: str, default: int) -> int:
