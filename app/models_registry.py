@@ -10,6 +10,7 @@ from app.deals import models as deals_models
 from app.exactly_once import models as exactly_once_models
 from app.exception_queue import models as exception_queue_models
 from app.integrations import token_store_db
+from app.invoicing import correction_models
 from app.invoicing import models as invoicing_models
 from app.work_queue import models as work_queue_models
 
@@ -17,6 +18,7 @@ MODEL_MODULES = (
     deals_models,
     approvals_models,
     invoicing_models,
+    correction_models,
     exception_queue_models,
     audit_models,
     exactly_once_models,

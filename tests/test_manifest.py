@@ -79,7 +79,7 @@ def test_every_request_url_is_the_one_bolt_endpoint(manifest: dict) -> None:
     urls = [command["url"] for command in manifest["features"]["slash_commands"]]
     urls += [manifest["settings"]["event_subscriptions"]["request_url"],
              manifest["settings"]["interactivity"]["request_url"]]
-    assert len(urls) == 5
+    assert len(urls) == 6
     assert set(urls) == {REQUEST_URL}
 
 

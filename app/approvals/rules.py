@@ -73,15 +73,20 @@ def measure_discount(deal: DealFacts) -> DiscountMeasure:
                            overall_percent=overall, list_total=list_total, net_total=net_total)
 
 
-def terms_fingerprint(deal: DealFacts) -> str:
-    """sha256 of the approval-relevant terms; a different value after an approval means re-approval."""
-    terms = {
+def terms_fingerprint(deal: DealFacts, *, taxability: bool = False) -> str:
+    """sha256 of the approval-relevant terms; a different value after an approval means re-approval.
+
+    `taxability` (when the policy sets a tax treatment) locks the account's tax exemption too: an account whose
+    taxability changes after approval is approved again before it is invoiced."""
+    terms: dict[str, object] = {
         "account": deal.account.account_id,
         "payment_terms": normalize_name(deal.payment_terms or ""),
         "amount": _canonical(deal.amount),
         "credit_limit": _canonical(deal.account.credit_limit),
         "lines": sorted(_line_terms(line) for line in deal.lines),
     }
+    if taxability:
+        terms["tax_exempt"] = deal.account.tax_exempt
     return hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
 
 

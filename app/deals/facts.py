@@ -25,6 +25,8 @@ class AccountFacts:
     """None means nobody said whether the account is taxable."""
     credit_limit: Decimal | None = None
     has_qbo_customer: bool = False
+    tax_exemption_reason: str | None = None
+    resale_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,5 +64,6 @@ class DealFacts:
     payment_terms: str | None
     po_number: str | None = None
     owner_email: str | None = None
+    currency: str = "USD"
     account: AccountFacts
     lines: tuple[LineFacts, ...] = ()

@@ -39,6 +39,8 @@ class AccountBase(SQLModel):
     shipping_country: str | None = Field(default=None, max_length=80)
     segment: str | None = Field(default=None, max_length=80)
     tax_exempt: bool | None = None
+    tax_exemption_reason: str | None = Field(default=None, max_length=255)
+    resale_number: str | None = Field(default=None, max_length=80)
     credit_limit: Decimal | None = Field(default=None, sa_type=Money)
     sf_modstamp: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -51,6 +53,8 @@ class Account(AccountBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     qbo_customer_id: str | None = Field(default=None, max_length=40)
     qbo_realm_id: str | None = Field(default=None, max_length=40)
+    qbo_currency: str | None = Field(default=None, max_length=3)
+    """The linked QuickBooks customer's currency (a customer has one), once Ledgerbridge has seen it."""
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
+from app.deals.tax import tax_treatment
 from app.policy import ExceptionKind, Policy, RequiredField, normalize_name
 
 AMOUNT_TOLERANCE = Decimal("0.01")
@@ -150,12 +151,13 @@ def _amount_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
         return
     if deal.amount <= 0:
         yield Problem(field, "invalid_field:amount",
-                      f"The opportunity amount is {_money(deal.amount)}: it must be more than zero")
+                      f"The opportunity amount is {_money(deal.amount, deal.currency)}: it must be more than zero")
         return
     lines_total = sum((line.total_price for line in deal.lines), Decimal(0))
     if deal.lines and abs(deal.amount - lines_total) > AMOUNT_TOLERANCE:
-        yield Problem(field, "invalid_field:amount", f"The opportunity amount ({_money(deal.amount)}) does not match "
-                      f"its products (total {_money(lines_total)}): correct the products or the amount")
+        yield Problem(field, "invalid_field:amount", f"The opportunity amount ({_money(deal.amount, deal.currency)}) "
+                      f"does not match its products (total {_money(lines_total, deal.currency)}): correct the "
+                      "products or the amount")
 
 
 def _account_and_owner_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
@@ -181,7 +183,16 @@ def _owner_email(email: str | None) -> Iterator[Problem]:
                       f"The opportunity owner's email '{email}' is not a valid address")
 
 
-_CHECKS = (_address_problems, _terms_problems, _line_problems, _amount_problems, _account_and_owner_problems)
+def _tax_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
+    """A region or product the tax policy cannot place: one problem per missing mapping, named."""
+    if policy.tax is None:
+        return
+    for problem in tax_treatment(deal, policy.tax).problems:
+        yield Problem("tax", problem.code, problem.message)
+
+
+_CHECKS = (_address_problems, _terms_problems, _line_problems, _amount_problems, _account_and_owner_problems,
+           _tax_problems)
 
 
 def _unique(problems: Iterator[Problem]) -> tuple[Problem, ...]:
@@ -199,8 +210,8 @@ def _blank(text: str | None) -> bool:
     return _clean(text) is None
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def _money(amount: Decimal, currency: str | None = None) -> str:
+    return f"{amount:,.2f}" + (f" {currency}" if currency else "")
 
 
 def _either(values: tuple[str, ...]) -> str:

@@ -15,8 +15,12 @@ from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportun
 _ZERO = Decimal(0)
 
 
-def upsert_from_salesforce(session: Session, opportunity: SfOpportunity, *, now: datetime) -> Deal:
-    """Store the opportunity (with its account and lines) as the newest snapshot; Salesforce wins."""
+def upsert_from_salesforce(session: Session, opportunity: SfOpportunity, *, now: datetime,
+                           home_currency: str = "USD") -> Deal:
+    """Store the opportunity (with its account and lines) as the newest snapshot; Salesforce wins.
+
+    An org without multi-currency has no CurrencyIsoCode: its amounts are taken to be in `home_currency`.
+    """
     account = _upsert_account(session, opportunity.account, now=now) if opportunity.account else None
     deal = find_deal(session, sf_id=opportunity.id)
     if deal is None:
@@ -24,6 +28,7 @@ def upsert_from_salesforce(session: Session, opportunity: SfOpportunity, *, now:
                     first_seen_at=now, updated_at=now)
         session.add(deal)
     _copy_opportunity(deal, opportunity, account_id=account.id if account else None, now=now)
+    deal.currency = opportunity.currency or home_currency
     session.flush()
     _replace_lines(session, deal, opportunity.lines)
     return deal
@@ -49,7 +54,8 @@ def deal_facts(session: Session, deal: Deal) -> DealFacts:
         opportunity_id=deal.sf_id, name=deal.name, stage=deal.stage, is_won=deal.is_won,
         billing_status=deal.billing_status, amount=deal.amount, close_date=deal.close_date,
         payment_terms=deal.payment_terms, po_number=deal.po_number, owner_email=deal.owner_email,
-        account=_account_facts(account, deal), lines=tuple(_line_facts(line) for line in lines_of(session, deal)),
+        currency=deal.currency or "USD", account=_account_facts(account, deal),
+        lines=tuple(_line_facts(line) for line in lines_of(session, deal)),
     )
 
 
@@ -65,6 +71,7 @@ def _account_facts(account: Account | None, deal: Deal) -> AccountFacts:
         shipping_postal_code=account.shipping_postal_code, shipping_country=account.shipping_country,
         tax_exempt=account.tax_exempt, credit_limit=account.credit_limit,
         has_qbo_customer=account.qbo_customer_id is not None,
+        tax_exemption_reason=account.tax_exemption_reason, resale_number=account.resale_number,
     )
 
 
@@ -81,7 +88,8 @@ def _upsert_account(session: Session, source: SfAccount, *, now: datetime) -> Ac
         session.add(account)
     for name in ("billing_street", "billing_city", "billing_state", "billing_postal_code", "billing_country",
                  "shipping_street", "shipping_city", "shipping_state", "shipping_postal_code",
-                 "shipping_country", "segment", "tax_exempt", "credit_limit"):
+                 "shipping_country", "segment", "tax_exempt", "credit_limit", "tax_exemption_reason",
+                 "resale_number"):
         setattr(account, name, getattr(source, name))
     account.name = source.name or account.name
     account.updated_at = now

@@ -22,6 +22,9 @@ FIXES = {
     ExceptionKind.DUPLICATE_CUSTOMER: "Rename the Salesforce account to exactly the QuickBooks customer's name "
                                       "(or merge the duplicates), then press Retry.",
     ExceptionKind.VENDOR_ERROR: "Check the vendor's status; press Retry once it is back.",
+    ExceptionKind.UNMAPPED_TAX: "Ask finance to add the QuickBooks tax code for this region and tax category to "
+                                "the policy (tax.codes, tax.product_categories); the next poll closes this "
+                                "exception.",
     ExceptionKind.APPROVAL_REJECTED: "Rework the deal's terms in Salesforce with the customer as the approver "
                                      "asked; a change posts a new approval request.",
 }

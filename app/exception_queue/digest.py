@@ -17,7 +17,7 @@ KIND_LABELS = {
     ExceptionKind.MISSING_FIELD: "Missing field", ExceptionKind.INVALID_FIELD: "Invalid field",
     ExceptionKind.UNMAPPED_PRODUCT: "Unmapped product", ExceptionKind.UNMAPPED_TERMS: "Unmapped terms",
     ExceptionKind.DUPLICATE_CUSTOMER: "Duplicate customer", ExceptionKind.VENDOR_ERROR: "Vendor error",
-    ExceptionKind.APPROVAL_REJECTED: "Approval rejected",
+    ExceptionKind.APPROVAL_REJECTED: "Approval rejected", ExceptionKind.UNMAPPED_TAX: "Unmapped tax",
 }
 UNTAGGED = "Untagged"
 

@@ -93,7 +93,7 @@ def read_opportunities(*, transactions: Transactions, source: OpportunitySource,
 def ingest(session: Session, opportunity: SfOpportunity, *, policy: Policy, clock: Clock,
            qbo_customer_id: str | None = None) -> int:
     """Store one opportunity, link its account to a QuickBooks customer found by exact name, step it forward."""
-    deal = upsert_from_salesforce(session, opportunity, now=clock.now())
+    deal = upsert_from_salesforce(session, opportunity, now=clock.now(), home_currency=policy.currency.home)
     account = session.get(Account, deal.account_id) if deal.account_id else None
     if account is not None and account.qbo_customer_id is None and qbo_customer_id:
         account.qbo_customer_id = qbo_customer_id

@@ -18,17 +18,26 @@ from app.integrations.quickbooks_batch import (
 )
 from app.integrations.quickbooks_cache import REFERENCE_TTL, ReferenceCache, is_invalid_reference
 from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
+from app.integrations.quickbooks_credits import (
+    CreditApplication,
+    QboCreditMemo,
+    application_payload,
+    credit_memo_payload,
+    parse_credit_memo,
+)
 from app.integrations.quickbooks_errors import DuplicateDocNumberError, DuplicateNameError
 from app.integrations.quickbooks_models import (
     InvoiceDraft,
     InvoiceLineDraft,
     QboAddress,
     QboCustomer,
+    QboCustomerDraft,
+    QboCustomerTax,
     QboInvoice,
     QboItem,
     QboPreferences,
     QboTerm,
-    address_payload,
+    customer_payload,
     invoice_payload,
     parse_customer,
     parse_invoice,
@@ -37,6 +46,7 @@ from app.integrations.quickbooks_models import (
     parse_term,
 )
 from app.integrations.throttle import Throttle
+from app.integrations.timed_cache import TimedCache
 from app.integrations.tokens import TokenStore
 
 MAX_REQUEST_ID = 50
@@ -45,9 +55,9 @@ DOC_NUMBERS_PER_QUERY = 100
 LIST_PAGE = 1000            # QuickBooks' largest MAXRESULTS
 
 __all__ = [
-    "BatchOutcome", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated", "InvoiceDraft",
-    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem", "QboPreferences",
-    "QboTerm",
+    "BatchOutcome", "CreditApplication", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated",
+    "InvoiceDraft", "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCreditMemo", "QboCustomer",
+    "QboCustomerDraft", "QboCustomerTax", "QboInvoice", "QboItem", "QboPreferences", "QboTerm",
     "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
 ]
 
@@ -72,10 +82,12 @@ class QuickBooksGateway:
         self._connection = connection
         self._clock = clock or SystemClock()
         self._references = ReferenceCache(clock=self._clock, ttl=reference_ttl)
+        self._tax_codes: TimedCache[str, str] = TimedCache(clock=self._clock)
 
     def invalidate_references(self) -> None:
-        """Forget every remembered item, term and customer (the next look-ups ask QuickBooks)."""
+        """Forget every remembered item, term, customer and tax code (the next look-ups ask QuickBooks)."""
         self._references.clear()
+        self._tax_codes.clear()
 
     def check_connection(self) -> str:
         """Connect (discovery, token refresh) and read the company's name; raises our errors on failure."""
@@ -110,27 +122,24 @@ class QuickBooksGateway:
         return parse_customer(self._read("Customer", customer_id))
 
     def create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
-                        company_name: str | None = None, billing_address: QboAddress | None = None) -> QboCustomer:
-        payload: dict[str, Any] = {"DisplayName": display_name}
-        if email:
-            payload["PrimaryEmailAddr"] = {"Address": email}
-        if company_name:
-            payload["CompanyName"] = company_name
-        if billing_address:
-            payload["BillAddr"] = address_payload(billing_address)
-        created = parse_customer(self._create("Customer", payload, request_id))
+                        company_name: str | None = None, billing_address: QboAddress | None = None,
+                        draft: QboCustomerDraft | None = None) -> QboCustomer:
+        """`draft` (when given) says everything else: ship-to, tax status, currency."""
+        draft = draft or QboCustomerDraft(display_name, company_name=company_name, email=email,
+                                          billing_address=billing_address)
+        created = parse_customer(self._create("Customer", customer_payload(draft), request_id))
         return self._references.remember_customer(display_name, created)
 
     def find_or_create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
-                                company_name: str | None = None,
-                                billing_address: QboAddress | None = None) -> QboCustomer:
+                                company_name: str | None = None, billing_address: QboAddress | None = None,
+                                draft: QboCustomerDraft | None = None) -> QboCustomer:
         """Find by DisplayName, else create; a 6240 race (or an inactive holder) returns the existing one."""
         found = self.find_customer_by_display_name(display_name)
         if found is not None:
             return found
         try:
             return self.create_customer(display_name, request_id=request_id, email=email,
-                                        company_name=company_name, billing_address=billing_address)
+                                        company_name=company_name, billing_address=billing_address, draft=draft)
         except DuplicateNameError as duplicate:
             if duplicate.existing_id is None:
                 raise
@@ -141,7 +150,8 @@ class QuickBooksGateway:
         cached = self._references.item(name)
         if cached is not None:
             return cached
-        row = self._first(f"SELECT * FROM Item WHERE Name = {quote_literal(name)}")
+        # QuickBooks leaves Sku out of `SELECT *` unless it is named (as python-quickbooks' Item.all() does)
+        row = self._first(f"SELECT *, Sku FROM Item WHERE Name = {quote_literal(name)}")
         return self._references.remember_item(name, parse_item(row)) if row else None
 
     def find_term_by_name(self, name: str) -> QboTerm | None:
@@ -150,6 +160,18 @@ class QuickBooksGateway:
             return cached
         row = self._first(f"SELECT * FROM Term WHERE Name = {quote_literal(name)}")
         return self._references.remember_term(name, parse_term(row)) if row else None
+
+    # -- tax codes
+    def find_tax_code_by_name(self, name: str) -> str | None:
+        """The Id of the sales tax code named `name` (VAT/GST, or a US code without automated sales tax)."""
+        cached = self._tax_codes.get(name.casefold(), max_age=self._references.ttl)
+        if cached is not None:
+            return cached
+        row = self._first(f"SELECT * FROM TaxCode WHERE Name = {quote_literal(name)}")
+        if row is None:
+            return None
+        self._tax_codes.put(name.casefold(), str(row["Id"]))
+        return str(row["Id"])
 
     # -- whole lists, inactive entries included (readiness and the live check; never cached)
     def all_items(self) -> list[QboItem]:
@@ -170,7 +192,8 @@ class QuickBooksGateway:
         """Every row of a name list, page by page; name-list queries skip inactive rows unless Active is asked."""
         rows: list[dict[str, Any]] = []
         while True:
-            page = self.query(f"SELECT * FROM {entity} WHERE Active IN (true, false) "
+            columns = "*, Sku" if entity == "Item" else "*"        # QuickBooks leaves Sku out of `*`
+            page = self.query(f"SELECT {columns} FROM {entity} WHERE Active IN (true, false) "
                               f"STARTPOSITION {len(rows) + 1} MAXRESULTS {LIST_PAGE}")
             rows += page
             if len(page) < LIST_PAGE:
@@ -233,6 +256,26 @@ class QuickBooksGateway:
                 self._forget_references_after(outcome.error)
         return outcomes
 
+    # -- credit memos (corrections)
+    def create_credit_memo(self, draft: InvoiceDraft, *, request_id: str) -> QboCreditMemo:
+        try:
+            created = self._create("CreditMemo", credit_memo_payload(draft), request_id)
+        except IntegrationError as error:
+            self._forget_references_after(error)
+            raise
+        return parse_credit_memo(created)
+
+    def get_credit_memo(self, credit_memo_id: str) -> QboCreditMemo:
+        return parse_credit_memo(self._read("CreditMemo", credit_memo_id))
+
+    def find_credit_memo_by_doc_number(self, doc_number: str) -> QboCreditMemo | None:
+        row = self._first(f"SELECT * FROM CreditMemo WHERE DocNumber = {quote_literal(doc_number)}")
+        return parse_credit_memo(row) if row else None
+
+    def apply_credit_memo(self, application: CreditApplication, *, request_id: str) -> str:
+        """The id of the zero payment that applies the credit memo to the invoice."""
+        return str(self._create("Payment", application_payload(application), request_id)["Id"])
+
     def sparse_update_invoice(self, invoice_id: str, sync_token: str, fields: Mapping[str, Any], *,
                               request_id: str) -> QboInvoice:
         """Change only `fields` (QBO names, e.g. {"PrivateNote": "..."}); stale sync_token -> code 5010."""
@@ -247,7 +290,7 @@ class QuickBooksGateway:
     # -- plumbing
     def _forget_references_after(self, error: IntegrationError) -> None:
         if is_invalid_reference(error):
-            self._references.clear()
+            self.invalidate_references()
 
     def _create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
         body, rid = dumps_exact(payload), _check_request_id(request_id)

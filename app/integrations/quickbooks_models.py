@@ -31,6 +31,50 @@ class QboCustomer:
     email: str | None = None
     active: bool = True
     billing_address: QboAddress | None = None
+    currency: str | None = None      # CurrencyRef: a customer has one currency
+    taxable: bool | None = None
+
+
+@dataclass(frozen=True)
+class QboCustomerTax:
+    """How a new customer is taxed: Taxable, and for an exempt one QuickBooks' reason id and resale number."""
+
+    taxable: bool = True
+    exemption_reason_id: int | None = None
+    resale_number: str | None = None
+
+
+@dataclass(frozen=True)
+class QboCustomerDraft:
+    """A customer to create: the Salesforce account's name, addresses, tax status and currency."""
+
+    display_name: str
+    company_name: str | None = None
+    email: str | None = None
+    billing_address: QboAddress | None = None
+    shipping_address: QboAddress | None = None
+    tax: QboCustomerTax | None = None
+    currency: str | None = None     # only for a currency other than the company's home one
+
+
+def customer_payload(draft: QboCustomerDraft) -> dict[str, Any]:
+    payload: dict[str, Any] = {"DisplayName": draft.display_name}
+    if draft.email:
+        payload["PrimaryEmailAddr"] = {"Address": draft.email}
+    if draft.company_name:
+        payload["CompanyName"] = draft.company_name
+    for key, address in (("BillAddr", draft.billing_address), ("ShipAddr", draft.shipping_address)):
+        if address is not None and address_payload(address):
+            payload[key] = address_payload(address)
+    if draft.tax is not None:
+        payload["Taxable"] = draft.tax.taxable
+        if not draft.tax.taxable and draft.tax.exemption_reason_id is not None:
+            payload["TaxExemptionReasonId"] = draft.tax.exemption_reason_id
+        if not draft.tax.taxable and draft.tax.resale_number:
+            payload["ResaleNum"] = draft.tax.resale_number
+    if draft.currency:
+        payload["CurrencyRef"] = {"value": draft.currency}
+    return payload
 
 
 @dataclass(frozen=True)
@@ -58,6 +102,18 @@ class QboPreferences:
 
 
 @dataclass(frozen=True)
+class QboInvoiceLine:
+    """A sales line of an invoice as QuickBooks stored it (a credit memo copies it to credit the line)."""
+
+    item_id: str
+    description: str | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal
+    tax_code: str | None = None
+
+
+@dataclass(frozen=True)
 class QboInvoice:
     id: str
     doc_number: str | None
@@ -71,6 +127,15 @@ class QboInvoice:
     status: InvoiceStatus
     private_note: str | None = None
     email_status: str | None = None
+    total_tax: Decimal = Decimal("0.00")        # TxnTaxDetail.TotalTax, as QuickBooks computed it
+    currency: str | None = None
+    exchange_rate: Decimal | None = None        # home-currency units per invoice-currency unit (multicurrency)
+    home_total: Decimal | None = None           # HomeTotalAmt
+    lines: tuple[QboInvoiceLine, ...] = ()      # the sales lines, in order
+    customer_name: str | None = None
+    tax_calculation: str | None = None          # GlobalTaxCalculation (non-US companies)
+    transaction_tax_code: str | None = None     # TxnTaxDetail.TxnTaxCodeRef
+    ship_address: QboAddress | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +145,10 @@ class InvoiceLineDraft:
     quantity: Decimal
     unit_price: Decimal
     amount: Decimal | None = None  # None: quantity x unit price, rounded to the cent
+    tax_code: str | None = None
+    """TaxCodeRef: "TAX"/"NON" in a US company, a TaxCode Id elsewhere; None sends none (QuickBooks' default)."""
+    tax_inclusive: bool = False
+    """The amount includes tax (GlobalTaxCalculation TaxInclusive): sent as TaxInclusiveAmt too."""
 
     @property
     def line_amount(self) -> Decimal:
@@ -99,6 +168,11 @@ class InvoiceDraft:
     private_note: str | None = None
     customer_memo: str | None = None
     bill_email: str | None = None
+    currency: str | None = None                 # CurrencyRef, only for a currency other than the home one
+    global_tax_calculation: str | None = None   # TaxExcluded / TaxInclusive (non-US companies)
+    transaction_tax_code: str | None = None     # TxnTaxDetail.TxnTaxCodeRef (US without automated sales tax)
+    bill_address: QboAddress | None = None
+    ship_address: QboAddress | None = None      # automated sales tax follows the ship-to
 
 
 def invoice_status(total: Decimal, balance: Decimal, due_date: date | None, today: date) -> InvoiceStatus:
@@ -124,13 +198,33 @@ def invoice_payload(draft: InvoiceDraft) -> dict[str, Any]:
         "BillEmail": {"Address": draft.bill_email} if draft.bill_email else None,
     }
     payload.update({key: value for key, value in optional.items() if value})
+    payload.update(sale_extras(draft))
     return payload
 
 
+def sale_extras(draft: InvoiceDraft) -> dict[str, Any]:
+    """Currency, tax calculation and addresses of a sale (an invoice or a credit memo)."""
+    extras: dict[str, Any] = {}
+    if draft.currency:
+        extras["CurrencyRef"] = {"value": draft.currency}
+    if draft.global_tax_calculation:
+        extras["GlobalTaxCalculation"] = draft.global_tax_calculation
+    if draft.transaction_tax_code:
+        extras["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": draft.transaction_tax_code}}
+    for key, address in (("BillAddr", draft.bill_address), ("ShipAddr", draft.ship_address)):
+        if address is not None and address_payload(address):
+            extras[key] = address_payload(address)
+    return extras
+
+
 def _line_payload(line: InvoiceLineDraft) -> dict[str, Any]:
+    detail: dict[str, Any] = {"ItemRef": {"value": line.item_id}, "Qty": line.quantity, "UnitPrice": line.unit_price}
+    if line.tax_code:
+        detail["TaxCodeRef"] = {"value": line.tax_code}
+    if line.tax_inclusive:
+        detail["TaxInclusiveAmt"] = line.line_amount
     payload: dict[str, Any] = {"DetailType": "SalesItemLineDetail", "Amount": line.line_amount,
-                               "SalesItemLineDetail": {"ItemRef": {"value": line.item_id},
-                                                       "Qty": line.quantity, "UnitPrice": line.unit_price}}
+                               "SalesItemLineDetail": detail}
     if line.description:
         payload["Description"] = line.description
     return payload
@@ -138,10 +232,13 @@ def _line_payload(line: InvoiceLineDraft) -> dict[str, Any]:
 
 def parse_customer(data: dict[str, Any]) -> QboCustomer:
     email = (data.get("PrimaryEmailAddr") or {}).get("Address")
+    taxable = data.get("Taxable")
     return QboCustomer(id=str(data["Id"]), display_name=str(data["DisplayName"]), sync_token=str(data["SyncToken"]),
                        company_name=data.get("CompanyName") or None, email=email or None,
                        active=data.get("Active", True) is not False,
-                       billing_address=parse_address(data.get("BillAddr")))
+                       billing_address=parse_address(data.get("BillAddr")),
+                       currency=(data.get("CurrencyRef") or {}).get("value"),
+                       taxable=taxable if isinstance(taxable, bool) else None)
 
 
 def parse_address(data: dict[str, Any] | None) -> QboAddress | None:
@@ -186,7 +283,28 @@ def parse_invoice(data: dict[str, Any], *, today: date) -> QboInvoice:
         due_date=due_date, txn_date=_date(data.get("TxnDate")), terms_id=terms.get("value"),
         status=invoice_status(total, balance, due_date, today), private_note=data.get("PrivateNote") or None,
         email_status=data.get("EmailStatus"),
+        total_tax=to_decimal((data.get("TxnTaxDetail") or {}).get("TotalTax")) or Decimal("0.00"),
+        currency=(data.get("CurrencyRef") or {}).get("value"), exchange_rate=to_decimal(data.get("ExchangeRate")),
+        home_total=to_decimal(data.get("HomeTotalAmt")), lines=parse_sales_lines(data.get("Line")),
+        customer_name=(data.get("CustomerRef") or {}).get("name"),
+        tax_calculation=data.get("GlobalTaxCalculation"),
+        transaction_tax_code=((data.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef") or {}).get("value"),
+        ship_address=parse_address(data.get("ShipAddr")),
     )
+
+
+def parse_sales_lines(lines: Any) -> tuple[QboInvoiceLine, ...]:
+    found = []
+    for line in lines or []:
+        detail = line.get("SalesItemLineDetail") if isinstance(line, dict) else None
+        if line.get("DetailType") != "SalesItemLineDetail" or not isinstance(detail, dict):
+            continue
+        found.append(QboInvoiceLine(
+            item_id=str((detail.get("ItemRef") or {}).get("value", "")), description=line.get("Description"),
+            quantity=to_decimal(detail.get("Qty")), unit_price=to_decimal(detail.get("UnitPrice")),
+            amount=to_decimal(detail.get("TaxInclusiveAmt", line.get("Amount"))) or Decimal("0.00"),
+            tax_code=(detail.get("TaxCodeRef") or {}).get("value")))
+    return tuple(found)
 
 
 def _date(value: Any) -> date | None:

@@ -27,6 +27,9 @@ from app.integrations.salesforce_soql import (
     ACCOUNT_FIELDS,
     LINE_ITEM_FIELDS,
     OPPORTUNITY_FIELDS,
+    OPTIONAL_ACCOUNT_FIELDS,
+    OPTIONAL_OPPORTUNITY_FIELDS,
+    OrgFields,
     by_ids_query,
     changed_since_query,
     checked_ids,
@@ -52,6 +55,7 @@ class SalesforceGateway:
         self._sf = client
         self._clock: Clock = clock or SystemClock()
         self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
+        self._org_fields: OrgFields | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
@@ -63,14 +67,15 @@ class SalesforceGateway:
 
         `>=` re-reads records stamped exactly at the watermark: de-duplicate by id downstream.
         """
-        for record in self._records(changed_since_query(watermark, limit=limit)):
+        for record in self._records(changed_since_query(watermark, limit=limit, optional=self.org_fields())):
             yield parse_opportunity(record)
 
     def opportunities_by_ids(self, ids: Sequence[str]) -> list[SfOpportunity]:
         wanted = checked_ids(ids)
         found: dict[str, SfOpportunity] = {}
         for start in range(0, len(wanted), IDS_PER_QUERY):
-            for record in self._records(by_ids_query(wanted[start:start + IDS_PER_QUERY])):
+            for record in self._records(by_ids_query(wanted[start:start + IDS_PER_QUERY],
+                                                     optional=self.org_fields())):
                 opportunity = parse_opportunity(record)
                 found[opportunity.id[:15]] = opportunity
         return [found[record_id[:15]] for record_id in wanted if record_id[:15] in found]
@@ -78,7 +83,8 @@ class SalesforceGateway:
     def find_opportunities_by_name(self, text: str) -> list[SfOpportunity]:
         if not text.strip():
             return []
-        return [parse_opportunity(r) for r in self._records(name_search_query(text, limit=NAME_SEARCH_LIMIT))]
+        query = name_search_query(text, limit=NAME_SEARCH_LIMIT, optional=self.org_fields())
+        return [parse_opportunity(r) for r in self._records(query)]
 
     def get_opportunity(self, opportunity_id: str) -> SfOpportunity:
         found = self.opportunities_by_ids([opportunity_id])
@@ -106,9 +112,20 @@ class SalesforceGateway:
         with translated_errors("count opportunities"):
             return int(self._sf.query("SELECT COUNT() FROM Opportunity", headers=self._headers)["totalSize"])
 
+    def org_fields(self) -> OrgFields:
+        """The optional fields this org has (CurrencyIsoCode in a multi-currency org, the exemption fields when
+        an admin added them), from the Opportunity and Account describe, read once per gateway."""
+        if self._org_fields is None:
+            opportunity = {field.name for field in self.describe("Opportunity").fields}
+            account = {field.name for field in self.describe("Account").fields}
+            self._org_fields = OrgFields(
+                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS if name in opportunity),
+                account=tuple(name for name in OPTIONAL_ACCOUNT_FIELDS if name in account))
+        return self._org_fields
+
     def pipeline_and_won_since(self, won_since: date) -> Iterator[SfOpportunity]:
         """Open opportunities and those won on or after `won_since`, page by page as you iterate (read only)."""
-        for record in self._records(pipeline_and_won_since_query(won_since)):
+        for record in self._records(pipeline_and_won_since_query(won_since, optional=self.org_fields())):
             yield parse_opportunity(record)
 
     def count_pipeline_and_won_since(self, won_since: date) -> int:

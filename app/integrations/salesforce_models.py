@@ -27,6 +27,8 @@ class SfAccount:
     credit_limit: Decimal | None = None
     phone: str | None = None
     website: str | None = None
+    tax_exemption_reason: str | None = None     # when the org has Tax_Exemption_Reason__c
+    resale_number: str | None = None            # when the org has Resale_Number__c
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class SfOpportunity:
     last_modified_date: datetime | None
     lines: tuple[SfLineItem, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    currency: str | None = None     # CurrencyIsoCode, in a multi-currency org
 
 
 def parse_decimal(value: Any) -> Decimal | None:
@@ -121,6 +124,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
         segment=_text(record, "Segment__c"), tax_exempt=_flag(record.get("Tax_Exempt__c")),
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
         website=_text(record, "Website"),
+        tax_exemption_reason=_text(record, "Tax_Exemption_Reason__c"), resale_number=_text(record, "Resale_Number__c"),
     )
 
 
@@ -168,7 +172,7 @@ def parse_opportunity(record: Mapping[str, Any]) -> SfOpportunity:
         system_modstamp=parse_datetime(record.get("SystemModstamp")),
         last_modified_date=parse_datetime(record.get("LastModifiedDate")),
         lines=parse_line_items(record.get("OpportunityLineItems")),
-        raw=dict(record),
+        raw=dict(record), currency=_text(record, "CurrencyIsoCode"),
     )
 
 

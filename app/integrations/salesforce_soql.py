@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from simple_salesforce import format_soql
@@ -28,6 +29,21 @@ LINE_ITEM_FIELDS: tuple[str, ...] = (
     "Discount", "TotalPrice", "ServiceDate", "Description", "SortOrder",
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
+OPTIONAL_OPPORTUNITY_FIELDS: tuple[str, ...] = ("CurrencyIsoCode",)
+"""Read when the org has them: CurrencyIsoCode exists only in a multi-currency org."""
+OPTIONAL_ACCOUNT_FIELDS: tuple[str, ...] = ("Tax_Exemption_Reason__c", "Resale_Number__c")
+"""Custom fields an org may add for exempt accounts (the QuickBooks customer gets the reason and the number)."""
+
+
+@dataclass(frozen=True)
+class OrgFields:
+    """Which optional fields this org has (from the objects' describe)."""
+
+    opportunity: tuple[str, ...] = ()
+    account: tuple[str, ...] = ()
+
+
+NO_OPTIONAL_FIELDS = OrgFields()
 
 
 def checked_ids(ids: Sequence[str]) -> list[str]:
@@ -38,39 +54,40 @@ def checked_ids(ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def opportunity_select() -> str:
-    account = ", ".join(f"Account.{name}" for name in ACCOUNT_FIELDS)
+def opportunity_select(optional: OrgFields = NO_OPTIONAL_FIELDS) -> str:
+    account = ", ".join(f"Account.{name}" for name in ACCOUNT_FIELDS + optional.account)
     lines = ", ".join(LINE_ITEM_FIELDS)
-    return (f"SELECT {', '.join(OPPORTUNITY_FIELDS)}, {account}, "
+    return (f"SELECT {', '.join(OPPORTUNITY_FIELDS + optional.opportunity)}, {account}, "
             f"(SELECT {lines} FROM OpportunityLineItems) FROM Opportunity")
 
 
-def changed_since_query(watermark: datetime | None, *, limit: int | None = None) -> str:
+def changed_since_query(watermark: datetime | None, *, limit: int | None = None,
+                        optional: OrgFields = NO_OPTIONAL_FIELDS) -> str:
     """Oldest change first. format_soql floors the mark to the second (Salesforce stores no finer), which
     only widens a `>=` filter; the watermark drops what it already saw."""
     if watermark is not None and watermark.tzinfo is None:
         raise ValueError("SOQL datetimes need an aware datetime")
     where = format_soql(" WHERE SystemModstamp >= {}", watermark) if watermark is not None else ""
     tail = format_soql(" LIMIT {}", int(limit)) if limit is not None else ""
-    return f"{opportunity_select()}{where} ORDER BY SystemModstamp, Id{tail}"
+    return f"{opportunity_select(optional)}{where} ORDER BY SystemModstamp, Id{tail}"
 
 
-def by_ids_query(ids: Sequence[str]) -> str:
-    return format_soql("{:literal} WHERE Id IN {}", opportunity_select(), checked_ids(ids))
+def by_ids_query(ids: Sequence[str], *, optional: OrgFields = NO_OPTIONAL_FIELDS) -> str:
+    return format_soql("{:literal} WHERE Id IN {}", opportunity_select(optional), checked_ids(ids))
 
 
-def name_search_query(text: str, *, limit: int) -> str:
+def name_search_query(text: str, *, limit: int, optional: OrgFields = NO_OPTIONAL_FIELDS) -> str:
     return format_soql("{:literal} WHERE Name LIKE '%{:like}%' ORDER BY Name, Id LIMIT {}",
-                       opportunity_select(), text, int(limit))
+                       opportunity_select(optional), text, int(limit))
 
 
 # The open pipeline and the deals won since a date: what `ledgerbridge readiness` measures.
 _PIPELINE_AND_WON_SINCE = "IsClosed = false OR (IsWon = true AND CloseDate >= {})"
 
 
-def pipeline_and_won_since_query(won_since: date) -> str:
+def pipeline_and_won_since_query(won_since: date, *, optional: OrgFields = NO_OPTIONAL_FIELDS) -> str:
     return format_soql("{:literal} WHERE " + _PIPELINE_AND_WON_SINCE + " ORDER BY CloseDate, Id",
-                       opportunity_select(), won_since)
+                       opportunity_select(optional), won_since)
 
 
 def count_pipeline_and_won_since_query(won_since: date) -> str:

@@ -181,11 +181,13 @@ def _adopt_duplicates(ctx: BatchContext, items: list[PreparedInvoice]
 
 
 def _made(item: PreparedInvoice, invoice: QboInvoice) -> QuickBooksResult:
-    return QuickBooksResult(invoice=invoice, customer_id=item.customer_id, adopted=False)
+    return QuickBooksResult(invoice=invoice, customer_id=item.customer_id, adopted=False,
+                            customer_currency=item.customer_currency)
 
 
 def _adopted(item: PreparedInvoice, invoice: QboInvoice) -> QuickBooksResult:
-    return QuickBooksResult(invoice=invoice, customer_id=item.customer_id, adopted=True)
+    return QuickBooksResult(invoice=invoice, customer_id=item.customer_id, adopted=True,
+                            customer_currency=item.customer_currency)
 
 
 def _record(ctx: BatchContext, *, created: list[Created], failed: dict[int, BaseException],

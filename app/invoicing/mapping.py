@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.deals.facts import DealFacts, LineFacts
-from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft
+from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft, QboAddress
 from app.policy import Policy
 
 CENT = Decimal("0.01")
@@ -67,14 +67,37 @@ def term_name(deal: DealFacts, policy: Policy) -> tuple[str | None, list[Mapping
 
 
 def invoice_draft(deal: DealFacts, *, customer_id: str, item_ids: Mapping[str, str], term_id: str | None,
-                  txn_date: date) -> InvoiceDraft:
-    """The draft QuickBooks receives. Each line's amount is Salesforce's TotalPrice, exactly."""
+                  txn_date: date, extras: SaleExtras | None = None) -> InvoiceDraft:
+    """The draft QuickBooks receives. Each line's amount is Salesforce's TotalPrice, exactly (tax comes on top,
+    or is inside it when the policy says amounts are tax-inclusive)."""
+    extras = extras or SaleExtras(line_codes=tuple(None for _ in deal.lines))
+    lines = tuple(replace(_line(line, item_ids[line.label]), tax_code=code, tax_inclusive=extras.inclusive)
+                  for line, code in zip(deal.lines, extras.line_codes, strict=True))
     return InvoiceDraft(
         customer_id=customer_id, doc_number=doc_number_for(deal.opportunity_id), txn_date=txn_date,
-        lines=tuple(_line(line, item_ids[line.label]) for line in deal.lines), terms_id=term_id,
+        lines=lines, terms_id=term_id,
         private_note=f"Salesforce opportunity {deal.opportunity_id} ({deal.name})"[:4000],
         customer_memo=f"PO {deal.po_number}" if deal.po_number else None,
+        currency=extras.currency, global_tax_calculation=extras.calculation,
+        transaction_tax_code=extras.transaction_code, bill_address=extras.bill_address,
+        ship_address=extras.ship_address,
     )
+
+
+@dataclass(frozen=True)
+class SaleExtras:
+    """Tax codes (one per deal line), currency and addresses an invoice carries beyond its lines."""
+
+    line_codes: tuple[str | None, ...]
+    transaction_code: str | None = None
+    calculation: str | None = None
+    currency: str | None = None
+    bill_address: QboAddress | None = None
+    ship_address: QboAddress | None = None
+
+    @property
+    def inclusive(self) -> bool:
+        return self.calculation == "TaxInclusive"
 
 
 def _line(line: LineFacts, item_id: str) -> InvoiceLineDraft:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Text
+from sqlalchemy import Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from app.db import Money, UTCDateTime
@@ -35,6 +35,12 @@ class InvoiceJob(SQLModel, table=True):
     total: Decimal | None = Field(default=None, sa_type=Money)
     balance: Decimal | None = Field(default=None, sa_type=Money)
     due_date: date | None = None
+    tax_total: Decimal | None = Field(default=None, sa_type=Money)
+    """The tax QuickBooks computed (TxnTaxDetail.TotalTax), read back from the created invoice."""
+    currency: str | None = Field(default=None, max_length=3)
+    exchange_rate: Decimal | None = Field(default=None, sa_type=Numeric(18, 6))
+    """Home-currency units per invoice-currency unit, as QuickBooks stored it (multicurrency companies)."""
+    home_total: Decimal | None = Field(default=None, sa_type=Money)
     qbo_status: str | None = Field(default=None, max_length=40)
     last_error: str | None = Field(default=None, sa_type=Text)
     writeback_done: bool = False

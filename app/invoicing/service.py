@@ -22,28 +22,48 @@ from app.db import persisted_id, require
 from app.deals.facts import DealFacts
 from app.deals.models import Account, Deal, DealStatus
 from app.deals.service import account_of, deal_facts
-from app.errors import IntegrationError, InvalidTransition
-from app.integrations.quickbooks_models import InvoiceDraft, QboAddress, QboCustomer, QboInvoice, QboItem, QboTerm
-from app.invoicing.mapping import customer_request_id_for, idempotency_key_for, invoice_draft, item_names, term_name
+from app.errors import InvalidTransition
+from app.integrations.quickbooks_models import (
+    InvoiceDraft,
+    QboAddress,
+    QboCustomer,
+    QboCustomerDraft,
+    QboInvoice,
+    QboItem,
+    QboTerm,
+)
+from app.invoicing.mapping import (
+    SaleExtras,
+    customer_request_id_for,
+    idempotency_key_for,
+    invoice_draft,
+    item_names,
+    term_name,
+)
 from app.invoicing.models import InvoiceJob, InvoiceJobStatus
+from app.invoicing.taxes import (
+    MappingFailed,
+    billing_address,
+    check_customer_currency,
+    check_customer_taxability,
+    customer_draft,
+    foreign_currency,
+    sale_tax,
+    shipping_address,
+)
 from app.policy import Policy
 
 
 class QuickBooks(Protocol):
     def find_or_create_customer(self, display_name: str, *, request_id: str, email: str | None = None,
-                                company_name: str | None = None,
-                                billing_address: QboAddress | None = None) -> QboCustomer: ...
+                                company_name: str | None = None, billing_address: QboAddress | None = None,
+                                draft: QboCustomerDraft | None = None) -> QboCustomer: ...
+    def get_customer(self, customer_id: str) -> QboCustomer: ...
     def find_item_by_name(self, name: str) -> QboItem | None: ...
     def find_term_by_name(self, name: str) -> QboTerm | None: ...
+    def find_tax_code_by_name(self, name: str) -> str | None: ...
     def find_invoice_by_doc_number(self, doc_number: str) -> QboInvoice | None: ...
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice: ...
-
-
-class MappingFailed(IntegrationError):
-    """The policy or QuickBooks lacks an item or term this deal needs; a person must fix the mapping."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message, vendor="quickbooks", code=code, retryable=False)
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,7 @@ class InvoicePlan:
     qbo_customer_id: str | None
     billing_address: QboAddress
     realm_id: str = ""
+    qbo_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,7 @@ class QuickBooksResult:
     invoice: QboInvoice
     customer_id: str
     adopted: bool
+    customer_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class PreparedInvoice:
     plan: InvoicePlan
     draft: InvoiceDraft
     customer_id: str
+    customer_currency: str | None = None
 
 
 def job_for(session: Session, *, deal_id: int) -> InvoiceJob | None:
@@ -95,31 +118,59 @@ def begin_attempt(session: Session, *, deal_id: int, realm_id: str, clock: Clock
     return InvoicePlan(job_id=persisted_id(job), deal_id=deal_id, attempt=job.attempts,
                        idempotency_key=job.idempotency_key, facts=deal_facts(session, deal), account_name=account.name,
                        qbo_customer_id=account.qbo_customer_id, billing_address=_address(account),
-                       realm_id=job.qbo_realm_id)
+                       realm_id=job.qbo_realm_id, qbo_currency=account.qbo_currency)
 
 
 def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy,
                          txn_date: date) -> QuickBooksResult:
     """The vendor calls. Idempotent: requestid replay plus a DocNumber lookup on every retry."""
     prepared = prepare_invoice(plan, quickbooks=quickbooks, policy=policy, txn_date=txn_date)
-    draft, customer_id = prepared.draft, prepared.customer_id
+    draft, customer_id, currency = prepared.draft, prepared.customer_id, prepared.customer_currency
     if plan.attempt > 1 and draft.doc_number:
         existing = quickbooks.find_invoice_by_doc_number(draft.doc_number)
         if existing is not None:
-            return QuickBooksResult(invoice=existing, customer_id=customer_id, adopted=True)
+            return QuickBooksResult(invoice=existing, customer_id=customer_id, adopted=True,
+                                    customer_currency=currency)
     invoice = quickbooks.create_invoice(draft, request_id=plan.idempotency_key)
-    return QuickBooksResult(invoice=invoice, customer_id=customer_id, adopted=False)
+    return QuickBooksResult(invoice=invoice, customer_id=customer_id, adopted=False, customer_currency=currency)
 
 
 def prepare_invoice(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy, txn_date: date) -> PreparedInvoice:
-    """Everything but the create: the company check, the customer (stored, found or created), items and term."""
+    """Everything but the create: the company check, the customer (stored, found or created, in the deal's
+    currency), items, term, tax codes and addresses."""
     _check_company(plan, policy)
-    customer_id = plan.qbo_customer_id or quickbooks.find_or_create_customer(
-        plan.account_name, request_id=customer_request_id_for(plan.facts.account.account_id or str(plan.deal_id)),
-        company_name=plan.account_name, billing_address=plan.billing_address).id
+    customer_id, currency = _customer(plan, quickbooks, policy)
+    tax = sale_tax(plan.facts, policy=policy, quickbooks=quickbooks)
+    account = plan.facts.account
+    extras = SaleExtras(line_codes=tax.line_codes, transaction_code=tax.transaction_code,
+                        calculation=tax.calculation, currency=foreign_currency(plan.facts, policy),
+                        bill_address=billing_address(account) if policy.tax is not None else None,
+                        ship_address=shipping_address(account) if policy.tax is not None else None)
     draft = invoice_draft(plan.facts, customer_id=customer_id, item_ids=_item_ids(plan.facts, quickbooks, policy),
-                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date)
-    return PreparedInvoice(plan=plan, draft=draft, customer_id=customer_id)
+                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date, extras=extras)
+    return PreparedInvoice(plan=plan, draft=draft, customer_id=customer_id, customer_currency=currency)
+
+
+def _customer(plan: InvoicePlan, quickbooks: QuickBooks, policy: Policy) -> tuple[str, str | None]:
+    """(customer id, its currency): the stored mapping, else found by name or created from the account. A customer
+    in another currency than the deal's is refused with the fix named (a customer has one currency)."""
+    facts = plan.facts
+    if plan.qbo_customer_id is not None:
+        currency = plan.qbo_currency
+        if currency is None and facts.currency != policy.currency.home:      # not seen yet: ask once
+            currency = quickbooks.get_customer(plan.qbo_customer_id).currency or policy.currency.home
+        check_customer_currency(deal=facts, customer_name=plan.account_name, customer_currency=currency,
+                                policy=policy)
+        return plan.qbo_customer_id, currency
+    customer = quickbooks.find_or_create_customer(
+        plan.account_name, request_id=customer_request_id_for(facts.account.account_id or str(plan.deal_id)),
+        draft=customer_draft(facts, display_name=plan.account_name, policy=policy))
+    currency = customer.currency or policy.currency.home
+    check_customer_currency(deal=facts, customer_name=customer.display_name, customer_currency=currency,
+                            policy=policy)
+    check_customer_taxability(deal=facts, customer_name=customer.display_name, taxable=customer.taxable,
+                              policy=policy)
+    return customer.id, currency
 
 
 def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksResult, clock: Clock) -> InvoiceJob:
@@ -129,17 +180,23 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
     job.status, job.qbo_customer_id, job.qbo_invoice_id = InvoiceJobStatus.CREATED, result.customer_id, invoice.id
     job.doc_number, job.total, job.balance = invoice.doc_number, invoice.total, invoice.balance
     job.due_date, job.qbo_status, job.last_error = invoice.due_date, invoice.status, None
+    job.tax_total, job.currency = invoice.total_tax, invoice.currency or deal.currency
+    job.exchange_rate, job.home_total = invoice.exchange_rate, invoice.home_total
     job.created_in_qbo_at = job.created_in_qbo_at or now
     job.updated_at = now
     deal.gate_status, deal.updated_at = DealStatus.INVOICED, now
     account = account_of(session, deal)
     if account is not None and account.qbo_customer_id is None:
         account.qbo_customer_id = result.customer_id
+    if account is not None and account.qbo_customer_id == result.customer_id and result.customer_currency:
+        account.qbo_currency = result.customer_currency
+    if account is not None:
         session.add(account)
     session.add_all([job, deal])
     record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
                  details={"invoice_id": invoice.id, "doc_number": invoice.doc_number, "total": invoice.total,
-                          "adopted_existing": result.adopted, "attempt": plan.attempt}, clock=clock)
+                          "tax": invoice.total_tax, "currency": job.currency, "adopted_existing": result.adopted,
+                          "attempt": plan.attempt}, clock=clock)
     session.flush()
     return job
 

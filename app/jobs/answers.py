@@ -30,7 +30,8 @@ def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
     with session_scope(rt.engine) as session:
         result = answer(session, query)
     if result.standing is not None:
-        view = invoice_status_view(result.standing, instance_url=rt.settings.salesforce_base_url)
+        view = invoice_status_view(result.standing, instance_url=rt.settings.salesforce_base_url,
+                                   can_correct=rt.policy.corrections is not None)
         blocks = invoice_status_blocks(view, tz=rt.policy.zone)
         return {"text": f"{view.deal_name}: {view.gate_status}", "blocks": to_dicts(blocks),
                 "response_type": "ephemeral"}

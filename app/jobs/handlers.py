@@ -22,6 +22,7 @@ from app.intake.service import read_opportunities
 from app.integrations.quickbooks_batch import MAX_BATCH_OPERATIONS
 from app.invoicing import batch as batch_invoicing
 from app.invoicing import service as invoicing
+from app.jobs.corrections import announce_correction, create_correction
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
@@ -58,6 +59,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.ANNOUNCE_INVOICE: announce_invoice,
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
         WorkKind.SEND_SLA_PING: send_sla_ping,
+        WorkKind.CREATE_CORRECTION: create_correction,
+        WorkKind.ANNOUNCE_CORRECTION: announce_correction,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
 
@@ -82,7 +85,8 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
     requester = rt.slack.lookup_user_by_email(email) if email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
         request = require(session, ApprovalRequest, payload["request_id"])
-        request.requester_slack_id = requester.id if requester else None
+        if requester is not None or email:          # a correction's proposer came from Slack: keep them
+            request.requester_slack_id = requester.id if requester else None
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
     posted = rt.slack.post_message(rt.policy.channels.approvals, text=approval_request_text(card),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from app.errors import IntegrationError
 from app.jobs.answers import answer_invoice_status, publish_home
 from app.jobs.approval_clicks import answer_approvals, decide_approval
+from app.jobs.correction_steps import propose_correction
 from app.jobs.exception_command import answer_exceptions
 from app.jobs.exception_controls import close_exception, exception_control
 from app.jobs.notes import tell_user
@@ -32,6 +33,7 @@ from app.slack.intents import (
     DecideApproval,
     ExceptionControl,
     Intent,
+    ProposeCorrection,
     PublishHome,
     TellUser,
 )
@@ -59,6 +61,7 @@ STEPS: dict[str, Step] = {
     WorkKind.CLOSE_EXCEPTION: Step(CloseException, close_exception, "the Resolve form"),
     WorkKind.PUBLISH_HOME: Step(PublishHome, publish_home, "the Home tab"),
     WorkKind.TELL_USER: Step(TellUser, tell_user, "a note"),
+    WorkKind.PROPOSE_CORRECTION: Step(ProposeCorrection, propose_correction, "the correction form"),
 }
 
 

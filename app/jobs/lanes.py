@@ -11,14 +11,14 @@ INTERACTIVE_IDLE_WAIT = 0.1
 """Seconds: a click recorded by the web process is picked up within about this long (no cross-process wake)."""
 
 LANES: tuple[Lane, ...] = (
-    Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES}),
+    Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES, WorkKind.CREATE_CORRECTION}),
          threads=QUICKBOOKS_THREADS),
     Lane("salesforce", frozenset({WorkKind.READ_OPPORTUNITIES, WorkKind.WRITE_BACK_INVOICE,
                                   WorkKind.TICK_SALESFORCE_POLL})),
     Lane("slack", frozenset({WorkKind.POST_APPROVAL_REQUEST, WorkKind.WITHDRAW_APPROVAL_MESSAGE,
                              WorkKind.REDRAW_APPROVAL_MESSAGE, WorkKind.ANNOUNCE_INVOICE,
                              WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.SEND_SLA_PING, WorkKind.TICK_EXCEPTION_DIGEST,
-                             WorkKind.TICK_SLA_REMINDERS})),
+                             WorkKind.TICK_SLA_REMINDERS, WorkKind.ANNOUNCE_CORRECTION})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
     Lane("interactive", frozenset(INTERACTIVE_KINDS), threads=INTERACTIVE_THREADS, idle_wait=INTERACTIVE_IDLE_WAIT),
 )

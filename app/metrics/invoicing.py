@@ -6,8 +6,12 @@ Definitions (the dashboard and its JSON say the same):
   CloseDate, the moment we first saw it won) to `created_in_qbo_at`; an invoice made before its close date
   counts as 0 days.
 - first-pass acceptance: share of invoiced deals that needed no human fix: no exception ever opened on the
-  deal, no rejected approval, and the invoice job succeeded on its first attempt.
+  deal, no rejected approval, the invoice job succeeded on its first attempt, and no correction (credit memo,
+  write-off or re-invoice) was made to the invoice afterwards.
+- credit-memo frequency: share of invoiced deals whose invoice got at least one credit memo (a correction made).
 - error rate: share of won deals first seen won in the window that had at least one exception.
+- invoiced total in the home currency: each invoice converted at the exchange rate QuickBooks stored on it
+  (HomeTotalAmt); an invoice without a stored rate in another currency is counted apart, never guessed.
 """
 from __future__ import annotations
 
@@ -18,13 +22,15 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from sqlalchemy import exists
+from sqlalchemy import exists, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.db import persisted_id
 from app.deals.models import Deal
 from app.exception_queue.models import ExceptionItem
+from app.invoicing.correction_models import CORRECTION_KINDS, Correction, CorrectionStatus
 from app.invoicing.models import InvoiceJob
 
 ONE_DECIMAL = Decimal("0.1")
@@ -41,9 +47,12 @@ class InvoicedDeal:
     invoiced_at: datetime
     total: Decimal | None
     currency: str = "USD"
+    home_total: Decimal | None = None
+    """The total in the home currency at QuickBooks' stored rate (HomeTotalAmt); None when not known."""
     attempts: int = 1
     had_exception: bool = False
     had_rejection: bool = False
+    had_correction: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +88,11 @@ class DaysToInvoice:
 class InvoiceTotals:
     count: int
     total_by_currency: dict[str, Decimal]
+    home_currency: str = "USD"
+    home_total: Decimal = Decimal("0.00")
+    """Every invoice in the home currency, at the exchange rate QuickBooks stored on each."""
+    unconverted: int = 0
+    """Invoices in another currency with no stored rate (left out of home_total)."""
 
 
 def started_at(row: InvoicedDeal, tz: tzinfo) -> datetime | None:
@@ -115,7 +129,11 @@ def _one_decimal(value: Decimal) -> Decimal:
 
 
 def passed_first_time(row: InvoicedDeal) -> bool:
-    return not row.had_exception and not row.had_rejection and row.attempts == 1
+    return not row.had_exception and not row.had_rejection and not row.had_correction and row.attempts == 1
+
+
+def credit_memo_frequency(rows: Sequence[InvoicedDeal]) -> Rate:
+    return Rate(sum(1 for row in rows if row.had_correction), len(rows))
 
 
 def first_pass_acceptance(rows: Sequence[InvoicedDeal]) -> Rate:
@@ -126,12 +144,21 @@ def error_rate(rows: Sequence[WonDeal]) -> Rate:
     return Rate(sum(1 for row in rows if row.had_exception), len(rows))
 
 
-def invoice_totals(rows: Sequence[InvoicedDeal]) -> InvoiceTotals:
-    """How many invoices, and their total per currency (never mixed)."""
+def invoice_totals(rows: Sequence[InvoicedDeal], *, home_currency: str = "USD") -> InvoiceTotals:
+    """How many invoices, their total per currency (never mixed), and all of them in the home currency at the
+    rate QuickBooks stored on each invoice."""
     totals: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    home, unconverted = Decimal("0.00"), 0
     for row in rows:
-        totals[row.currency] += row.total if row.total is not None else Decimal("0.00")
-    return InvoiceTotals(len(rows), dict(sorted(totals.items())))
+        amount = row.total if row.total is not None else Decimal("0.00")
+        totals[row.currency] += amount
+        if row.currency == home_currency:
+            home += amount
+        elif row.home_total is not None:
+            home += row.home_total
+        else:
+            unconverted += 1
+    return InvoiceTotals(len(rows), dict(sorted(totals.items())), home_currency, home, unconverted)
 
 
 def _had_exception():
@@ -139,23 +166,31 @@ def _had_exception():
 
 
 def _had_rejection():
+    """A rejected approval of the deal's terms (a rejected correction proposal left the invoice as it was)."""
     return (exists().where(col(ApprovalRequest.deal_id) == Deal.id,
+                           col(ApprovalRequest.kind).not_in(CORRECTION_KINDS),
                            col(ApprovalDecision.request_id) == ApprovalRequest.id,
                            col(ApprovalDecision.decision) == Decision.REJECTED))
 
 
+def _had_correction():
+    return exists().where(col(Correction.deal_id) == Deal.id, col(Correction.status) == CorrectionStatus.DONE)
+
+
 def invoiced_deals(session: Session, *, since: datetime) -> list[InvoicedDeal]:
     """Deals whose QuickBooks invoice was created at or after `since`."""
-    statement = (select(InvoiceJob, Deal, _had_exception(), _had_rejection())
+    statement = (sa_select(InvoiceJob, Deal, _had_exception(), _had_rejection(), _had_correction())  # > 4 columns
                  .join(Deal, col(Deal.id) == InvoiceJob.deal_id)
                  .where(col(InvoiceJob.created_in_qbo_at).is_not(None), col(InvoiceJob.created_in_qbo_at) >= since))
     invoiced = []
-    for job, deal, exception, rejection in session.exec(statement).all():
+    for job, deal, exception, rejection, correction in session.execute(statement).all():
         assert job.created_in_qbo_at is not None            # the WHERE clause above
         invoiced.append(InvoicedDeal(
             deal_id=persisted_id(deal), close_date=deal.close_date, won_seen_at=deal.won_seen_at,
-            invoiced_at=job.created_in_qbo_at, total=job.total, currency=deal.currency or "USD",
-            attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection)))
+            invoiced_at=job.created_in_qbo_at, total=job.total, currency=job.currency or deal.currency or "USD",
+            home_total=job.home_total,
+            attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection),
+            had_correction=bool(correction)))
     return invoiced
 
 
@@ -172,3 +207,11 @@ def won_deals(session: Session, *, since: datetime) -> list[WonDeal]:
 
 def window_start(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
+
+
+def corrections_by_cause(session: Session, *, since: datetime) -> dict[str, int]:
+    """Corrections made since `since`, by the root cause their proposer gave ("unknown" without one)."""
+    statement = (select(Correction.root_cause, func.count()).where(col(Correction.status) == CorrectionStatus.DONE,
+                                                                 col(Correction.done_at) >= since)
+                 .group_by(col(Correction.root_cause)))
+    return {cause or "unknown": int(count) for cause, count in session.exec(statement).all()}

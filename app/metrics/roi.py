@@ -13,6 +13,8 @@ from app.metrics.invoicing import (
     DaysToInvoice,
     InvoiceTotals,
     Rate,
+    corrections_by_cause,
+    credit_memo_frequency,
     days_to_invoice,
     error_rate,
     first_pass_acceptance,
@@ -55,15 +57,21 @@ class RoiMetrics:
     invoices: InvoiceTotals
     open_exceptions: int
     exceptions: ExceptionMetrics
+    credit_memos: Rate = Rate(0, 0)
+    """Invoiced deals whose invoice got a credit memo (a correction made), of all invoiced in the period."""
+    corrections_by_cause: dict[str, int] | None = None
 
 
-def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo) -> RoiMetrics:
-    """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period."""
+def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_currency: str = "USD") -> RoiMetrics:
+    """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period.
+    Invoiced amounts are also summed in `home_currency` at the rates QuickBooks stored."""
     since = window_start(now, days)
     invoiced = invoiced_deals(session, since=since)
     return RoiMetrics(
         days=days, since=since, now=now, days_to_invoice=days_to_invoice(invoiced, tz),
         first_pass=first_pass_acceptance(invoiced), error_rate=error_rate(won_deals(session, since=since)),
-        invoices=invoice_totals(invoiced), open_exceptions=count_open(session, filter_=QueueFilter()),
+        invoices=invoice_totals(invoiced, home_currency=home_currency),
+        open_exceptions=count_open(session, filter_=QueueFilter()),
         exceptions=exception_metrics(session, now=now, since=since, tz=tz),
+        credit_memos=credit_memo_frequency(invoiced), corrections_by_cause=corrections_by_cause(session, since=since),
     )

@@ -13,6 +13,7 @@ from app.deals.models import Deal, DealStatus
 from app.deals.rules import GateResult, GateStatus, evaluate_gate
 from app.deals.service import deal_facts
 from app.exception_queue.service import sync_deal_exceptions
+from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
 from app.policy import Policy
@@ -39,16 +40,18 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     job = job_for(session, deal_id=_stored_id(deal))
     if job is not None and job.status == InvoiceJobStatus.CREATED:
         _sync_exceptions(session, deal, policy=policy, clock=clock)
-        return _set(session, deal, Advance(DealStatus.INVOICED), clock)
+        correction = propose_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock)
+        return _set(session, deal, Advance(DealStatus.INVOICED, to_post=[correction] if correction else []), clock)
     facts = deal_facts(session, deal)
     gate = evaluate_gate(facts, policy)
     deal.gate_problems = [problem.message for problem in gate.problems] or ([gate.reason] if gate.reason else [])
     if not gate.billable:
         _sync_exceptions(session, deal, policy=policy, clock=clock, gate=gate)
         return _set(session, deal, Advance(_STATUS_FOR_GATE[gate.status], gate=gate), clock)
-    synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy),
-                           fingerprint=terms_fingerprint(facts), clock=clock)
-    deal.terms_fingerprint = terms_fingerprint(facts)
+    fingerprint = terms_fingerprint(facts, taxability=policy.tax is not None)
+    synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy), fingerprint=fingerprint,
+                           clock=clock)
+    deal.terms_fingerprint = fingerprint
     status = _STATUS_FOR_APPROVALS[synced.state]
     advance = Advance(status, gate=gate, to_post=synced.opened,
                       to_withdraw=[request for request in synced.superseded if request.slack_ts],

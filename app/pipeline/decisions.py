@@ -14,6 +14,7 @@ from app.db import require, session_scope
 from app.deals.models import Deal
 from app.errors import InvalidTransition, NotAllowed
 from app.pipeline.advance import advance_deal
+from app.pipeline.corrections import follow_decision
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.pipeline.summaries import DecisionSummary, RequestSummary, summarize_decision, summarize_request
 from app.runtime import Runtime
@@ -56,6 +57,7 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
             request = decide(session, request_id=request_id, actor_id=actor_id, actor_name=actor_name,
                              decision=decision, comment=comment, role_members=members, clock=rt.clock)
             deal = require(session, Deal, request.deal_id)
+            follow_decision(session, request=request, clock=rt.clock)    # a correction's own follow-up, if one
             advance = advance_deal(session, deal=deal, policy=rt.policy, clock=rt.clock)
             enqueue_follow_ups(session, deal=deal, advance=advance, clock=rt.clock)
             decided = decision_for(session, request_id=request_id)

@@ -12,6 +12,8 @@ from app.approvals.roles import role_label
 from app.db import require
 from app.deals.models import Deal
 from app.deals.service import account_of
+from app.invoicing.correction_models import CORRECTION_KINDS
+from app.invoicing.corrections import correction_for_request
 from app.policy import Policy
 
 
@@ -49,12 +51,16 @@ def summarize_request(session: Session, request: ApprovalRequest, *, policy: Pol
         raise ValueError("an approval request is summarized once it is stored")
     deal = require(session, Deal, request.deal_id)
     account = account_of(session, deal)
+    requester = deal.owner_name or request.requester_email or "the opportunity owner"
+    amount, currency = (deal.amount if deal.amount is not None else Decimal("0.00")), deal.currency or "USD"
+    correction = correction_for_request(session, request.id) if request.kind in CORRECTION_KINDS else None
+    if correction is not None:          # a correction: its proposer asked, for its own amount
+        requester, amount, currency = correction.proposer_name or "Ledgerbridge", correction.amount, correction.currency
     return RequestSummary(
         request_id=request.id, kind=request.kind, ask=request.ask, role_label=role_label(policy, request.role),
-        requester_name=deal.owner_name or request.requester_email or "the opportunity owner",
-        requester_slack_id=request.requester_slack_id, created_at=request.created_at, deal_name=deal.name,
-        opportunity_id=deal.sf_id, amount=deal.amount if deal.amount is not None else Decimal("0.00"),
-        currency=deal.currency or "USD", customer_name=account.name if account else "(no account)",
+        requester_name=requester, requester_slack_id=request.requester_slack_id, created_at=request.created_at,
+        deal_name=deal.name, opportunity_id=deal.sf_id, amount=amount, currency=currency,
+        customer_name=account.name if account else "(no account)",
     )
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.policy.corrections import CorrectionsPolicy
 from app.policy.fields import (
     ClockTime,
     Hours,
@@ -25,6 +26,7 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
 WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
@@ -142,6 +144,7 @@ class SlaHours(_Strict):
     duplicate_customer: Hours | None = None
     vendor_error: Hours | None = None
     approval_rejected: Hours | None = None
+    unmapped_tax: Hours | None = None
 
     def hours_for(self, kind: ExceptionKind) -> int:
         specific = getattr(self, ExceptionKind(kind).value)
@@ -218,6 +221,11 @@ class Policy(_Strict):
     digest: Digest
     reminders: Reminders
     mappings: Mappings
+    tax: TaxPolicy | None = None
+    """Optional: without it invoices carry no tax codes (QuickBooks applies its defaults)."""
+    currency: CurrencyPolicy = CurrencyPolicy()
+    corrections: CorrectionsPolicy | None = None
+    """Optional: credit memos and write-offs approved in Slack."""
 
     @field_validator("root_causes")
     @classmethod
@@ -251,6 +259,9 @@ class Policy(_Strict):
                 yield f"approval_rules.{name}.role", rule.role
         for index, level in enumerate(rules.discount.levels if rules.discount else ()):
             yield f"approval_rules.discount.levels[{index}].role", level.role
+        for name in ("credit_memo_levels", "write_off_levels"):
+            for index, band in enumerate(getattr(self.corrections, name, ())):
+                yield f"corrections.{name}[{index}].role", band.role
         yield "reminders.escalate_role", self.reminders.escalate_role
 
     @property

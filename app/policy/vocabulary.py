@@ -14,6 +14,8 @@ class ExceptionKind(StrEnum):
     DUPLICATE_CUSTOMER = "duplicate_customer"
     VENDOR_ERROR = "vendor_error"
     APPROVAL_REJECTED = "approval_rejected"
+    UNMAPPED_TAX = "unmapped_tax"
+    """The deal's ship-to region or a product's tax category has no QuickBooks tax code in the policy."""
 
 
 class RequiredField(StrEnum):

@@ -23,6 +23,13 @@ class ActionId(StrEnum):
     EXCEPTIONS_PAGE = "exceptions_page"
     EXCEPTION_CLOSE_OUTCOME = "exception_close_outcome"
     EXCEPTION_CLOSE_NOTE = "exception_close_note"
+    PROPOSE_CORRECTION = "correction_propose"
+    """The button under an invoiced deal in /invoice-status; its value is the opportunity id."""
+    CORRECTION_KIND = "correction_kind"
+    CORRECTION_LINES = "correction_lines"
+    CORRECTION_AMOUNT = "correction_amount"
+    CORRECTION_REASON = "correction_reason"
+    CORRECTION_CAUSE = "correction_cause"
 
 
 class BlockId(StrEnum):
@@ -39,6 +46,12 @@ class BlockId(StrEnum):
     EXCEPTIONS_PAGER = "exceptions_pager"
     EXCEPTION_CLOSE_OUTCOME = "exception_close_outcome_input"
     EXCEPTION_CLOSE_NOTE = "exception_close_note_input"
+    CORRECTION_ACTIONS = "correction_actions"
+    CORRECTION_KIND_INPUT = "correction_kind_input"
+    CORRECTION_LINES_INPUT = "correction_lines_input"
+    CORRECTION_AMOUNT_INPUT = "correction_amount_input"
+    CORRECTION_REASON_INPUT = "correction_reason_input"
+    CORRECTION_CAUSE_INPUT = "correction_cause_input"
 
 
 class CallbackId(StrEnum):
@@ -46,6 +59,7 @@ class CallbackId(StrEnum):
 
     REJECT_REASON = "approval_reject_reason"
     EXCEPTION_CLOSE = "exception_close"
+    CORRECTION_PROPOSAL = "correction_proposal"
 
 
 class SlashCommand(StrEnum):
@@ -54,6 +68,7 @@ class SlashCommand(StrEnum):
     INVOICE_STATUS = "/invoice-status"
     EXCEPTIONS = "/exceptions"
     APPROVALS = "/approvals"
+    CORRECT_INVOICE = "/correct-invoice"
 
 
 MAX_ID_DIGITS = 18

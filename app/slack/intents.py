@@ -122,6 +122,19 @@ class PublishHome(Intent):
     """Publish this person's App Home tab."""
 
 
+class ProposeCorrection(Intent):
+    """The correction form was submitted: a credit memo (lines or an amount) or a write-off, with its reason."""
+
+    user_name: str | None = None
+    opportunity_id: str
+    kind: Literal["lines", "amount", "write_off"]
+    line_indexes: list[int] = []
+    amount: str | None = None
+    reason: str
+    root_cause: str | None = None
+    channel: str | None = None
+
+
 # ---- parsing bolt's bodies ----------------------------------------------------------------------------------
 
 def response_url_of(body: dict[str, Any]) -> str | None:
@@ -273,5 +286,6 @@ WORK_KIND: dict[type[Intent], WorkKind] = {
     AnswerApprovals: WorkKind.ANSWER_APPROVALS, AnswerExceptions: WorkKind.ANSWER_EXCEPTIONS,
     ExceptionControl: WorkKind.EXCEPTION_CONTROL, CloseException: WorkKind.CLOSE_EXCEPTION,
     PublishHome: WorkKind.PUBLISH_HOME, TellUser: WorkKind.TELL_USER,
+    ProposeCorrection: WorkKind.PROPOSE_CORRECTION,
 }
 """The queued work each intent becomes (the worker's table in app/jobs/interactive.py reads it back)."""

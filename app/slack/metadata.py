@@ -92,3 +92,10 @@ def _json_or_text(raw: str) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+class CorrectionFormMetadata(ModalMetadata):
+    """The correction form: which deal's invoice, and where to answer (the channel the form was opened from)."""
+
+    opportunity_id: str = Field(min_length=15, max_length=18, pattern=r"^[A-Za-z0-9]+$")
+    channel: str | None = None

@@ -11,12 +11,16 @@ from app.pipeline.summaries import DecisionSummary, RequestSummary
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
-from app.slack.blocks.status import ApprovalLine, Candidate, InvoiceStatusView
+from app.slack.blocks.status import ApprovalLine, Candidate, CorrectionLine, InvoiceStatusView
 from app.status.home import HomeSummary
 from app.status.service import ApprovalState, DealMatch, DealStanding
 
 KIND_LABELS = {"customer_activation": "New customer", "payment_terms": "Payment terms",
-               "discount": "Discount", "credit_limit": "Credit limit"}
+               "discount": "Discount", "credit_limit": "Credit limit", "credit_memo": "Credit memo",
+               "write_off": "Write-off", "rebill": "Credit and re-invoice"}
+CORRECTION_STATUS_LABELS = {"proposed": "awaiting approval", "approved": "approved, being made",
+                            "creating": "being made in QuickBooks", "done": "made and applied",
+                            "rejected": "rejected", "failed": "failed: see the exception"}
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
                  "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
@@ -45,10 +49,12 @@ def invoice_confirmation(job: InvoiceJob, account: Account | None, *, qbo_app_ur
                                invoice_id=job.qbo_invoice_id or "?",
                                qbo_url=invoice_url(qbo_app_url, job.qbo_invoice_id),
                                amount=job.total if job.total is not None else Decimal("0.00"),
+                               currency=job.currency or "USD", tax=job.tax_total,
                                due_date=job.due_date, customer_name=account.name if account else "")
 
 
-def invoice_status_view(standing: DealStanding, *, instance_url: str | None) -> InvoiceStatusView:
+def invoice_status_view(standing: DealStanding, *, instance_url: str | None,
+                        can_correct: bool = False) -> InvoiceStatusView:
     return InvoiceStatusView(
         deal_name=standing.deal_name, opportunity_id=standing.opportunity_id,
         opportunity_url=record_url(instance_url, "Opportunity", standing.opportunity_id), stage=standing.stage,
@@ -56,6 +62,10 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None) -> 
         gate_problems=standing.gate_problems, approvals=tuple(_approval_line(state) for state in standing.approvals),
         invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
+        tax=standing.tax, can_correct=can_correct,
+        corrections=tuple(CorrectionLine(KIND_LABELS.get(c.kind, c.kind),
+                                         CORRECTION_STATUS_LABELS.get(c.status, c.status), c.amount,
+                                         c.credit_memo_number) for c in standing.corrections),
     )
 
 

@@ -15,6 +15,8 @@ from app.approvals.models import ApprovalRequest
 from app.approvals.service import decision_for, requests_for
 from app.deals.models import Deal
 from app.deals.salesforce_ids import canonical_id
+from app.invoicing.correction_models import CORRECTION_KINDS
+from app.invoicing.corrections import corrections_of
 from app.invoicing.models import InvoiceJob
 from app.invoicing.service import job_for
 
@@ -34,6 +36,17 @@ class ApprovalState:
     comment: str | None = None
 
 
+@dataclass(frozen=True)
+class CorrectionState:
+    """One correction of the deal's invoice: kind, status, amount, and the credit memo once made."""
+
+    kind: str
+    status: str
+    amount: Decimal
+    credit_memo_number: str | None = None
+    reason: str = ""
+
+
 @dataclass(frozen=True, kw_only=True)
 class DealStanding:
     """Where one deal stands on its way to a QuickBooks invoice; invoice fields are set once it exists."""
@@ -50,6 +63,8 @@ class DealStanding:
     due_date: date | None = None
     invoice_status: str | None = None
     currency: str = "USD"
+    tax: Decimal | None = None
+    corrections: tuple[CorrectionState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,11 +125,15 @@ def standing_of(session: Session, deal: Deal) -> DealStanding:
         deal_name=deal.name, opportunity_id=deal.sf_id, stage=deal.stage, gate_status=deal.gate_status,
         gate_problems=tuple(deal.gate_problems) if deal.gate_status in _GATE_PROBLEM_STATUSES else (),
         approvals=tuple(_approval_state(session, request) for request in requests_for(session, deal_id=deal.id)
-                        if request.status != "superseded"),
+                        if request.status != "superseded" and request.kind not in CORRECTION_KINDS),
         invoice_number=invoiced.doc_number if invoiced else None,
         amount=invoiced.total if invoiced else deal.amount, balance=invoiced.balance if invoiced else None,
         due_date=invoiced.due_date if invoiced else None, invoice_status=invoiced.qbo_status if invoiced else None,
-        currency=deal.currency or "USD",
+        currency=(invoiced.currency if invoiced else None) or deal.currency or "USD",
+        tax=invoiced.tax_total if invoiced else None,
+        corrections=tuple(CorrectionState(kind=c.kind, status=c.status, amount=c.amount, reason=c.reason,
+                                          credit_memo_number=c.doc_number if c.qbo_credit_memo_id else None)
+                          for c in corrections_of(session, deal_id=deal.id)),
     )
 
 

@@ -123,7 +123,8 @@ def build_dashboard_router(runtime: Runtime) -> APIRouter:
 
 def _read_metrics(runtime: Runtime, days: int) -> RoiMetrics:
     with session_scope(runtime.engine) as session:
-        return roi_metrics(session, now=runtime.clock.now(), days=days, tz=runtime.policy.zone)
+        return roi_metrics(session, now=runtime.clock.now(), days=days, tz=runtime.policy.zone,
+                           home_currency=runtime.policy.currency.home)
 
 
 def _read_exceptions(runtime: Runtime, number: int) -> tuple[int, list[ItemView], datetime]:

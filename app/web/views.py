@@ -84,6 +84,11 @@ def days(value: Decimal | None) -> str:
 def tiles(metrics: RoiMetrics, policy: Policy) -> list[Tile]:
     dti, first, errors, invoices = metrics.days_to_invoice, metrics.first_pass, metrics.error_rate, metrics.invoices
     totals = " + ".join(money(amount, currency) for currency, amount in invoices.total_by_currency.items())
+    if set(invoices.total_by_currency) - {invoices.home_currency}:
+        totals += (f" = {money(invoices.home_total, invoices.home_currency)} at the exchange rates QuickBooks "
+                   "stored on each invoice")
+        if invoices.unconverted:
+            totals += f" ({invoices.unconverted} without a stored rate left out)"
     opened = sum(metrics.exceptions.by_cause.values())
     return [
         Tile("days_to_invoice", "Days to invoice (median)", days(dti.median),
@@ -94,6 +99,8 @@ def tiles(metrics: RoiMetrics, policy: Policy) -> list[Tile]:
              f"{errors.part} of {errors.whole} won deals had an exception"),
         Tile("exceptions_opened", "Exceptions opened", str(opened), _top_cause(metrics, policy)),
         Tile("invoices", "Invoices created", str(invoices.count), totals or money(Decimal(0), "USD")),
+        Tile("credit_memos", "Credit-memo frequency", percent(metrics.credit_memos),
+             f"{metrics.credit_memos.part} of {metrics.credit_memos.whole} invoices were corrected afterwards"),
         Tile("open_exceptions", "Open exceptions", str(metrics.open_exceptions), "right now, whatever the period"),
         Tile("sla_breach_rate", "SLA breach rate", float_percent(metrics.exceptions.breach_rate),
              "of exceptions opened in the period whose SLA is decided"),

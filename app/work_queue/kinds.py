@@ -20,6 +20,10 @@ class WorkKind(StrEnum):
     """Re-render a Slack message showing exceptions after one of them closed (queued by the close)."""
     SEND_SLA_PING = "send_sla_ping"
     """Post one recorded SLA ping (recorded as due with the decision to send it; marked sent on Slack's ok)."""
+    CREATE_CORRECTION = "create_correction"
+    """Make an approved correction in QuickBooks, exactly once (credit memo, its application, a rebill)."""
+    ANNOUNCE_CORRECTION = "announce_correction"
+    """Tell the approval thread, the proposer and the deal owner how a correction ended."""
     TICK_SALESFORCE_POLL = "tick_salesforce_poll"
     TICK_EXCEPTION_DIGEST = "tick_exception_digest"
     TICK_SLA_REMINDERS = "tick_sla_reminders"
@@ -34,11 +38,13 @@ class WorkKind(StrEnum):
     CLOSE_EXCEPTION = "close_exception"
     PUBLISH_HOME = "publish_home"
     TELL_USER = "tell_user"
+    PROPOSE_CORRECTION = "propose_correction"
     """Someone clicked or typed in Slack: the web process recorded the intent (app/slack/intents.py) and acked;
     the worker's interactive lane does the work and answers (chat.update, response_url, an ephemeral note)."""
 
 
 INTERACTIVE_KINDS = frozenset({
     WorkKind.DECIDE_APPROVAL, WorkKind.ANSWER_INVOICE_STATUS, WorkKind.ANSWER_APPROVALS, WorkKind.ANSWER_EXCEPTIONS,
-    WorkKind.EXCEPTION_CONTROL, WorkKind.CLOSE_EXCEPTION, WorkKind.PUBLISH_HOME, WorkKind.TELL_USER})
+    WorkKind.EXCEPTION_CONTROL, WorkKind.CLOSE_EXCEPTION, WorkKind.PUBLISH_HOME, WorkKind.TELL_USER,
+    WorkKind.PROPOSE_CORRECTION})
 """A person waits for these: they run in their own lane, never behind bulk posts or invoicing."""

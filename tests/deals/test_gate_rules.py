@@ -219,8 +219,8 @@ def test_amount_must_match_line_totals_within_a_cent() -> None:
     assert evaluate_gate(deal(amount=Decimal("1499.99")), POLICY).billable
     problem = only_problem(evaluate_gate(deal(amount=Decimal("1500.02")), POLICY))
     assert problem.code == "invalid_field:amount"
-    assert problem.message == ("The opportunity amount (1,500.02) does not match its products (total 1,500.00): "
-                               "correct the products or the amount")
+    assert problem.message == ("The opportunity amount (1,500.02 USD) does not match its products (total "
+                               "1,500.00 USD): correct the products or the amount")
 
 
 # --- payment terms ------------------------------------------------------------------------------------

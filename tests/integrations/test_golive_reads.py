@@ -111,7 +111,7 @@ def test_whole_lists_include_inactive_entries_page_by_page(quickbooks: World,
     gateway = quickbooks.gateway()
     items = {item.name: item.active for item in gateway.all_items()}
     assert items == {"Consulting Services": True, "Annual Subscription": True, "Implementation": True,
-                     "Support Plan": False}
+                     "Support Plan": False, "Credit Adjustment": True, "Bad Debt": True}   # the last two: corrections
     assert {term.name: term.active for term in gateway.all_terms()}["Net 90"] is False
     assert len(gateway.all_customers()) == 3
     assert gateway.find_item_by_name("Support Plan") is None      # ordinary look-ups skip inactive items

@@ -88,6 +88,7 @@ def _draft(doc_number: str | None = "SF-0001", **overrides: object) -> InvoiceDr
 # -- tokens -----------------------------------------------------------------------------------------
 
 def test_first_call_refreshes_and_persists_the_rotated_refresh_token(world: World) -> None:
+    world.state.settings.refresh_rotation = "strict"        # rotates on every refresh
     gateway = world.gateway()
     assert world.state.calls == []  # building the gateway does no network I/O
     assert gateway.find_term_by_name("Net 30").due_days == 30
@@ -98,6 +99,7 @@ def test_first_call_refreshes_and_persists_the_rotated_refresh_token(world: Worl
 
 
 def test_expired_access_token_is_refreshed_once_and_the_call_retried(world: World) -> None:
+    world.state.settings.refresh_rotation = "strict"
     gateway = world.gateway()
     gateway.get_customer("1")
     first_refresh = world.store.load(world.demo.realm_id).refresh_token
@@ -115,10 +117,22 @@ def test_a_stored_unexpired_access_token_is_reused_without_a_refresh(world: Worl
 
 
 def test_store_wins_over_the_initial_refresh_token(world: World) -> None:
+    world.state.settings.refresh_rotation = "strict"
     newer = world.state.issue_refresh_token(DEMO_CLIENT_ID, world.demo.realm_id)
     world.store.save(world.demo.realm_id, StoredTokens(refresh_token=newer))
     world.gateway(qbo_refresh_token="not-a-known-token").get_customer("1")
     assert world.state.refresh_tokens[newer].superseded_at == START
+
+
+def test_intuit_keeps_the_refresh_token_for_a_day_and_the_new_one_is_stored_when_it_changes(world: World) -> None:
+    gateway = world.gateway()                                   # the emulator's default: Intuit's behaviour
+    gateway.get_customer("1")
+    assert world.store.load(world.demo.realm_id).refresh_token == world.demo.refresh_token
+    world.clock.advance(timedelta(hours=25))                    # access token expired, refresh token a day old
+    gateway.get_customer("1")
+    newest = world.store.load(world.demo.realm_id).refresh_token
+    assert newest != world.demo.refresh_token and world.state.refresh_tokens[newest].superseded_at is None
+    assert world.token_calls() == 2
 
 
 def test_invalid_grant_asks_the_admin_to_reconnect_without_leaking_secrets(world: World) -> None:
@@ -232,7 +246,7 @@ def test_find_item_and_term(world: World) -> None:
     assert item is not None and item.sku == "SUPPORT" and item.unit_price == Decimal("2400.00")
     assert gateway.find_item_by_name("Nope") is None
     assert gateway.find_term_by_name("Due on receipt").due_days == 0
-    assert gateway.count("Item") == 4
+    assert gateway.count("Item") == 6             # the four products and the two items corrections credit
 
 
 # -- error translation ------------------------------------------------------------------------------

@@ -120,13 +120,18 @@ def test_changed_since_filters_with_gte_orders_and_pages_lazily(
     sf_state.clear_calls()
     changes = gateway.opportunities_changed_since(START)
     first = next(changes)
-    assert len(sf_state.calls()) == 1  # one page fetched so far
+    assert len(_queries(sf_state)) == 1  # one page fetched so far
     rest = list(changes)
-    assert len(sf_state.calls()) == 3 and len(rest) == 450 and rest[-1].id == newest
+    assert len(_queries(sf_state)) == 3 and len(rest) == 450 and rest[-1].id == newest
     stamps = [first.system_modstamp] + [o.system_modstamp for o in rest]
     assert stamps == sorted(stamps)
     assert [o.id for o in gateway.opportunities_changed_since(START + timedelta(seconds=30))] == [newest]
     assert len(list(gateway.opportunities_changed_since(None, limit=7))) == 7
+    assert len(sf_state.calls()) - len(_queries(sf_state)) == 2     # Opportunity and Account described once
+
+
+def _queries(sf_state: SalesforceState) -> list:
+    return [call for call in sf_state.calls() if not call.path.endswith("/describe")]
 
 
 def test_by_ids_chunks_keeps_order_and_validates(gateway: SalesforceGateway, sf_state: SalesforceState):
@@ -135,7 +140,7 @@ def test_by_ids_chunks_keeps_order_and_validates(gateway: SalesforceGateway, sf_
     wanted = list(reversed(ids))
     found = gateway.opportunities_by_ids(wanted + [ids[0][:15]])
     assert [o.id for o in found] == wanted + [ids[0]]
-    assert len(sf_state.calls()) == 2  # 200 + 51 ids
+    assert len(_queries(sf_state)) == 2  # 200 + 51 ids
     with pytest.raises(ValueError):
         gateway.opportunities_by_ids(["not an id"])
 

@@ -109,7 +109,10 @@ def test_metrics_json_gives_decimals_as_strings(served: Served):
     # 20 Nov 00:00 New York (05:00 UTC) -> 22 Nov 15:00 UTC = 2 days 10 hours
     assert body["days_to_invoice"] == {"count": 1, "median": "2.4", "mean": "2.4", "p90": "2.4"}
     assert body["first_pass_acceptance"] == {"part": 1, "whole": 1, "percent": "100.0"}
-    assert body["invoices"] == {"count": 1, "total_by_currency": {"USD": "1234.56"}}
+    assert body["invoices"] == {"count": 1, "total_by_currency": {"USD": "1234.56"},
+                                "home_total": {"currency": "USD", "amount": "1234.56",
+                                               "converted_at": "the exchange rate QuickBooks stored on each invoice",
+                                               "invoices_without_a_rate": 0}}
     assert body["days"] == 7 and body["open_exceptions"] == 0 and body["sla_breach_rate"] == {"percent": None}
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from app.integrations.exact_json import dumps_exact, loads_exact
 from app.sandbox.quickbooks.demo import seed_demo_company
 from app.sandbox.quickbooks.entities import BookRules
 from app.sandbox.quickbooks.faults import QboFault
-from app.sandbox.quickbooks.state import QuickBooksState
+from app.sandbox.quickbooks.state import REFRESH_ROTATIONS, QuickBooksState
 from app.sandbox.quickbooks.throttle import ThrottleLimits
 
 Handler = Callable[[QuickBooksState, dict[str, Any], dict[str, str]], Any]
@@ -38,8 +39,23 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 def _add_realm(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) -> Any:
     book = state.add_realm(str(body["realm_id"]), company_name=body.get("company_name", "Sandbox Company_US_1"),
-                           timezone=body.get("timezone", "America/Los_Angeles"))
-    return {"realm_id": book.realm_id, "company_name": book.company_name, "timezone": book.timezone}
+                           timezone=body.get("timezone", "America/Los_Angeles"), country=body.get("country", "US"),
+                           automated_sales_tax=bool(body.get("automated_sales_tax", True)),
+                           multicurrency=bool(body.get("multicurrency", False)),
+                           home_currency=body.get("home_currency"), address=body.get("address"))
+    return {"realm_id": book.realm_id, "company_name": book.company_name, "timezone": book.timezone,
+            **asdict(book.company)}
+
+
+def _exchange_rate(state: QuickBooksState, body: dict[str, Any], params: dict[str, str]) -> Any:
+    state.set_exchange_rate(params["realm"], str(body["currency"]), str(body["rate"]),
+                            date.fromisoformat(str(body["as_of"])))
+    return {"currency": body["currency"], "rate": str(body["rate"]), "as_of": body["as_of"]}
+
+
+def _tax_code(state: QuickBooksState, body: dict[str, Any], params: dict[str, str]) -> Any:
+    rates = tuple((str(rate["name"]), Decimal(str(rate["percent"]))) for rate in body["rates"])
+    return state.add_tax_code(params["realm"], str(body["name"]), rates, taxable=bool(body.get("taxable", True)))
 
 
 def _add_client(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) -> Any:
@@ -112,7 +128,8 @@ def _clock(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) -> A
 def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) -> Any:
     with state.lock:
         settings, limits = state.settings, state.throttle.limits
-        for name in ("access_token_lifetime", "refresh_grace", "refresh_token_lifetime", "cdc_max_lookback"):
+        for name in ("access_token_lifetime", "refresh_grace", "refresh_token_lifetime", "cdc_max_lookback",
+                     "refresh_token_reissue_after", "strict_refresh_grace"):
             if f"{name}_seconds" in body:
                 setattr(settings, name, timedelta(seconds=float(body[f"{name}_seconds"])))
         if "latency_ms" in body:
@@ -120,6 +137,10 @@ def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) 
         for name in ("xml_throttle", "max_batch_items"):
             if name in body:
                 setattr(settings, name, type(getattr(settings, name))(body[name]))
+        if "refresh_rotation" in body:
+            if body["refresh_rotation"] not in REFRESH_ROTATIONS:
+                raise ValueError(f"refresh_rotation must be one of {REFRESH_ROTATIONS}")
+            settings.refresh_rotation = body["refresh_rotation"]
         if "check_doc_numbers" in body:
             settings.rules = BookRules(check_doc_numbers=bool(body["check_doc_numbers"]))
         changed = {k: int(v) for k, v in body.items() if k in ThrottleLimits.__dataclass_fields__}
@@ -127,7 +148,8 @@ def _configure(state: QuickBooksState, body: dict[str, Any], _: dict[str, str]) 
             state.set_limits(replace(limits, **changed))
         return {"xml_throttle": settings.xml_throttle, "max_batch_items": settings.max_batch_items,
                 "latency_ms": round(settings.latency / timedelta(milliseconds=1)),
-                "check_doc_numbers": settings.rules.check_doc_numbers, **asdict(state.throttle.limits)}
+                "check_doc_numbers": settings.rules.check_doc_numbers, "refresh_rotation": settings.refresh_rotation,
+                **asdict(state.throttle.limits)}
 
 
 def _throttle_stats(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> Any:
@@ -170,6 +192,8 @@ def admin_routes() -> list[Route]:
         ("/realms", _add_realm, ["POST"]), ("/clients", _add_client, ["POST"]),
         ("/refresh_tokens", _refresh_token, ["POST"]), ("/auth_codes", _auth_code, ["POST"]),
         ("/realms/{realm}/objects/{entity}", _seed, ["POST"]),
+        ("/realms/{realm}/exchange_rates", _exchange_rate, ["POST"]),
+        ("/realms/{realm}/tax_codes", _tax_code, ["POST"]),
         ("/realms/{realm}/objects/{entity}", _list, ["GET"]),
         ("/realms/{realm}/objects/{entity}/{id}", _one, ["GET"]),
         ("/realms/{realm}/preferences", _preferences, ["POST"]),

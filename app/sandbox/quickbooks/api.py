@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.integrations.exact_json import dumps_exact, loads_exact
-from app.sandbox.quickbooks import entities
+from app.sandbox.quickbooks import entities, voids
 from app.sandbox.quickbooks.batch import run_batch
 from app.sandbox.quickbooks.books import RealmBook, StoredResponse
 from app.sandbox.quickbooks.cdc import parse_changed_since, run_cdc
+from app.sandbox.quickbooks.company_api import exchange_rate, query_rows
 from app.sandbox.quickbooks.faults import (
     QboFault,
     fault_body,
@@ -131,7 +132,7 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if parts == ("query",):
         text = call.query.get("query", "") if call.method == "GET" else call.body.decode("utf-8", "replace")
         query = parse_query(text)
-        return {"QueryResponse": run_query(query, book.rows(canonical_entity(query.entity)))}
+        return {"QueryResponse": run_query(query, query_rows(book, canonical_entity(query.entity)))}
     if parts == ("batch",) and call.method == "POST":
         return run_batch(book, _json(call.body), now, rules, max_items=state.settings.max_batch_items,
                          has_request_id=bool(call.query.get("requestid")))
@@ -141,7 +142,10 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if parts == ("preferences",) and call.method == "GET":
         return {"Preferences": book.preferences(now)}
     if len(parts) == 2 and parts[0] == "companyinfo" and call.method == "GET":
-        return {"CompanyInfo": {"Id": "1", "CompanyName": book.company_name, "domain": "QBO", "SyncToken": "0"}}
+        return {"CompanyInfo": {"Id": "1", "CompanyName": book.company_name, "domain": "QBO", "SyncToken": "0",
+                                "Country": book.company.country, "CompanyAddr": dict(book.company.address)}}
+    if parts == ("exchangerate",) and call.method == "GET":
+        return {"ExchangeRate": exchange_rate(book, call.query, now)}
     if len(parts) == 2 and call.method == "GET":
         entity = entities.entity_named(parts[0])
         return {entity: entities.read(book, entity, call.parts[1])}
@@ -164,6 +168,8 @@ def _write(book: RealmBook, entity: str, call: ApiCall, now: Any, rules: entitie
     operation = call.query.get("operation", "").lower()
     if operation == "delete":
         return {entity: entities.delete(book, entity, body, now)}
+    if operation == "void" or (operation == "update" and call.query.get("include", "").lower() == "void"):
+        return {entity: voids.void(book, entity, body, now)}
     if operation == "update" or body.get("Id") not in (None, ""):
         return {entity: entities.update(book, entity, body, now, rules)}
     return {entity: entities.create(book, entity, body, now, rules)}

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.sandbox.quickbooks import entities
 from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.company_api import query_rows
 from app.sandbox.quickbooks.entities import BookRules
 from app.sandbox.quickbooks.faults import QboFault, business_rule, invalid_value, required
 from app.sandbox.quickbooks.query import parse_query
@@ -41,7 +42,7 @@ def _one(book: RealmBook, item: dict[str, Any], now: datetime, rules: BookRules)
 def _answer(book: RealmBook, item: dict[str, Any], now: datetime, rules: BookRules) -> dict[str, Any]:
     if "Query" in item:
         query = parse_query(str(item["Query"]))
-        return {"QueryResponse": run_query(query, book.rows(canonical_entity(query.entity)))}
+        return {"QueryResponse": run_query(query, query_rows(book, canonical_entity(query.entity)))}
     operation = item.get("operation")
     if operation not in OPERATIONS:
         raise invalid_value("operation", f"must be one of {', '.join(OPERATIONS)}")

@@ -2,14 +2,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.sandbox.quickbooks.faults import format_time, not_found
 
-ENTITIES = ("Customer", "Item", "Term", "Invoice", "Payment", "CreditMemo")
+ENTITIES = ("Customer", "Item", "Term", "Invoice", "Payment", "CreditMemo", "TaxCode", "TaxRate")
 TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
+READ_ONLY_LISTS = ("TaxCode", "TaxRate")
+"""Read and queried through the API; made by the company's tax setup (TaxService, automated sales tax)."""
+US_COMPANY_ADDRESS = {"Line1": "2700 Coast Ave", "City": "Mountain View", "CountrySubDivisionCode": "CA",
+                      "PostalCode": "94043", "Country": "US"}
+
+
+@dataclass
+class Company:
+    """What shapes tax and currency in one company (QuickBooks' Preferences.TaxPrefs and CurrencyPrefs).
+
+    `automated_sales_tax` applies to US companies only (every US company made since November 2017 has it);
+    elsewhere each line names a tax code. `multicurrency` is off by default, as in a new QuickBooks company.
+    """
+
+    country: str = "US"
+    home_currency: str = "USD"
+    multicurrency: bool = False
+    automated_sales_tax: bool = True
+    address: dict[str, str] = field(default_factory=lambda: dict(US_COMPANY_ADDRESS))
+
+    @property
+    def is_us(self) -> bool:
+        return self.country == "US"
+
+    @property
+    def uses_automated_sales_tax(self) -> bool:
+        return self.is_us and self.automated_sales_tax
 
 
 @dataclass(frozen=True)
@@ -31,10 +59,14 @@ class RealmBook:
     deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: {e: {} for e in ENTITIES})
     last_ids: dict[str, int] = field(default_factory=lambda: {e: 0 for e in ENTITIES})
     responses: dict[str, StoredResponse] = field(default_factory=dict)
+    company: Company = field(default_factory=Company)
+    exchange_rates: dict[str, dict[date, Decimal]] = field(default_factory=dict)
+    """Source currency -> as-of date -> home-currency units per one source unit (QuickBooks' ExchangeRate)."""
 
     def preferences(self, now: datetime) -> dict[str, Any]:
         """The Preferences object (GET /v3/company/<realm>/preferences): the sections Intuit documents, with the
-        values of a new US company, and the switch tests turn (custom transaction numbers)."""
+        values of a new company, its tax and currency model (`company`), and the switch tests turn (custom
+        transaction numbers)."""
         stamp = self.stamp(now)
         return {
             "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,
@@ -46,8 +78,9 @@ class RealmBook:
                                 "AllowDiscount": True, "AllowEstimates": True, "AllowShipping": False,
                                 "AutoApplyCredit": True, "AutoApplyPayments": True, "DefaultTerms": {"value": "3"},
                                 "UsingPriceLevels": False, "ETransactionEnabledStatus": "NotApplicable"},
-            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
-            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+            "CurrencyPrefs": {"MultiCurrencyEnabled": self.company.multicurrency,
+                              "HomeCurrency": {"value": self.company.home_currency}},
+            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": self.company.uses_automated_sales_tax},
             "OtherPrefs": {"NameValue": []},
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
         }
@@ -73,3 +106,11 @@ class RealmBook:
 
     def rows(self, entity: str) -> list[dict[str, Any]]:
         return sorted(self.objects[entity].values(), key=lambda row: int(row["Id"]))
+
+    def add_row(self, entity: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """Store an object the company made itself (a tax rate or code), with an Id and MetaData."""
+        stamp = self.stamp(now)
+        stored = {"domain": "QBO", "sparse": False, "Id": self.new_id(entity), "SyncToken": "0",
+                  "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp}, **obj}
+        self.objects[entity][stored["Id"]] = stored
+        return stored

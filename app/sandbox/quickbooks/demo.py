@@ -17,6 +17,8 @@ DEMO_ITEMS = (
     ("Implementation", "IMPL", "5000.00"),
     ("Support Plan", "SUPPORT", "2400.00"),
 )
+CORRECTION_ITEMS = (("Credit Adjustment", "Discounts and credits given"), ("Bad Debt", "Bad Debts"))
+"""Items the demo policy's corrections credit: an amount credit, and a write-off of an unpaid balance."""
 DEMO_TERMS = (("Net 15", 15), ("Net 30", 30), ("Net 60", 60), ("Net 90", 90), ("Due on receipt", 0))
 DEMO_CUSTOMERS = (
     ("Acme Corporation", "billing@acme.example", "1 Infinite Loop", "Cupertino", "CA", "95014"),
@@ -47,6 +49,9 @@ def seed_demo_company(
             for name, sku, price in DEMO_ITEMS:
                 state.seed(realm_id, "Item", {"Name": name, "Sku": sku, "UnitPrice": price, "Type": "Service",
                                               "IncomeAccountRef": dict(INCOME_ACCOUNT)})
+            for name, account in CORRECTION_ITEMS:
+                state.seed(realm_id, "Item", {"Name": name, "Type": "Service", "Taxable": False,
+                                              "IncomeAccountRef": {"value": "80", "name": account}})
             for name, days in DEMO_TERMS:
                 state.seed(realm_id, "Term", {"Name": name, "DueDays": days})
             for name, email, street, city, region, postal in DEMO_CUSTOMERS:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.sandbox.quickbooks.books import ENTITIES, TRANSACTIONS, RealmBook
+from app.sandbox.quickbooks.balances import COMPUTED, refresh_customer_balances
+from app.sandbox.quickbooks.books import ENTITIES, READ_ONLY_LISTS, TRANSACTIONS, RealmBook
 from app.sandbox.quickbooks.faults import QboFault, required, stale_object
 from app.sandbox.quickbooks.links import links_of, prepare_payment, refresh_linked
 from app.sandbox.quickbooks.names import prepare_customer, prepare_item, prepare_term
 from app.sandbox.quickbooks.transactions import prepare_sale
 
-READ_ONLY = ("Id", "SyncToken", "MetaData", "domain", "sparse", "TotalAmt", "Balance", "LinkedTxn",
-             "FullyQualifiedName", "UnappliedAmt", "time")
+READ_ONLY = ("Id", "SyncToken", "MetaData", "domain", "sparse", "time", *COMPUTED)
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,15 @@ def entity_named(name: str) -> str:
                    element=name)
 
 
+def writable_entity(entity: str) -> str:
+    """Tax codes and rates come from the company's tax setup, never from a POST to their endpoint."""
+    if entity in READ_ONLY_LISTS:
+        raise QboFault("500", "Unsupported Operation", f"Operation Create/Update is not supported for {entity}")
+    return entity
+
+
 def create(book: RealmBook, entity: str, body: dict[str, Any], now: datetime, rules: BookRules) -> dict[str, Any]:
+    writable_entity(entity)
     obj = _prepare(book, entity, _writable(body, entity), now, rules, own_id=None)
     stamp = book.stamp(now)
     stored = {"domain": "QBO", "sparse": False, "Id": book.new_id(entity), "SyncToken": "0",
@@ -41,10 +49,11 @@ def create(book: RealmBook, entity: str, body: dict[str, Any], now: datetime, ru
 
 
 def update(book: RealmBook, entity: str, body: dict[str, Any], now: datetime, rules: BookRules) -> dict[str, Any]:
-    existing = _current(book, entity, body)
+    writable_entity(entity)
+    existing = current(book, entity, body)
     before = copy.deepcopy(existing)
     if body.get("sparse") is True or str(body.get("sparse")).lower() == "true":
-        merged = {**_writable(existing, entity), **_writable(body, entity)}
+        merged = {**_kept_on_sparse_update(existing, entity, book), **_writable(body, entity)}
     else:
         merged = _writable(body, entity)
     obj = _prepare(book, entity, merged, now, rules, own_id=existing["Id"])
@@ -63,7 +72,7 @@ def delete(book: RealmBook, entity: str, body: dict[str, Any], now: datetime) ->
     if entity not in TRANSACTIONS:
         raise QboFault("500", "Unsupported Operation", f"Operation Delete is not supported for {entity}; "
                        "make it inactive instead (Active=false)")
-    existing = _current(book, entity, body)
+    existing = current(book, entity, body)
     if entity != "Payment" and existing.get("LinkedTxn"):
         raise QboFault("6000", "A business validation error has occurred while processing your request",
                        f"Business Validation Error: {entity} {existing['Id']} has payments applied")
@@ -77,7 +86,8 @@ def read(book: RealmBook, entity: str, object_id: str) -> dict[str, Any]:
     return copy.deepcopy(book.get(entity, object_id))
 
 
-def _current(book: RealmBook, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+def current(book: RealmBook, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The stored object the request names, if its SyncToken is the current one (else 5010 stale)."""
     if body.get("Id") in (None, ""):
         raise required("Id")
     if body.get("SyncToken") in (None, ""):
@@ -88,6 +98,16 @@ def _current(book: RealmBook, entity: str, body: dict[str, Any]) -> dict[str, An
     return existing
 
 
+def _kept_on_sparse_update(existing: dict[str, Any], entity: str, book: RealmBook) -> dict[str, Any]:
+    """What a sparse update keeps: the writable fields, less the tax QuickBooks computes again (only a chosen
+    TxnTaxCodeRef outside automated sales tax survives)."""
+    kept = _writable(existing, entity)
+    detail = kept.pop("TxnTaxDetail", None)
+    if isinstance(detail, dict) and detail.get("TxnTaxCodeRef") and not book.company.uses_automated_sales_tax:
+        kept["TxnTaxDetail"] = {"TxnTaxCodeRef": detail["TxnTaxCodeRef"]}
+    return kept
+
+
 def _writable(obj: dict[str, Any], entity: str) -> dict[str, Any]:
     computed = READ_ONLY if entity != "Payment" else tuple(k for k in READ_ONLY if k != "TotalAmt")
     return {key: copy.deepcopy(value) for key, value in obj.items() if key not in computed}
@@ -95,18 +115,19 @@ def _writable(obj: dict[str, Any], entity: str) -> dict[str, Any]:
 
 def _prepare(book: RealmBook, entity: str, obj: dict[str, Any], now: datetime, rules: BookRules,
              *, own_id: str | None) -> dict[str, Any]:
-    today = book.local_time(now).date()
     if entity in ("Invoice", "CreditMemo"):
-        return prepare_sale(book, entity, obj, today=today, own_id=own_id, check_doc_numbers=rules.check_doc_numbers)
+        return prepare_sale(book, entity, obj, now=now, own_id=own_id, check_doc_numbers=rules.check_doc_numbers)
     if entity == "Payment":
-        return prepare_payment(book, obj, today=today, own_id=own_id)
+        return prepare_payment(book, obj, today=book.local_time(now).date(), own_id=own_id)
     preparer = {"Customer": prepare_customer, "Item": prepare_item, "Term": prepare_term}[entity]
     return preparer(book, obj, own_id)
 
 
 def _after_payment_change(book: RealmBook, entity: str, before: dict[str, Any] | None,
                           after: dict[str, Any] | None, now: datetime) -> None:
-    if entity != "Payment":
-        return
-    touched = {(kind, txn_id) for payment in (before, after) if payment for kind, txn_id, _ in links_of(payment)}
-    refresh_linked(book, touched, now)
+    """A payment re-computes what it touched; any transaction re-computes its customers' balances."""
+    if entity == "Payment":
+        touched = {(kind, txn_id) for payment in (before, after) if payment for kind, txn_id, _ in links_of(payment)}
+        refresh_linked(book, touched, now)
+    if entity in TRANSACTIONS:
+        refresh_customer_balances(book)

@@ -13,14 +13,17 @@ class QboFault(Exception):
 
     def __init__(
         self, code: str, message: str, detail: str = "", *, status: int = 400,
-        fault_type: str = "ValidationFault", element: str = "",
+        fault_type: str = "ValidationFault", element: str | None = "",
     ) -> None:
         super().__init__(f"{code} {message}: {detail}")
         self.code, self.message, self.detail = code, message, detail
         self.status, self.fault_type, self.element = status, fault_type, element
 
     def fault(self) -> dict[str, Any]:
-        error = {"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}
+        """`element` None leaves the key out, as QuickBooks does for query validation errors."""
+        error: dict[str, Any] = {"Message": self.message, "Detail": self.detail, "code": self.code}
+        if self.element is not None:
+            error["element"] = self.element
         return {"Error": [error], "type": self.fault_type}
 
 
@@ -86,6 +89,11 @@ def business_rule(detail: str) -> QboFault:
 
 def query_parse_error(detail: str) -> QboFault:
     return QboFault("4000", "Error parsing query", f"QueryParserError: {detail}")
+
+
+def query_validation_error(detail: str) -> QboFault:
+    """4001 as QuickBooks sends it (e.g. an unknown entity): its Error carries no `element` at all."""
+    return QboFault("4001", "Invalid query", f"QueryValidationError: {detail}", element=None)
 
 
 def system_fault(detail: str = "An application error has occurred while processing your request") -> QboFault:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.currency import transaction_currency
 from app.sandbox.quickbooks.faults import business_rule, invalid_reference, invalid_value, required
 from app.sandbox.quickbooks.values import as_amount, as_date, referenced
 
@@ -44,7 +45,7 @@ def prepare_payment(book: RealmBook, obj: dict[str, Any], *, today: date, own_id
     txn_date = as_date(obj["TxnDate"], "TxnDate") if obj.get("TxnDate") else today
     obj.update(Line=lines, TotalAmt=total, UnappliedAmt=total - (paid - credited), TxnDate=txn_date.isoformat(),
                CustomerRef={"value": customer["Id"], "name": customer["DisplayName"]})
-    obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
+    transaction_currency(book, obj, customer, txn_date)
     return obj
 
 
@@ -75,7 +76,11 @@ def refresh_linked(book: RealmBook, targets: set[tuple[str, str]], now: datetime
         if target is None:
             continue
         target["Balance"] = Decimal(target["TotalAmt"]) - applied_to(book, kind, txn_id)
+        if kind == "CreditMemo":
+            target["RemainingCredit"] = target["Balance"]
+        if "ExchangeRate" in target and kind == "Invoice":
+            target["HomeBalance"] = (target["Balance"] * Decimal(target["ExchangeRate"])).quantize(Decimal("0.01"))
         target["LinkedTxn"] = [{"TxnId": payment["Id"], "TxnType": "Payment"} for payment in book.rows("Payment")
-                               if any((k, i) == (kind, txn_id) for k, i, _ in links_of(payment))]
+                               if any((k, i) == (kind, txn_id) and amount for k, i, amount in links_of(payment))]
         target["SyncToken"] = str(int(target["SyncToken"]) + 1)
         target["MetaData"] = {**target["MetaData"], "LastUpdatedTime": book.stamp(now)}

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.sandbox.quickbooks.balances import level_of
 from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.currency import customer_currency
 from app.sandbox.quickbooks.faults import QboFault, duplicate_name, invalid_value, required
 from app.sandbox.quickbooks.values import as_amount, as_int
 
 MAX_NAME = 500
+EXEMPTION_REASONS = range(1, 16)
+"""QuickBooks' TaxExemptionReasonId values (1 Federal government ... 9 Resale ... 15 Other)."""
 
 
 def prepare_customer(book: RealmBook, obj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
@@ -19,13 +23,27 @@ def prepare_customer(book: RealmBook, obj: dict[str, Any], own_id: str | None) -
     obj.update(DisplayName=name, FullyQualifiedName=name, PrintOnCheckName=obj.get("PrintOnCheckName") or name)
     obj.setdefault("Active", True)
     obj.setdefault("Taxable", True)
-    obj.setdefault("Job", False)
+    _check_exemption(obj)
+    obj["Level"] = level_of(book, obj, "Customer")
+    obj["Job"] = obj["Level"] > 0
     obj.setdefault("BillWithParent", False)
-    obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
+    customer_currency(book, obj, book.find("Customer", own_id) if own_id else None)
     obj.setdefault("PreferredDeliveryMethod", "Print")
-    obj.setdefault("Balance", 0)
-    obj.setdefault("BalanceWithJobs", 0)
+    current = book.find("Customer", own_id) if own_id else None   # balances are computed (balances.py)
+    obj["Balance"] = current["Balance"] if current else 0
+    obj["BalanceWithJobs"] = current["BalanceWithJobs"] if current else 0
     return obj
+
+
+def _check_exemption(obj: dict[str, Any]) -> None:
+    """An exempt customer (Taxable false) may carry QuickBooks' exemption reason id and a resale number."""
+    reason = obj.get("TaxExemptionReasonId")
+    if reason is not None and (not str(reason).isdigit() or int(str(reason)) not in EXEMPTION_REASONS):
+        raise invalid_value("TaxExemptionReasonId", f"{reason!r} is not a QuickBooks exemption reason (1-15)")
+    if reason is not None:
+        obj["TaxExemptionReasonId"] = str(int(str(reason)))
+    if not isinstance(obj["Taxable"], bool):
+        raise invalid_value("Taxable", "must be true or false")
 
 
 def _composed_name(obj: dict[str, Any]) -> str:
@@ -48,6 +66,8 @@ def prepare_item(book: RealmBook, obj: dict[str, Any], own_id: str | None) -> di
     obj.setdefault("Active", True)
     obj.setdefault("Taxable", False)
     obj.setdefault("TrackQtyOnHand", False)
+    obj["Level"] = level_of(book, obj, "Item")
+    obj["SubItem"] = obj["Level"] > 0
     return obj
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from app.sandbox.quickbooks.faults import authentication_failed_body, realm_forbidden
@@ -57,7 +58,7 @@ def token_response(state: QuickBooksState, request: TokenRequest) -> dict[str, A
         else:
             raise OAuthError(400, {"error": "unsupported_grant_type"})
         access = state.issue_access_token(client_id, realm_id)
-        refresh = state.issue_refresh_token(client_id, realm_id)
+        refresh = _next_refresh_token(state, client_id, realm_id, request.form.get("refresh_token"), grant_type)
         return {
             "token_type": "bearer", "expires_in": int(state.settings.access_token_lifetime.total_seconds()),
             "refresh_token": refresh, "x_refresh_token_expires_in": X_REFRESH_TOKEN_EXPIRES_IN,
@@ -73,11 +74,34 @@ def _use_refresh_token(state: QuickBooksState, client_id: str, token: str | None
         raise OAuthError(400, dict(INVALID_GRANT))
     if now - grant.issued_at > state.settings.refresh_token_lifetime:
         raise OAuthError(400, dict(INVALID_GRANT))
-    if grant.superseded_at is not None and now - grant.superseded_at > state.settings.refresh_grace:
+    if grant.superseded_at is not None and now - grant.superseded_at > _grace(state):
         raise OAuthError(400, dict(INVALID_GRANT))
-    if grant.superseded_at is None:
-        grant.superseded_at = now
     return grant.realm_id
+
+
+def _grace(state: QuickBooksState) -> timedelta:
+    settings = state.settings
+    return settings.strict_refresh_grace if settings.refresh_rotation == "strict" else settings.refresh_grace
+
+
+def _next_refresh_token(state: QuickBooksState, client_id: str, realm_id: str, used: str | None,
+                        grant_type: str | None) -> str:
+    """Intuit returns the same refresh token for about a day, then a new one (the old one lingers a while);
+    strict mode rotates on every refresh. A superseded token refreshes to the newest one, not to a new one."""
+    grant = state.refresh_tokens.get(used or "") if grant_type == "refresh_token" else None
+    if grant is None:
+        return state.issue_refresh_token(client_id, realm_id)
+    now = state.now()
+    if grant.superseded_by is not None:
+        while (newest := state.refresh_tokens[grant.superseded_by]).superseded_by is not None:
+            grant = newest
+        return newest.token
+    young = now - grant.issued_at < state.settings.refresh_token_reissue_after
+    if state.settings.refresh_rotation == "intuit" and young:
+        return grant.token
+    newer = state.issue_refresh_token(client_id, realm_id)
+    grant.superseded_at, grant.superseded_by = now, newer
+    return newer
 
 
 def _use_auth_code(state: QuickBooksState, client_id: str, code: str | None) -> str:

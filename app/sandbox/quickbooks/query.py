@@ -1,7 +1,8 @@
 """Parser for the QuickBooks query language (pure: text in, a Query value out, QboFault 4000 on bad syntax).
 
-SELECT * | COUNT(*) | f1, f2 FROM Entity [WHERE cond AND cond ...] [ORDERBY f [ASC|DESC], ...]
-[STARTPOSITION n] [MAXRESULTS m]; cond is `field op value` with op in = != < > <= >= LIKE IN (...).
+SELECT * [, f ...] | COUNT(*) | f1, f2 FROM Entity [WHERE cond AND cond ...] [ORDERBY f [ASC|DESC], ...]
+[STARTPOSITION n] [MAXRESULTS m] (the paging clauses in either order, as clients write both);
+cond is `field op value` with op in = != < > <= >= LIKE IN (...).
 Keywords are case-insensitive; strings are single-quoted with backslash escapes (O\\'Brien).
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Query:
     order_by: tuple[tuple[str, bool], ...] = ()  # (field, descending)
     start_position: int = 1
     max_results: int = DEFAULT_MAX_RESULTS
+    also_selected: tuple[str, ...] = ()  # `SELECT *, Sku`: every default field plus these
 
 
 @dataclass(frozen=True)
@@ -90,18 +92,28 @@ class _Cursor:
 def parse_query(text: str) -> Query:
     cursor = _Cursor(tokenize(text))
     cursor.take("SELECT")
-    count, fields = _parse_projection(cursor)
+    count, fields, also = _parse_projection(cursor)
     cursor.take("FROM")
     entity = _word(cursor.take(), "an entity name")
     where = _parse_where(cursor) if cursor.at("WHERE") else ()
     order_by = _parse_order(cursor) if cursor.at("ORDERBY") or cursor.at("ORDER") else ()
-    start = _parse_int_clause(cursor, "STARTPOSITION", 1)
-    max_results = _parse_int_clause(cursor, "MAXRESULTS", DEFAULT_MAX_RESULTS)
+    paging = _parse_paging(cursor)
+    start, max_results = paging.get("STARTPOSITION", 1), paging.get("MAXRESULTS", DEFAULT_MAX_RESULTS)
     if (extra := cursor.peek()) is not None:
         raise query_parse_error(f"Encountered \"{extra.text}\" after the end of the query")
     if start < 1 or not 1 <= max_results <= MAX_RESULTS_CAP:
         raise query_parse_error("STARTPOSITION must be >= 1 and MAXRESULTS between 1 and 1000")
-    return Query(entity, fields, count, where, order_by, start, max_results)
+    return Query(entity, fields, count, where, order_by, start, max_results, also_selected=also)
+
+
+def _parse_paging(cursor: _Cursor) -> dict[str, int]:
+    """STARTPOSITION and MAXRESULTS, each at most once, in either order."""
+    paging: dict[str, int] = {}
+    while (keyword := next((k for k in ("STARTPOSITION", "MAXRESULTS") if cursor.at(k)), None)) is not None:
+        if keyword in paging:
+            raise query_parse_error(f"{keyword} is given twice")
+        paging[keyword] = _parse_int_clause(cursor, keyword, 0)
+    return paging
 
 
 def _word(token: Token, expected: str) -> str:
@@ -110,22 +122,24 @@ def _word(token: Token, expected: str) -> str:
     return token.text
 
 
-def _parse_projection(cursor: _Cursor) -> tuple[bool, tuple[str, ...]]:
+def _parse_projection(cursor: _Cursor) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """(count, fields, also_selected): `SELECT *, Sku` selects every default field plus Sku."""
     if (token := cursor.peek()) is not None and token.text == "*":
         cursor.take()
-        while (token := cursor.peek()) is not None and token.text == ",":  # `SELECT *, Sku` = everything
+        also = []
+        while (token := cursor.peek()) is not None and token.text == ",":
             cursor.take()
-            _word(cursor.take(), "a field name")
-        return False, ()
+            also.append(_word(cursor.take(), "a field name"))
+        return False, (), tuple(also)
     if cursor.at("COUNT"):
         for expected in ("COUNT", "(", "*", ")"):
             cursor.take(expected)
-        return True, ()
+        return True, (), ()
     fields = [_word(cursor.take(), "a field name")]
     while (token := cursor.peek()) is not None and token.text == ",":
         cursor.take()
         fields.append(_word(cursor.take(), "a field name"))
-    return False, tuple(fields)
+    return False, tuple(fields), ()
 
 
 def _parse_where(cursor: _Cursor) -> tuple[Condition, ...]:

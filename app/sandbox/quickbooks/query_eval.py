@@ -6,32 +6,38 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.sandbox.quickbooks.faults import QboFault
+from app.sandbox.quickbooks.faults import QboFault, query_validation_error
 from app.sandbox.quickbooks.query import Condition, Query
 
 _COMMON = {"Id", "SyncToken", "MetaData.CreateTime", "MetaData.LastUpdatedTime"}
 QUERYABLE: dict[str, set[str]] = {
     "Customer": _COMMON | {"DisplayName", "GivenName", "FamilyName", "CompanyName", "FullyQualifiedName",
-                           "PrimaryEmailAddr", "Active", "Balance"},
-    "Item": _COMMON | {"Name", "Sku", "Type", "Active", "FullyQualifiedName"},
+                           "PrimaryEmailAddr", "Active", "Balance", "Taxable", "CurrencyRef", "Level"},
+    "Item": _COMMON | {"Name", "Sku", "Type", "Active", "FullyQualifiedName", "Taxable"},
     "Term": _COMMON | {"Name", "DueDays", "Active", "Type"},
     "Invoice": _COMMON | {"DocNumber", "TxnDate", "DueDate", "CustomerRef", "SalesTermRef", "TotalAmt",
-                          "Balance", "EmailStatus", "PrivateNote"},
+                          "Balance", "EmailStatus", "PrivateNote", "CurrencyRef"},
     "Payment": _COMMON | {"TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum"},
-    "CreditMemo": _COMMON | {"DocNumber", "TxnDate", "CustomerRef", "TotalAmt", "Balance"},
+    "CreditMemo": _COMMON | {"DocNumber", "TxnDate", "CustomerRef", "TotalAmt", "Balance", "RemainingCredit"},
+    "TaxCode": _COMMON | {"Name", "Active", "Taxable", "TaxGroup"},
+    "TaxRate": _COMMON | {"Name", "Active", "RateValue"},
+    "ExchangeRate": {"SourceCurrencyCode", "TargetCurrencyCode", "AsOfDate", "MetaData.LastUpdatedTime"},
 }
-NAME_LISTS = {"Customer", "Item", "Term"}  # queries skip inactive rows unless Active is in WHERE
+NAME_LISTS = {"Customer", "Item", "Term", "TaxCode", "TaxRate"}  # inactive rows hidden unless Active is in WHERE
+HIDDEN_UNLESS_SELECTED: dict[str, frozenset[str]] = {"Item": frozenset({"Sku"})}
+"""Fields `SELECT *` leaves out; `SELECT *, Sku` or naming them brings them back (as QuickBooks answers)."""
 
 
 def canonical_entity(name: str) -> str:
     for entity in QUERYABLE:
         if entity.lower() == name.lower():
             return entity
-    raise QboFault("4000", "Error parsing query", f"QueryParserError: Invalid entity {name}")
+    raise query_validation_error(f"Metadata not found for Entity: {name}")
 
 
 def check_fields(query: Query, entity: str) -> None:
     named = [c.field for c in query.where] + [f for f, _ in query.order_by] + list(query.fields)
+    named += list(query.also_selected)
     for name in named:
         if _canonical_field(name, entity) is None:
             raise QboFault("4001", "Invalid query",
@@ -128,7 +134,15 @@ def run_query(query: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {}
     if query.fields:
         page = [_project(row, query.fields, entity) for row in page]
+    else:
+        page = [_default_fields(row, entity, query.also_selected) for row in page]
     return {entity: page, "startPosition": query.start_position, "maxResults": len(page)}
+
+
+def _default_fields(row: dict[str, Any], entity: str, also_selected: tuple[str, ...]) -> dict[str, Any]:
+    wanted = {(_canonical_field(name, entity) or name) for name in also_selected}
+    hidden = HIDDEN_UNLESS_SELECTED.get(entity, frozenset()) - wanted
+    return {key: value for key, value in row.items() if key not in hidden}
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

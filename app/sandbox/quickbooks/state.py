@@ -4,18 +4,23 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from app.clock import Clock, FixedClock, SystemClock
 from app.sandbox.quickbooks import entities
-from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.books import Company, RealmBook
 from app.sandbox.quickbooks.entities import BookRules
 from app.sandbox.quickbooks.faults import QboFault
+from app.sandbox.quickbooks.tax import add_tax_code, seed_global_codes
+from app.sandbox.quickbooks.tax_rates import HOME_CURRENCY
 from app.sandbox.quickbooks.throttle import Throttle, ThrottleLimits
 
 FaultKind = Literal["error", "timeout", "throttle", "lost_response"]
 FAULT_KINDS = ("error", "timeout", "throttle", "lost_response")
+RefreshRotation = Literal["intuit", "strict"]
+REFRESH_ROTATIONS = ("intuit", "strict")
 
 
 @dataclass
@@ -25,6 +30,7 @@ class RefreshGrant:
     realm_id: str
     issued_at: datetime
     superseded_at: datetime | None = None
+    superseded_by: str | None = None
     revoked: bool = False
 
 
@@ -60,7 +66,13 @@ class CallRecord:
 class EmulatorSettings:
     access_token_lifetime: timedelta = timedelta(hours=1)
     refresh_token_lifetime: timedelta = timedelta(days=100)
-    refresh_grace: timedelta = timedelta(seconds=30)  # an old refresh token still works this long after rotation
+    refresh_rotation: RefreshRotation = "intuit"
+    """"intuit": a refresh returns the same refresh token until it is `refresh_token_reissue_after` old, then a
+    new one; the old one keeps working for `refresh_grace` (a day). "strict": every refresh rotates, and the old
+    token dies `strict_refresh_grace` (30 s) later, to catch a client that forgets to store the newest one."""
+    refresh_token_reissue_after: timedelta = timedelta(hours=24)
+    refresh_grace: timedelta = timedelta(hours=24)
+    strict_refresh_grace: timedelta = timedelta(seconds=30)
     xml_throttle: bool = False  # answer 429 with the old XML Fault instead of JSON
     max_batch_items: int = 30
     cdc_max_lookback: timedelta = timedelta(days=30)
@@ -101,9 +113,31 @@ class QuickBooksState:
 
     # -- companies, apps, tokens
     def add_realm(self, realm_id: str, *, company_name: str = "Sandbox Company_US_1",
-                  timezone: str = "America/Los_Angeles") -> RealmBook:
+                  timezone: str = "America/Los_Angeles", country: str = "US", automated_sales_tax: bool = True,
+                  multicurrency: bool = False, home_currency: str | None = None,
+                  address: dict[str, str] | None = None) -> RealmBook:
+        """A company; outside the US it starts with its country's VAT/GST codes (tax_rates.GLOBAL_CODES)."""
         with self.lock:
-            return self.realms.setdefault(realm_id, RealmBook(realm_id, company_name, timezone))
+            if realm_id in self.realms:
+                return self.realms[realm_id]
+            company = Company(country=country, home_currency=home_currency or HOME_CURRENCY.get(country, "USD"),
+                              multicurrency=multicurrency, automated_sales_tax=automated_sales_tax)
+            if address is not None:
+                company.address = dict(address)
+            book = self.realms[realm_id] = RealmBook(realm_id, company_name, timezone, company=company)
+            seed_global_codes(book, self.now())
+            return book
+
+    def set_exchange_rate(self, realm_id: str, currency: str, rate: Decimal | str, as_of: date) -> None:
+        """Home-currency units per one `currency` unit from `as_of` on (QuickBooks' ExchangeRate.Rate)."""
+        with self.lock:
+            self.book(realm_id).exchange_rates.setdefault(currency, {})[as_of] = Decimal(str(rate))
+
+    def add_tax_code(self, realm_id: str, name: str, rates: tuple[tuple[str, Decimal], ...], *,
+                     taxable: bool = True) -> dict[str, Any]:
+        """A sales tax code made of (rate name, percent) rates, as the company's tax setup would make it."""
+        with self.lock:
+            return add_tax_code(self.book(realm_id), name, rates, self.now(), taxable=taxable)
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         with self.lock:

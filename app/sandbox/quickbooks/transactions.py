@@ -1,11 +1,12 @@
 """Rules of the sales transactions: Invoice and CreditMemo lines, totals, dates, numbers, balances."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from app.sandbox.quickbooks.books import RealmBook
+from app.sandbox.quickbooks.currency import home_amounts, transaction_currency
 from app.sandbox.quickbooks.faults import (
     QboFault,
     business_rule,
@@ -16,6 +17,7 @@ from app.sandbox.quickbooks.faults import (
     required,
 )
 from app.sandbox.quickbooks.links import applied_to
+from app.sandbox.quickbooks.tax import apply_tax, line_tax_code
 from app.sandbox.quickbooks.values import CENT, as_amount, as_date, ref_id, referenced
 
 MAX_DOC_NUMBER = 21
@@ -23,17 +25,23 @@ FIRST_DOC_NUMBER = 1001
 
 
 def prepare_sale(
-    book: RealmBook, entity: str, obj: dict[str, Any], *, today: date, own_id: str | None,
+    book: RealmBook, entity: str, obj: dict[str, Any], *, now: datetime, own_id: str | None,
     check_doc_numbers: bool,
 ) -> dict[str, Any]:
-    """Validate an Invoice/CreditMemo and compute what QBO computes (lines, totals, dates, number)."""
+    """Validate an Invoice/CreditMemo and compute what QBO computes (lines, tax, totals, currency, dates, number)."""
     customer = referenced(book, obj, "CustomerRef", "Customer")
-    lines, subtotal, discount = _lines(book, obj.get("Line") or [])
-    total = subtotal - discount
+    txn_date = as_date(obj["TxnDate"], "TxnDate") if obj.get("TxnDate") else book.local_time(now).date()
+    obj["TxnDate"] = txn_date.isoformat()
+    rate = transaction_currency(book, obj, customer, txn_date)
+    _addresses(obj, customer)
+    lines, _, discount = _lines(book, obj.get("Line") or [])
+    sales = [line for line in lines if line["DetailType"] == "SalesItemLineDetail"]
+    tax = apply_tax(book, obj, sales, customer, now)
+    subtotal = sum((line["Amount"] for line in sales), Decimal("0.00"))
+    next(line for line in lines if line["DetailType"] == "SubTotalLineDetail")["Amount"] = subtotal
+    total = subtotal - discount + tax
     obj["Line"], obj["TotalAmt"] = lines, total
     obj["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
-    txn_date = as_date(obj["TxnDate"], "TxnDate") if obj.get("TxnDate") else today
-    obj["TxnDate"] = txn_date.isoformat()
     if entity == "Invoice":
         obj["DueDate"] = _due_date(book, obj, txn_date).isoformat()
     obj["DocNumber"] = _doc_number(book, entity, obj.get("DocNumber"), own_id, check_doc_numbers)
@@ -41,8 +49,18 @@ def prepare_sale(
     if balance < 0:
         raise business_rule(f"the new total {total} is less than the {total - balance} already applied")
     obj["Balance"] = balance
+    if entity == "CreditMemo":
+        obj["RemainingCredit"] = balance
+    home_amounts(book, obj, rate, entity)
     _defaults(obj, customer)
     return obj
+
+
+def _addresses(obj: dict[str, Any], customer: dict[str, Any]) -> None:
+    """A sale without its own addresses takes the customer's (the ship-to decides automated sales tax)."""
+    for address in ("BillAddr", "ShipAddr"):
+        if not obj.get(address) and customer.get(address):
+            obj[address] = dict(customer[address])
 
 
 def _lines(book: RealmBook, raw_lines: list[Any]) -> tuple[list[dict[str, Any]], Decimal, Decimal]:
@@ -81,11 +99,16 @@ def _sales_line(book: RealmBook, raw: dict[str, Any], number: int) -> dict[str, 
     item = referenced(book, detail, "ItemRef", "Item", path="Line.SalesItemLineDetail.ItemRef")
     qty = as_amount(detail.get("Qty"), "Qty", places=None)
     price = as_amount(detail.get("UnitPrice"), "UnitPrice", places=None)
-    amount = _line_amount(raw.get("Amount"), qty, price)
+    sent = raw.get("Amount") if raw.get("Amount") not in (None, "") else detail.get("TaxInclusiveAmt")
+    amount = _line_amount(sent, qty, price)
     out_detail: dict[str, Any] = {"ItemRef": {"value": item["Id"], "name": item["Name"]}}
     if qty or price:
         out_detail.update(UnitPrice=price, Qty=qty)
-    out_detail["TaxCodeRef"] = {"value": "NON"}
+    code = line_tax_code(book, detail, item)
+    if code is not None:
+        out_detail["TaxCodeRef"] = code
+    if detail.get("TaxInclusiveAmt") not in (None, ""):
+        out_detail["TaxInclusiveAmt"] = as_amount(detail["TaxInclusiveAmt"], "TaxInclusiveAmt")
     if detail.get("ServiceDate"):
         out_detail["ServiceDate"] = as_date(detail["ServiceDate"], "ServiceDate").isoformat()
     line: dict[str, Any] = {"Id": str(number), "LineNum": number}
@@ -139,14 +162,9 @@ def _doc_number(book: RealmBook, entity: str, wanted: Any, own_id: str | None, c
 def _defaults(obj: dict[str, Any], customer: dict[str, Any]) -> None:
     for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
         obj.setdefault(flag, False)
-    obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
-    obj.setdefault("TxnTaxDetail", {"TotalTax": 0})
-    obj.setdefault("ApplyTaxAfterDiscount", False)
+    obj["ApplyTaxAfterDiscount"] = False
     obj.setdefault("PrintStatus", "NeedToPrint")
     obj.setdefault("EmailStatus", "NotSet")
     obj.setdefault("LinkedTxn", [])
-    for address in ("BillAddr", "ShipAddr"):
-        if address not in obj and customer.get(address):
-            obj[address] = dict(customer[address])
     if "BillEmail" not in obj and customer.get("PrimaryEmailAddr"):
         obj["BillEmail"] = dict(customer["PrimaryEmailAddr"])

@@ -75,6 +75,14 @@ def _credentials(state: SalesforceState, _: dict[str, Any], body: dict[str, Any]
     state.set_credentials(str(body["username"]), str(body["password"]), str(body.get("security_token", "")))
 
 
+def _org(state: SalesforceState, _: dict[str, Any], body: dict[str, Any]) -> Any:
+    """Turn the org into a multi-currency one (CurrencyIsoCode on every record) and set its corporate currency."""
+    with state.lock:
+        state.multicurrency = bool(body.get("multicurrency", state.multicurrency))
+        state.corporate_currency = str(body.get("corporate_currency", state.corporate_currency))
+        return {"multicurrency": state.multicurrency, "corporate_currency": state.corporate_currency}
+
+
 def _field_access(state: SalesforceState, _: dict[str, Any], body: dict[str, Any]) -> Any:
     """{"sobject": "Opportunity", "field": "PO_Number__c", "access": "none" | "read"}: the API user no longer
     sees the field (as if it was never created), or may read it but not edit it."""
@@ -109,6 +117,7 @@ def admin_routes() -> list[Route]:
         Route("/_admin/calls", _admin(lambda s, *_: s.clear_calls()), methods=["DELETE"]),
         Route("/_admin/tokens", _admin(lambda s, *_: {"access_token": s.issue_token()}, 201), methods=["POST"]),
         Route("/_admin/credentials", _admin(_credentials), methods=["PUT"]),
+        Route("/_admin/org", _admin(_org), methods=["PUT"]),
         Route("/_admin/usage", _admin(lambda s, *_: {"used": s.api_usage, "limit": s.api_limit}),
               methods=["GET"]),
     ]

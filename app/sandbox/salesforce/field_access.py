@@ -22,6 +22,19 @@ class FieldAccess:
     def __init__(self) -> None:
         self.hidden: set[FieldKey] = set()
         self.read_only: set[FieldKey] = set()
+        self.missing_in_org: set[str] = set()
+        """Fields the org has on no object because a feature is off (CurrencyIsoCode without multi-currency);
+        kept apart from the API user's permissions, so clear() leaves them."""
+
+    def set_org_feature(self, field: str, *, enabled: bool) -> None:
+        (self.missing_in_org.discard if enabled else self.missing_in_org.add)(field)
+
+    def check_org_fields(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> None:
+        """A record seeded or edited in the org: a field the org does not have is refused as Salesforce would."""
+        missing = [name for name in fields if (found := spec.field(name)) is not None
+                   and found.name in self.missing_in_org]
+        if missing:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{missing[0]}' on sobject of type {spec.name}")
 
     def hide(self, spec: ObjectSpec, field: str) -> None:
         self.hidden.add(_key(spec, field))
@@ -34,7 +47,9 @@ class FieldAccess:
         self.read_only.clear()
 
     def visible(self, spec: ObjectSpec, field: str) -> bool:
-        return (spec.name, field) not in self.hidden
+        found = spec.field(field)
+        name = found.name if found is not None else field
+        return (spec.name, name) not in self.hidden and name not in self.missing_in_org
 
     def updateable(self, spec: ObjectSpec, field: str) -> bool:
         found = spec.field(field)
@@ -58,7 +73,7 @@ class FieldAccess:
 
     def check_write(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> None:
         known = [(name, found.name) for name in fields if (found := spec.field(name)) is not None]
-        hidden = [given for given, canonical in known if (spec.name, canonical) in self.hidden]
+        hidden = [given for given, canonical in known if not self.visible(spec, canonical)]
         if hidden:
             raise ApiError(400, "INVALID_FIELD", f"No such column '{hidden[0]}' on sobject of type {spec.name}")
         locked = [given for given, canonical in known if (spec.name, canonical) in self.read_only]

@@ -103,6 +103,8 @@ ACCOUNT = ObjectSpec(
         _f("Type", T.PICKLIST), _f("Industry", T.PICKLIST), _f("Description", T.TEXTAREA),
         *_address("Billing"), *_address("Shipping"),
         _f("Segment__c", T.PICKLIST), _f("Tax_Exempt__c", T.BOOLEAN), _f("Credit_Limit__c", T.CURRENCY),
+        _f("Tax_Exemption_Reason__c", T.PICKLIST), _f("Resale_Number__c", T.STRING),
+        _f("CurrencyIsoCode", T.PICKLIST),
     ),
     required=("Name",),
     children=(ChildRelationship("Opportunities", "Opportunity", "AccountId"),),
@@ -121,6 +123,7 @@ OPPORTUNITY = ObjectSpec(
         _f("Payment_Terms__c", T.PICKLIST), _f("QBO_Invoice_Id__c", T.STRING),
         _f("QBO_Invoice_Number__c", T.STRING), _f("QBO_Invoice_Status__c", T.PICKLIST),
         _f("QBO_Balance__c", T.CURRENCY), _f("QBO_Last_Sync__c", T.DATETIME),
+        _f("CurrencyIsoCode", T.PICKLIST),
     ),
     required=("Name", "StageName", "CloseDate"),
     children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),),
@@ -134,7 +137,7 @@ OPPORTUNITY_LINE_ITEM = ObjectSpec(
         _f("Name", T.STRING, writable=False), _f("Quantity", T.DOUBLE), _f("UnitPrice", T.CURRENCY),
         _f("ListPrice", T.CURRENCY), _f("Discount", T.PERCENT),
         _f("TotalPrice", T.CURRENCY, writable=False), _f("ServiceDate", T.DATE),
-        _f("Description", T.STRING), _f("SortOrder", T.INT),
+        _f("Description", T.STRING), _f("SortOrder", T.INT), _f("CurrencyIsoCode", T.PICKLIST, writable=False),
     ),
     required=("OpportunityId", "Quantity", "UnitPrice"),
 )
@@ -157,6 +160,8 @@ USER = ObjectSpec(
 )
 
 OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER)
+MULTICURRENCY_FIELD = "CurrencyIsoCode"
+"""Exists on every object only in a multi-currency org (SalesforceState.multicurrency); hidden otherwise."""
 
 
 def find_object(name: str) -> ObjectSpec | None:

@@ -17,7 +17,7 @@ from app.sandbox.salesforce.describe import describe_object
 from app.sandbox.salesforce.errors import ApiError
 from app.sandbox.salesforce.field_access import FieldAccess
 from app.sandbox.salesforce.paging import CursorStore, QueryPage
-from app.sandbox.salesforce.schema import ObjectSpec, find_object
+from app.sandbox.salesforce.schema import MULTICURRENCY_FIELD, ObjectSpec, find_object
 from app.sandbox.salesforce.soql import SoqlError, execute, parse_soql
 from app.sandbox.salesforce.store import RecordStore, object_or_404
 from app.sandbox.salesforce.values import to_stored
@@ -72,6 +72,8 @@ class SalesforceState:
         self._rules: list[_ValidationRule] = []
         self._calls: list[CallRecord] = []
         self.field_access = FieldAccess()
+        self.corporate_currency = "USD"
+        self.multicurrency = False
         self.page_size = page_size
         self.api_limit = api_limit
         self.api_usage = 0
@@ -106,15 +108,42 @@ class SalesforceState:
             self.set_clock(self._clock.now() + delta)
 
     # -- records -------------------------------------------------------------------------------
+    @property
+    def multicurrency(self) -> bool:
+        """A multi-currency org: every record has CurrencyIsoCode (the corporate currency unless set). Without it
+        the org has no such field at all (describe, queries and writes do not know it)."""
+        return self._multicurrency
+
+    @multicurrency.setter
+    def multicurrency(self, enabled: bool) -> None:
+        with self.lock:
+            self._multicurrency = enabled
+            self.field_access.set_org_feature(MULTICURRENCY_FIELD, enabled=enabled)
+
     def seed(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create a record as if it already existed in the org (no validation rules)."""
         with self.lock:
-            return self._store.create(_spec(sobject), fields, now=self.now())
+            spec = _spec(sobject)
+            self.field_access.check_org_fields(spec, fields)
+            return self._create(spec, fields)
 
     def user_edit(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """Change a record as a Salesforce user would in the UI (bumps SystemModstamp)."""
         with self.lock:
+            self.field_access.check_org_fields(_spec(sobject), fields)
             self._store.update(_spec(sobject), record_id, fields, now=self.now())
+
+    def _create(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> str:
+        values = dict(fields)
+        currency = spec.field(MULTICURRENCY_FIELD)
+        if self._multicurrency and currency is not None and currency.writable:
+            values.setdefault(MULTICURRENCY_FIELD, self.corporate_currency)
+        record_id = self._store.create(spec, values, now=self.now())
+        if self._multicurrency and spec.name == "OpportunityLineItem":    # a line is in its opportunity's currency
+            row = self._store.stored(spec, record_id)
+            parent = self._store.snapshot().row("Opportunity", str(row.get("OpportunityId") or ""))
+            row[MULTICURRENCY_FIELD] = (parent or {}).get(MULTICURRENCY_FIELD) or self.corporate_currency
+        return record_id
 
     def record(self, sobject: str, record_id: str) -> dict[str, Any]:
         with self.lock:
@@ -133,7 +162,7 @@ class SalesforceState:
             spec = object_or_404(sobject)
             self.field_access.check_write(spec, fields)
             self._check_rules(spec.name, None)
-            return self._store.create(spec, fields, now=self.now())
+            return self._create(spec, fields)
 
     def api_update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         with self.lock:

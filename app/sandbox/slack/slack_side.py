@@ -120,6 +120,22 @@ class SlackSide:
                    "actions": [action]}
         return self._deliver_interaction(payload)
 
+    def click_ephemeral_button(self, user_id: str, channel: str, blocks: list[dict[str, Any]], action_id: str,
+                               value: str | None = None) -> DeliveryResult:
+        """A button in an ephemeral message (a command's answer): Slack sends no `message`, only the container."""
+        def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
+            return payloads.button_action(block_id, element, action_ts, value)
+        channel_id = self.state.resolve_channel(channel) or channel
+        block_id, action = self._action(blocks, action_id, build, frozenset({"button"}))
+        payload = {**self._interaction_base("block_actions", user_id),
+                   "container": {"type": "message", "message_ts": f"{time.time():.6f}", "channel_id": channel_id,
+                                 "is_ephemeral": True},
+                   "channel": {"id": channel_id, "name": self.state.channel_name(channel_id)},
+                   "state": {"values": _state_of(block_id, action)},
+                   "response_url": self.state.issue_response_url(user_id=user_id, channel_id=channel_id),
+                   "actions": [action]}
+        return self._deliver_interaction(payload)
+
     # ---- interactivity in modals and the Home tab ----------------------------------------------
     def click_view_button(self, user_id: str, view_id: str, action_id: str, value: str | None = None) -> DeliveryResult:
         def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:

@@ -22,6 +22,8 @@ class InvoiceConfirmation:
     currency: str = "USD"
     due_date: date | None
     customer_name: str
+    tax: Decimal | None = None
+    """The tax QuickBooks computed; shown when there is any."""
 
 
 def invoice_created_text(confirmation: InvoiceConfirmation) -> str:
@@ -29,6 +31,8 @@ def invoice_created_text(confirmation: InvoiceConfirmation) -> str:
     number = link(confirmation.qbo_url, confirmation.invoice_number)
     customer = safe_text(confirmation.customer_name, NAME_LIMIT)
     amount = money(confirmation.amount, confirmation.currency)
+    if confirmation.tax:
+        amount += f" (incl. {money(confirmation.tax, confirmation.currency)} tax)"
     due = f", due {day(confirmation.due_date)}" if confirmation.due_date else ""
     text = f"🧾 Invoice {number} created in QuickBooks for {customer}: {amount}{due}."
     return truncate(text, SECTION_TEXT_LIMIT)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from app.slack.blocks.common import context, fields_section, header, section
+from app.slack.blocks.correction import propose_correction_button
 from app.slack.blocks.format import (
     NAME_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -50,6 +51,15 @@ class Candidate(NamedTuple):
     currency: str = "USD"
 
 
+class CorrectionLine(NamedTuple):
+    """One correction of the invoice: kind label, status label, amount, the credit memo number once made."""
+
+    kind: str
+    status: str
+    amount: Decimal
+    credit_memo_number: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class InvoiceStatusView:
     """Where one deal stands on its way to a QuickBooks invoice."""
@@ -67,6 +77,10 @@ class InvoiceStatusView:
     due_date: date | None = None
     invoice_status: str | None = None
     currency: str = "USD"
+    tax: Decimal | None = None
+    corrections: tuple[CorrectionLine, ...] = ()
+    can_correct: bool = False
+    """Corrections are on in the policy and the deal has an invoice: show the "Propose correction" button."""
 
 
 def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Block]:
@@ -78,7 +92,18 @@ def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Bloc
     approvals = [_approval_line(approval, tz) for approval in view.approvals]
     blocks.append(section(_titled("Approvals", approvals, empty="None needed.")))
     blocks.append(_invoice_block(view))
+    if view.corrections:
+        lines = [_correction_line(c, view.currency) for c in view.corrections]
+        blocks.append(section(_titled("Corrections", lines, empty="None.")))
+    if view.can_correct and view.invoice_number is not None:
+        blocks.append(propose_correction_button(view.opportunity_id))
     return blocks
+
+
+def _correction_line(correction: CorrectionLine, currency: str) -> str:
+    memo = f" · credit memo {safe_text(correction.credit_memo_number, 40)}" if correction.credit_memo_number else ""
+    return (f"• *{safe_text(correction.kind, NAME_LIMIT)}* of {money(correction.amount, currency)}: "
+            f"{safe_text(correction.status, NAME_LIMIT)}{memo}")
 
 
 def status_candidates_blocks(query: str, candidates: Sequence[Candidate]) -> list[Block]:
@@ -136,6 +161,8 @@ def _invoice_block(view: InvoiceStatusView) -> Block:
         ("Invoice", safe_text(view.invoice_number, NAME_LIMIT)),
         ("Status", safe_text(view.invoice_status or "unknown", NAME_LIMIT)),
     ]
+    if view.tax:
+        fields.append(("Tax", money(view.tax, view.currency)))
     if view.balance is not None:
         fields.append(("Balance", money(view.balance, view.currency)))
     if view.due_date is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from app.runtime import Runtime
-from app.slack.listeners import approvals, exceptions, home, status
+from app.slack.listeners import approvals, corrections, exceptions, home, status
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -14,3 +14,4 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     status.register(app, runtime)
     home.register(app, runtime)
     exceptions.register(app, runtime)
+    corrections.register(app, runtime)
