@@ -18,6 +18,7 @@ from app.errors import IntegrationError
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
 from app.jobs.digest import MAX_LATENESS, run_digest
+from app.jobs.exception_feed import flush_exception_feed
 from app.jobs.reminders import run_reminders
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
@@ -69,6 +70,10 @@ def exception_digest(rt: Runtime) -> None:
 
 def sla_reminders(rt: Runtime) -> None:
     exception_digest(rt)            # retakes a failed or crashed digest slot within MAX_LATENESS
+    try:
+        flush_exception_feed(rt, {})    # posts any new exception whose own flush was missed
+    except IntegrationError as error:
+        log.warning("exception feed flush failed, will retry next tick: %s", error)
     sent = run_reminders(rt)
     if sent:
         log.info("SLA reminders: %s queued", sent)

@@ -25,6 +25,7 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.posting import ExceptionFeed, WeeklyReview
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
 WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
@@ -218,6 +219,8 @@ class Policy(_Strict):
     digest: Digest
     reminders: Reminders
     mappings: Mappings
+    exception_feed: ExceptionFeed = ExceptionFeed()
+    weekly_review: WeeklyReview = WeeklyReview()
 
     @field_validator("root_causes")
     @classmethod
@@ -260,6 +263,10 @@ class Policy(_Strict):
     @property
     def digest_channel(self) -> str:
         return self.digest.channel or self.channels.digest
+
+    @property
+    def weekly_review_channel(self) -> str:
+        return self.weekly_review.channel or self.channels.digest
 
     def sla_for(self, kind: ExceptionKind) -> timedelta:
         return timedelta(hours=self.sla_hours.hours_for(kind))
