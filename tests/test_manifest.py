@@ -62,7 +62,8 @@ def test_manifest_has_the_required_structure(manifest: dict) -> None:
     features = manifest["features"]
     assert features["bot_user"]["display_name"]
     assert features["app_home"]["home_tab_enabled"] is True
-    assert features["app_home"]["messages_tab_enabled"] is False
+    assert features["app_home"]["messages_tab_enabled"] is True          # the app's DMs show there
+    assert features["app_home"]["messages_tab_read_only_enabled"] is True
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
