@@ -26,8 +26,9 @@ from app.work_queue.service import enqueue
 
 THREAD_KIND = "exception_thread"
 BURST_KIND = "exception_burst"
-FLUSH_DELAY = timedelta(seconds=2)
-"""A poll commits a page of records at once; waiting a moment lets one flush see the whole burst."""
+FLUSH_DELAY = timedelta(0)
+"""None needed: the flush is queued in the transaction that opens the exceptions, so it sees all of them (a poll
+commits a page of records at once)."""
 MAX_PENDING = 2000
 MAX_SUMMARY_DEALS_NAMED = 8
 
