@@ -15,7 +15,8 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.clock import zoned_text as zoned_text  # pages and exports (lives in app.clock so the dashboard may use it)
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
@@ -111,26 +112,6 @@ def slack_time(moment: datetime, *, style: str = SLACK_DATE_STYLE) -> str:
 def when_utc(moment: datetime) -> str:
     """A time in a message many readers in different zones share: Slack shows it in each reader's zone."""
     return slack_time(moment)
-
-
-def zoned_text(moment: datetime, zone: str | None, *, fallback: tzinfo = UTC) -> str:
-    """'Tue 24 Nov 2026, 12:00 EST (America/New_York)': for pages and exports, in the viewer's zone, named.
-
-    `zone` is an IANA name (Slack users.info `tz`); an unknown or missing one falls back to `fallback`."""
-    _require_aware(moment)
-    tz = _zone(zone) or fallback
-    local = moment.astimezone(tz)
-    name = getattr(tz, "key", None) or str(tz)
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()} ({name})"
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def day(value: date) -> str:
