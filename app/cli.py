@@ -11,7 +11,8 @@ from app.config import unknown_settings
 from app.errors import ConfigError, IntegrationError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("app.commands.check", "validate the settings and the policy file"),
+    "check": ("app.commands.check", "validate the settings and the policy file (--live: and the vendors)"),
+    "readiness": ("app.commands.readiness", "report how ready the Salesforce and QuickBooks data are (reads only)"),
     "sandbox": ("app.commands.sandbox", "run one API emulator (slack | salesforce | quickbooks)"),
     "serve": ("app.commands.serve", "run the web app and a worker, each in its own process"),
     "web": ("app.commands.web", "run the web app only (Slack endpoint, Salesforce notify, dashboard)"),
@@ -21,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
 }
 # Commands that read the settings warn about misspelt variables at start-up (`check` reports them as errors).
-WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db")
+WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:

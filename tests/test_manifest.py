@@ -9,32 +9,27 @@ import yaml
 from pydantic import SecretStr
 
 from app.config import Settings, load_settings
+from app.integrations.slack_scopes import METHOD_SCOPES, scopes_for
+from app.sandbox.slack.scopes import DEFAULT_BOT_SCOPES
 from app.slack.ids import SlashCommand
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST_URL = "https://ledgerbridge.example.com/slack/events"
 
-# Bot scopes each Slack Web API method needs (docs.slack.dev/reference/methods/<method>, "Scopes").
-METHOD_SCOPES: dict[str, set[str]] = {
-    "auth.test": set(),
-    "chat.postMessage": {"chat:write"},
-    "chat.update": {"chat:write"},
-    "chat.postEphemeral": {"chat:write"},
-    "views.open": set(),
-    "views.publish": set(),
-    "views.update": set(),
-    "views.push": set(),
-    "conversations.open": {"im:write"},
-    # SLA pings look for their own earlier post before retrying: in the exceptions channel (public or
-    # private) and in people's DMs.
-    "conversations.history": {"channels:history", "groups:history", "im:history"},
-    "users.info": {"users:read"},
-    "users.lookupByEmail": {"users:read.email"},
-    "usergroups.users.list": {"usergroups:read"},
-}
-# Scopes that must come together (users:read.email "must be requested at the same time as users:read").
-SCOPE_COMPANIONS = {"users:read.email": {"users:read"}}
-SLACK_FAMILIES = ("auth", "chat", "views", "conversations", "users", "usergroups", "apps", "reactions", "files")
+SLACK_FAMILIES = ("admin", "apps", "auth", "bookmarks", "bots", "calls", "chat", "conversations", "dialog", "dnd",
+                  "emoji", "files", "functions", "pins", "reactions", "reminders", "search", "stars", "team",
+                  "usergroups", "users", "views", "workflows")
+_FAMILIES = "|".join(SLACK_FAMILIES)
+# "chat.update" as a string (slack_errors("chat.update"), api_call("chat.update")), or a slack_sdk client method
+# call such as `.chat_update(` or `.usergroups_users_list(` on any client object (WebClient, AsyncWebClient).
+_QUOTED_METHOD = re.compile(rf"[\"']((?:{_FAMILIES})\.[A-Za-z]+(?:\.[A-Za-z]+)*)[\"']")
+_CLIENT_CALL = re.compile(rf"\.((?:{_FAMILIES})_[A-Za-z]+(?:_[A-Za-z]+)*)\(")
+# The scope table itself names every method it knows: it is the reference, not a caller.
+NOT_CALLERS = ("sandbox", "slack_scopes.py")
+
+
+def methods_in(source: str) -> set[str]:
+    return set(_QUOTED_METHOD.findall(source)) | {call.replace("_", ".") for call in _CLIENT_CALL.findall(source)}
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +38,11 @@ def manifest() -> dict:
 
 
 def methods_called_by_the_app() -> set[str]:
-    """Slack methods named in app/ (outside the emulators): "chat.update" strings and client.chat_update( calls."""
+    """Slack Web API methods named anywhere in app/ outside the emulators and the scope table."""
     found: set[str] = set()
-    families = "|".join(SLACK_FAMILIES)
     for source in (ROOT / "app").rglob("*.py"):
-        if "sandbox" in source.parts:
-            continue
-        text = source.read_text(encoding="utf-8")
-        found |= set(re.findall(rf"[\"']((?:{families})\.[A-Za-z.]+)[\"']", text))
-        found |= {call.replace("_", ".") for call in re.findall(rf"client\.((?:{families})_[A-Za-z_]+)\(", text)}
+        if not any(part in source.parts for part in NOT_CALLERS):
+            found |= methods_in(source.read_text(encoding="utf-8"))
     return found
 
 
@@ -62,8 +53,8 @@ def test_manifest_has_the_required_structure(manifest: dict) -> None:
     features = manifest["features"]
     assert features["bot_user"]["display_name"]
     assert features["app_home"]["home_tab_enabled"] is True
-    assert features["app_home"]["messages_tab_enabled"] is True          # the app's DMs show there
-    assert features["app_home"]["messages_tab_read_only_enabled"] is True
+    assert features["app_home"]["messages_tab_enabled"] is True           # DMs from the app are readable
+    assert features["app_home"]["messages_tab_read_only_enabled"] is True  # the app does not read replies
     settings = manifest["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
@@ -74,10 +65,13 @@ def test_slash_commands_match_the_app(manifest: dict) -> None:
     commands = {command["command"]: command for command in manifest["features"]["slash_commands"]}
     assert set(commands) == {str(command) for command in SlashCommand}
     assert commands["/invoice-status"]["usage_hint"] == "<opportunity id | name | invoice number>"
-    assert commands["/exceptions"]["usage_hint"] == "[mine | all | <root cause>]"
+    assert commands["/exceptions"]["usage_hint"] == \
+        "[mine | all | <root cause> | resolve <id> <why> | dismiss <id> <why>]"
+    assert commands["/approvals"]["usage_hint"] == "[all]"
     for name, command in commands.items():
         assert re.fullmatch(r"/[a-z0-9_-]{1,31}", name)
         assert command["description"]
+        assert 0 < len(command["usage_hint"]) <= 1000, f"{name} needs a usage hint"
         assert command["should_escape"] is False
 
 
@@ -89,21 +83,44 @@ def test_every_request_url_is_the_one_bolt_endpoint(manifest: dict) -> None:
     assert set(urls) == {REQUEST_URL}
 
 
-def test_scopes_cover_every_method_the_app_calls_and_nothing_more(manifest: dict) -> None:
+def test_every_method_the_app_calls_is_in_the_scope_table() -> None:
+    unknown = methods_called_by_the_app() - set(METHOD_SCOPES)
+    assert not unknown, f"add {sorted(unknown)} to METHOD_SCOPES in app/integrations/slack_scopes.py"
+
+
+def test_manifest_scopes_cover_every_method_the_app_calls_and_nothing_more(manifest: dict) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    called = methods_called_by_the_app() | {"chat.postMessage", "chat.update", "conversations.open", "views.publish",
-                                            "usergroups.users.list", "users.lookupByEmail"}
-    unknown = called - set(METHOD_SCOPES)
-    assert not unknown, f"add the scopes of {sorted(unknown)} to METHOD_SCOPES and to manifest.yaml"
-    needed = {"commands"}.union(*(METHOD_SCOPES[method] for method in called))
-    for scope in set(needed):
-        needed |= SCOPE_COMPANIONS.get(scope, set())
-    assert scopes == needed, f"missing {sorted(needed - scopes)}, unneeded {sorted(scopes - needed)}"
+    needed = scopes_for(methods_called_by_the_app() & set(METHOD_SCOPES))
+    assert scopes == needed, f"manifest.yaml is missing {sorted(needed - scopes)}, needs not {sorted(scopes - needed)}"
 
 
 def test_method_scan_sees_the_slack_wrapper() -> None:
-    """Guards the scan itself: the app's Slack wrapper calls users.lookupByEmail."""
-    assert "users.lookupByEmail" in methods_called_by_the_app()
+    """Guards the scan itself: the wrapper names these methods in strings and client calls."""
+    assert {"users.lookupByEmail", "usergroups.users.list", "users.conversations", "conversations.info",
+            "conversations.history", "chat.postMessage"} <= methods_called_by_the_app()
+
+
+def test_method_scan_catches_a_new_call_written_either_way() -> None:
+    source = ("self._client.reactions_add(channel=c, name='eyes')\n"
+              "await client.usergroups_users_list(usergroup=g)\n"
+              "with slack_errors('pins.add'):\n    client.api_call(\"bookmarks.list\")\n")
+    assert methods_in(source) == {"reactions.add", "usergroups.users.list", "pins.add", "bookmarks.list"}
+    with pytest.raises(KeyError):
+        scopes_for({"reactions.add"})       # a method missing from the table cannot pass unnoticed
+
+
+def test_the_slack_emulator_grants_what_the_manifest_asks_for(manifest: dict) -> None:
+    """The sandbox stands for an app installed from manifest.yaml."""
+    assert DEFAULT_BOT_SCOPES == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_socket_mode_is_explained_where_it_is_switched(manifest: dict) -> None:
+    """README and manifest agree: HTTP by default; Socket Mode with SLACK_APP_TOKEN (connections:write)."""
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    text = (ROOT / "manifest.yaml").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for words in ("socket_mode_enabled: true", "SLACK_APP_TOKEN", "connections:write"):
+        assert words in text and words in readme, words
 
 
 # --- .env.example -------------------------------------------------------------------------------------

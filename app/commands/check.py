@@ -1,8 +1,10 @@
 """`ledgerbridge check`: validate the settings and the policy file, one line per problem.
 
-Exit status: 0 valid; 1 the policy has problems, a variable looks like a misspelt setting, or (with
---production) settings live use needs are missing; 2 the settings cannot be loaded or the policy file
-cannot be read. Every problem is listed, not only the first. Secret values are never printed.
+`--live` then connects to Slack, Salesforce and QuickBooks and checks what going live needs (live_check.py).
+Exit status: 0 valid; 1 the policy has problems, a variable looks like a misspelt setting, (with
+--production) settings live use needs are missing, or (with --live) a vendor check found a problem; 2 the
+settings cannot be loaded or the policy file cannot be read. Every problem is listed, not only the first.
+Secret values are never printed.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.commands.live_check import live_findings, print_findings
 from app.commands.live_settings import missing_for_live_use
 from app.config import Settings, load_settings, unknown_settings
 from app.errors import ConfigError
@@ -23,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="policy file to check (default: the LEDGERBRIDGE_POLICY setting)")
     parser.add_argument("--production", action="store_true",
                         help="also require every setting `ledgerbridge serve` needs against the real vendors")
+    parser.add_argument("--live", action="store_true",
+                        help="also connect to Slack, Salesforce and QuickBooks and check what going live needs "
+                             "(reads only); each problem is printed with its fix")
+    parser.add_argument("--manifest", type=Path, default=None,
+                        help="with --live: the Slack app manifest to compare the token's scopes with "
+                             "(default: ./manifest.yaml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"{path}: cannot read the policy file ({_reason(error)})", file=sys.stderr)
         return CONFIG_ERROR
-    policy_ok = _report_policy(str(path), text)
+    policy = _report_policy(str(path), text)
     settings_ok = _report_production(settings) if args.production else True
-    return VALID if policy_ok and settings_ok and names_ok else INVALID
+    live_ok = True
+    if args.live and policy is not None:
+        live_ok = print_findings(live_findings(settings, policy, manifest=args.manifest)) == 0
+    return VALID if policy is not None and settings_ok and names_ok and live_ok else INVALID
 
 
 def _report_unknown_names() -> bool:
@@ -52,15 +64,15 @@ def _report_unknown_names() -> bool:
     return not unknown
 
 
-def _report_policy(source: str, text: str) -> bool:
+def _report_policy(source: str, text: str) -> Policy | None:
     policy, problems = parse_policy(text)
     for problem in problems:
         print(f"{source}: {problem}")
     if policy is None:
         print(f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
-        return False
+        return None
     print(f"{source}: OK ({summary(policy)})")
-    return True
+    return policy
 
 
 def _report_production(settings: Settings) -> bool:

@@ -30,7 +30,7 @@ def _why_no_stored_refresh_token(settings: Settings) -> str | None:
     """None when the database holds a refresh token for QBO_REALM_ID (rotated tokens live there)."""
     if not settings.qbo_realm_id:
         return "without QBO_REALM_ID no stored token can be looked up"
-    if _sqlite_file_missing(settings.database_url):
+    if sqlite_file_missing(settings.database_url):
         return "the database does not exist yet, so no refresh token is stored"
     engine = _short_timeout_engine(settings.database_url)
     try:
@@ -43,7 +43,7 @@ def _why_no_stored_refresh_token(settings: Settings) -> str | None:
     return None if stored else f"no refresh token is stored in the database for realm {settings.qbo_realm_id} yet"
 
 
-def _sqlite_file_missing(url: str) -> bool:
+def sqlite_file_missing(url: str) -> bool:
     """A check must not create the SQLite file it looks into."""
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and parsed.database != ":memory:" \

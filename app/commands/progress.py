@@ -8,9 +8,10 @@ WIDTH = 30
 
 
 class ProgressBar:
-    def __init__(self, label: str, total: int | None, *, stream: TextIO = sys.stderr) -> None:
-        self.label, self.total, self.stream = label, total, stream
-        self._live = stream.isatty()
+    def __init__(self, label: str, total: int | None, *, stream: TextIO | None = None) -> None:
+        self.label, self.total = label, total
+        self.stream = stream or sys.stderr      # looked up now: sys.stderr may have been replaced since import
+        self._live = self.stream.isatty()
 
     def update(self, done: int) -> None:
         if self._live or done == self.total or done % 100 == 0:

@@ -9,23 +9,18 @@ from typing import Any
 
 import uvicorn
 
-from app.sandbox.quickbooks import DEMO_CLIENT_ID, DEMO_REALM_ID, DEMO_REFRESH_TOKEN, create_quickbooks_emulator
+from app.sandbox.env_snippets import credentials, env_snippet
+from app.sandbox.quickbooks import DEMO_REALM_ID, create_quickbooks_emulator
 from app.sandbox.salesforce import create_salesforce_emulator
-from app.sandbox.salesforce.state import DEFAULT_ACCESS_TOKEN
 from app.sandbox.server import bind_socket
 from app.sandbox.slack import create_slack_emulator
-from app.sandbox.slack.state import DEFAULT_BOT_TOKEN
 
 EMULATORS: dict[str, tuple[Callable[[], Any], str]] = {
-    "slack": (create_slack_emulator,
-              f"Slack Web API at /api/<method> (bot token {DEFAULT_BOT_TOKEN}); admin at /_admin/"),
-    "salesforce": (create_salesforce_emulator,
-                   f"Salesforce REST at /services/data/vNN.N/ (access token {DEFAULT_ACCESS_TOKEN}); "
-                   "admin at /_admin/"),
+    "slack": (create_slack_emulator, "Slack Web API at /api/<method>; admin at /_admin/"),
+    "salesforce": (create_salesforce_emulator, "Salesforce REST at /services/data/vNN.N/; admin at /_admin/"),
     "quickbooks": (create_quickbooks_emulator,
-                   f"QuickBooks Online at /v3/company/{DEMO_REALM_ID}/, discovery at "
-                   f"/.well-known/openid_configuration (client {DEMO_CLIENT_ID}, refresh token "
-                   f"{DEMO_REFRESH_TOKEN}); admin at /_admin/"),
+                   f"QuickBooks Online at /v3/company/{DEMO_REALM_ID}/ (the demo company), discovery at "
+                   "/.well-known/openid_configuration; admin at /_admin/"),
 }
 
 
@@ -53,10 +48,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"ledgerbridge sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
+    sock.listen(128)        # from now on a client may connect: it waits in the backlog until the server runs
     host, port = sock.getsockname()[:2]
-    print(f"{args.which} emulator listening on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
+    base_url = f"http://{host}:{port}"
+    print(f"{args.which} emulator listening on {base_url}  (Ctrl-C to stop)", flush=True)
     print(f"  {description}", flush=True)
+    for line in credentials(args.which):
+        print(f"  credentials: {line}", flush=True)
+    print("Point `ledgerbridge serve` at it with these lines in .env:", flush=True)
+    print("\n".join(env_snippet(args.which, base_url)) + "\n", flush=True)
     emulator = factory()
+    if args.which == "slack":
+        emulator.state.slack.base_url = base_url       # response_urls and Socket Mode URLs name this address
     if args.latency_ms:
         emulator.state.qbo.settings.latency = timedelta(milliseconds=args.latency_ms)
         print(f"  {args.latency_ms:g} ms added to every API call", flush=True)

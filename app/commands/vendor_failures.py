@@ -42,6 +42,18 @@ def vendor_failure_line(error: IntegrationError) -> str:
     return f"{error}."
 
 
+def vendor_failure_fix(error: IntegrationError) -> str | None:
+    """What to do about a failure that concerns the vendor as a whole, by its kind (None: the caller knows better)."""
+    if network_reason(error) is not None:
+        origin, path = _address_tried(error)
+        return f"check {_address_setting(error.vendor, path)}, and that this machine can reach {origin or 'it'}"
+    if isinstance(error, AuthenticationFailed):
+        return f"check {CREDENTIAL_SETTINGS.get(error.vendor, 'its credentials')}"
+    if isinstance(error, RateLimited | VendorUnavailable):
+        return "wait a few minutes and check again"
+    return None
+
+
 def network_reason(error: BaseException) -> str | None:
     """'connection refused' and the like, from the lowest network error in the chain; None if there is none."""
     for link in _chain(error):

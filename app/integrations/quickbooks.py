@@ -26,12 +26,14 @@ from app.integrations.quickbooks_models import (
     QboCustomer,
     QboInvoice,
     QboItem,
+    QboPreferences,
     QboTerm,
     address_payload,
     invoice_payload,
     parse_customer,
     parse_invoice,
     parse_item,
+    parse_preferences,
     parse_term,
 )
 from app.integrations.throttle import Throttle
@@ -40,10 +42,12 @@ from app.integrations.tokens import TokenStore
 MAX_REQUEST_ID = 50
 RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
 DOC_NUMBERS_PER_QUERY = 100
+LIST_PAGE = 1000            # QuickBooks' largest MAXRESULTS
 
 __all__ = [
     "BatchOutcome", "DuplicateDocNumberError", "DuplicateNameError", "InvoiceCreated", "InvoiceDraft",
-    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem", "QboTerm",
+    "InvoiceFailed", "InvoiceLineDraft", "QboAddress", "QboCustomer", "QboInvoice", "QboItem", "QboPreferences",
+    "QboTerm",
     "QuickBooksGateway", "build_quickbooks_gateway", "quote_literal",
 ]
 
@@ -146,6 +150,31 @@ class QuickBooksGateway:
             return cached
         row = self._first(f"SELECT * FROM Term WHERE Name = {quote_literal(name)}")
         return self._references.remember_term(name, parse_term(row)) if row else None
+
+    # -- whole lists, inactive entries included (readiness and the live check; never cached)
+    def all_items(self) -> list[QboItem]:
+        return [parse_item(row) for row in self._whole_list("Item")]
+
+    def all_terms(self) -> list[QboTerm]:
+        return [parse_term(row) for row in self._whole_list("Term")]
+
+    def all_customers(self) -> list[QboCustomer]:
+        return [parse_customer(row) for row in self._whole_list("Customer")]
+
+    def preferences(self) -> QboPreferences:
+        """The company's Preferences (GET .../preferences), e.g. whether custom transaction numbers are on."""
+        data = self._connection.call(lambda qb: qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences", {}))
+        return parse_preferences(data["Preferences"])
+
+    def _whole_list(self, entity: str) -> list[dict[str, Any]]:
+        """Every row of a name list, page by page; name-list queries skip inactive rows unless Active is asked."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self.query(f"SELECT * FROM {entity} WHERE Active IN (true, false) "
+                              f"STARTPOSITION {len(rows) + 1} MAXRESULTS {LIST_PAGE}")
+            rows += page
+            if len(page) < LIST_PAGE:
+                return rows
 
     # -- invoices
     def get_invoice(self, invoice_id: str) -> QboInvoice:

@@ -47,6 +47,14 @@ class QboTerm:
     id: str
     name: str
     due_days: int | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class QboPreferences:
+    """The company settings we depend on (Preferences.SalesFormsPrefs)."""
+
+    custom_txn_numbers: bool
 
 
 @dataclass(frozen=True)
@@ -157,7 +165,13 @@ def parse_item(data: dict[str, Any]) -> QboItem:
 
 def parse_term(data: dict[str, Any]) -> QboTerm:
     due_days = data.get("DueDays")
-    return QboTerm(id=str(data["Id"]), name=str(data["Name"]), due_days=int(due_days) if due_days is not None else None)
+    return QboTerm(id=str(data["Id"]), name=str(data["Name"]), due_days=int(due_days) if due_days is not None else None,
+                   active=data.get("Active", True) is not False)
+
+
+def parse_preferences(data: dict[str, Any]) -> QboPreferences:
+    sales_forms = data.get("SalesFormsPrefs") or {}
+    return QboPreferences(custom_txn_numbers=sales_forms.get("CustomTxnNumbers") is True)
 
 
 def parse_invoice(data: dict[str, Any], *, today: date) -> QboInvoice:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,10 @@ from app.integrations.salesforce_client import VENDOR, build_salesforce, transla
 from app.integrations.salesforce_models import (
     SfAccount,
     SfLineItem,
+    SfObjectDescription,
     SfOpportunity,
     parse_account,
+    parse_description,
     parse_line_item,
     parse_opportunity,
 )
@@ -28,12 +30,14 @@ from app.integrations.salesforce_soql import (
     by_ids_query,
     changed_since_query,
     checked_ids,
+    count_pipeline_and_won_since_query,
     name_search_query,
+    pipeline_and_won_since_query,
 )
 
 __all__ = [
     "ACCOUNT_FIELDS", "LINE_ITEM_FIELDS", "OPPORTUNITY_FIELDS", "SalesforceGateway", "SfAccount", "SfLineItem",
-    "SfOpportunity", "build_salesforce", "parse_account", "parse_line_item", "parse_opportunity",
+    "SfObjectDescription", "SfOpportunity", "build_salesforce", "parse_account", "parse_line_item", "parse_opportunity",
 ]
 
 IDS_PER_QUERY = 200
@@ -101,6 +105,21 @@ class SalesforceGateway:
         """How many opportunities the org has (the backfill's progress total)."""
         with translated_errors("count opportunities"):
             return int(self._sf.query("SELECT COUNT() FROM Opportunity", headers=self._headers)["totalSize"])
+
+    def pipeline_and_won_since(self, won_since: date) -> Iterator[SfOpportunity]:
+        """Open opportunities and those won on or after `won_since`, page by page as you iterate (read only)."""
+        for record in self._records(pipeline_and_won_since_query(won_since)):
+            yield parse_opportunity(record)
+
+    def count_pipeline_and_won_since(self, won_since: date) -> int:
+        soql = count_pipeline_and_won_since_query(won_since)
+        with translated_errors("count opportunities"):
+            return int(self._sf.query(soql, headers=self._headers)["totalSize"])
+
+    def describe(self, sobject: str) -> SfObjectDescription:
+        """The sObject Describe: which fields the API user can read, their types, and which it may update."""
+        with translated_errors(f"describe {sobject}"):
+            return parse_description(self._sf.restful(f"sobjects/{sobject}/describe") or {})
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, total) from the last response's Sforce-Limit-Info header, None before any call."""

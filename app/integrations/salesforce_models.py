@@ -26,6 +26,7 @@ class SfAccount:
     tax_exempt: bool | None = None      # None: the record did not say (a checkbox always says)
     credit_limit: Decimal | None = None
     phone: str | None = None
+    website: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
         id=_text(record, "Id") or account_id or "", name=_text(record, "Name"), **fields,
         segment=_text(record, "Segment__c"), tax_exempt=_flag(record.get("Tax_Exempt__c")),
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
+        website=_text(record, "Website"),
     )
 
 
@@ -168,3 +170,37 @@ def parse_opportunity(record: Mapping[str, Any]) -> SfOpportunity:
         lines=parse_line_items(record.get("OpportunityLineItems")),
         raw=dict(record),
     )
+
+
+@dataclass(frozen=True)
+class SfFieldDescription:
+    """One field of an sObject Describe, as far as we use it."""
+
+    name: str
+    type: str                   # Salesforce's field type: string, picklist, currency, boolean, datetime, ...
+    updateable: bool
+    createable: bool
+    custom: bool
+
+
+@dataclass(frozen=True)
+class SfObjectDescription:
+    """An sObject Describe: only the fields the API user can read are listed (field-level security)."""
+
+    name: str
+    queryable: bool
+    updateable: bool
+    fields: tuple[SfFieldDescription, ...]
+
+    def field(self, name: str) -> SfFieldDescription | None:
+        wanted = name.lower()
+        return next((field for field in self.fields if field.name.lower() == wanted), None)
+
+
+def parse_description(data: Mapping[str, Any]) -> SfObjectDescription:
+    fields = tuple(SfFieldDescription(name=str(field["name"]), type=str(field.get("type", "")),
+                                      updateable=field.get("updateable") is True,
+                                      createable=field.get("createable") is True, custom=field.get("custom") is True)
+                   for field in data.get("fields") or ())
+    return SfObjectDescription(name=str(data.get("name", "")), queryable=data.get("queryable") is not False,
+                               updateable=data.get("updateable") is True, fields=fields)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from simple_salesforce import format_soql
 
@@ -21,7 +21,7 @@ OPPORTUNITY_FIELDS: tuple[str, ...] = (
 ACCOUNT_FIELDS: tuple[str, ...] = (
     "Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
     "ShippingStreet", "ShippingCity", "ShippingState", "ShippingPostalCode", "ShippingCountry",
-    "Segment__c", "Tax_Exempt__c", "Credit_Limit__c", "Phone",
+    "Segment__c", "Tax_Exempt__c", "Credit_Limit__c", "Phone", "Website",
 )
 LINE_ITEM_FIELDS: tuple[str, ...] = (
     "Id", "Product2Id", "Product2.Name", "ProductCode", "Quantity", "UnitPrice", "ListPrice",
@@ -62,3 +62,16 @@ def by_ids_query(ids: Sequence[str]) -> str:
 def name_search_query(text: str, *, limit: int) -> str:
     return format_soql("{:literal} WHERE Name LIKE '%{:like}%' ORDER BY Name, Id LIMIT {}",
                        opportunity_select(), text, int(limit))
+
+
+# The open pipeline and the deals won since a date: what `ledgerbridge readiness` measures.
+_PIPELINE_AND_WON_SINCE = "IsClosed = false OR (IsWon = true AND CloseDate >= {})"
+
+
+def pipeline_and_won_since_query(won_since: date) -> str:
+    return format_soql("{:literal} WHERE " + _PIPELINE_AND_WON_SINCE + " ORDER BY CloseDate, Id",
+                       opportunity_select(), won_since)
+
+
+def count_pipeline_and_won_since_query(won_since: date) -> str:
+    return format_soql("SELECT COUNT() FROM Opportunity WHERE " + _PIPELINE_AND_WON_SINCE, won_since)

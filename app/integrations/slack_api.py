@@ -33,6 +33,7 @@ from app.errors import (
 )
 from app.integrations.call_outcomes import recording
 from app.integrations.slack_directory import DirectoryCache
+from app.integrations.slack_models import SlackChannel, SlackIdentity, granted_scopes, parse_channel
 from app.integrations.throttle import Throttle, ThrottleKey, slack_channel, slack_method
 
 VENDOR = "slack"
@@ -64,6 +65,7 @@ class SlackUser:
     real_name: str
     email: str | None
     tz: str | None
+    deleted: bool = False
 
 
 def _token(settings: Settings) -> str:
@@ -200,7 +202,7 @@ def slack_user(data: dict[str, Any]) -> SlackUser:
     profile = data.get("profile") or {}
     return SlackUser(id=data["id"], name=data.get("name", ""),
                      real_name=data.get("real_name") or profile.get("real_name", ""),
-                     email=profile.get("email"), tz=data.get("tz"))
+                     email=profile.get("email"), tz=data.get("tz"), deleted=data.get("deleted") is True)
 
 
 def _with_optional(**kwargs: Any) -> dict[str, Any]:
@@ -293,6 +295,34 @@ class SlackApi:
         self._pace("usergroups.users.list")
         with slack_errors("usergroups.users.list"):
             return tuple(self._client.usergroups_users_list(usergroup=group_id)["users"])
+
+    def identity(self) -> SlackIdentity:
+        """auth.test: the bot's user id, its workspace, and the scopes in the `x-oauth-scopes` header."""
+        self._pace("auth.test")
+        with slack_errors("auth.test"):
+            response = self._client.auth_test()
+        return SlackIdentity(user_id=str(response["user_id"]), team=str(response.get("team") or ""),
+                             scopes=granted_scopes(response.headers))
+
+    def member_channels(self) -> list[SlackChannel]:
+        """Public and private channels the bot is a member of (users.conversations, every page)."""
+        found: list[SlackChannel] = []
+        cursor = None
+        while True:
+            self._pace("users.conversations")
+            with slack_errors("users.conversations"):
+                page = self._client.users_conversations(types="public_channel,private_channel", limit=200,
+                                                        exclude_archived=True, cursor=cursor)
+            found += [parse_channel(channel) for channel in page.get("channels") or []]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
+
+    def channel_info(self, channel_id: str) -> SlackChannel:
+        """conversations.info; VendorNotFound when the channel does not exist or is private without the bot."""
+        self._pace("conversations.info")
+        with slack_errors("conversations.info"):
+            return parse_channel(self._client.conversations_info(channel=channel_id)["channel"])
 
     def open_dm(self, user_id: str) -> str:
         self._pace("conversations.open")

@@ -48,6 +48,7 @@ SLACK_METHOD_TIERS: Mapping[str, Limit] = {
     "users.lookupByEmail": SLACK_TIER_3, "chat.update": SLACK_TIER_3, "conversations.open": SLACK_TIER_3,
     "chat.postEphemeral": SLACK_TIER_4, "views.open": SLACK_TIER_4, "views.update": SLACK_TIER_4,
     "views.push": SLACK_TIER_4, "views.publish": SLACK_TIER_4, "users.info": SLACK_TIER_4,
+    "users.conversations": SLACK_TIER_3, "conversations.info": SLACK_TIER_3,
 }
 
 

@@ -25,6 +25,15 @@ def doc_number_for(opportunity_id: str) -> str:
     return opportunity_id[:21]
 
 
+def uses_custom_doc_numbers(policy: Policy) -> bool:
+    """Whether invoices carry our own DocNumber, which QuickBooks keeps only with Custom transaction numbers on.
+
+    Today every invoice's DocNumber comes from its opportunity (`doc_number_for`), so always. The one place to
+    change when the policy lets QuickBooks number invoices itself (`invoice_number: quickbooks`).
+    """
+    return True
+
+
 def idempotency_key_for(opportunity_id: str) -> str:
     """One key per deal, sent as QuickBooks `requestid` (at most 50 characters)."""
     return f"{IDEMPOTENCY_PREFIX}{opportunity_id}"

@@ -21,6 +21,7 @@ from app.jobs.worker import Worker
 from app.processes.web import create_web_app
 from app.processes.worker import WorkerProcess, build_worker_process
 from app.runtime import Runtime
+from app.sandbox.env_snippets import SANDBOX_SIGNING_SECRET
 from app.sandbox.people import seed_people
 from app.sandbox.quickbooks import create_quickbooks_emulator, seed_demo_company
 from app.sandbox.quickbooks.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REALM_ID, DEMO_REFRESH_TOKEN
@@ -34,7 +35,6 @@ from app.sandbox.slack.state import DEFAULT_BOT_TOKEN, SlackState
 from app.wiring import build_runtime
 
 DEMO_POLICY = Path(__file__).with_name("demo_policy.yaml")
-SANDBOX_SIGNING_SECRET = "ledgerbridge-sandbox-signing-secret"
 SANDBOX_NOTIFY_SECRET = "ledgerbridge-sandbox-notify-secret"
 
 

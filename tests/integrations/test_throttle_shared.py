@@ -33,9 +33,13 @@ def hammer(throttle: Throttle, start: float, until: float) -> list[float]:
     return admitted
 
 
-def hammer_in_a_process(database_url: str, start: float, results: multiprocessing.Queue) -> None:
+def hammer_in_a_process(database_url: str, ready: multiprocessing.Queue, go: multiprocessing.Queue,
+                        results: multiprocessing.Queue) -> None:
+    """Report ready once imported and connected, wait for the shared start time, then hammer."""
     throttle = throttle_for_database(database_url, limits=LIMITS)
     try:
+        ready.put(True)
+        start = go.get(timeout=120)
         results.put(hammer(throttle, start, start + RUN_SECONDS))
     finally:
         throttle.close()
@@ -50,13 +54,17 @@ def busiest_window(stamps: Sequence[float], window: float) -> int:
 
 def test_two_processes_on_one_postgres_bucket_stay_under_the_limit(fresh_pg_database: str) -> None:
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    start_at = time.time() + 3.0  # both processes are up (imports, connections) before either starts asking
-    processes = [context.Process(target=hammer_in_a_process, args=(fresh_pg_database, start_at, results))
+    ready, go, results = context.Queue(), context.Queue(), context.Queue()
+    processes = [context.Process(target=hammer_in_a_process, args=(fresh_pg_database, ready, go, results))
                  for _ in range(2)]
     for process in processes:
         process.start()
-    per_process = [results.get(timeout=30) for _ in processes]
+    for _ in processes:  # both are up (imports, connections) before either starts asking, however loaded the machine
+        ready.get(timeout=120)
+    start_at = time.time() + 0.2
+    for _ in processes:
+        go.put(start_at)
+    per_process = [results.get(timeout=60) for _ in processes]
     for process in processes:
         process.join(timeout=10)
         assert process.exitcode == 0

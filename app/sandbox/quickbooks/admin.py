@@ -148,6 +148,18 @@ def _expire(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> An
     return {"expired": len(state.access_tokens)}
 
 
+def _preferences(state: QuickBooksState, body: dict[str, Any], params: dict[str, str]) -> Any:
+    """{"custom_txn_numbers": false}: change the company's preferences."""
+    state.set_custom_txn_numbers(params["realm"], bool(body["custom_txn_numbers"]))
+    with state.lock:
+        return state.book(params["realm"]).preferences(state.now())
+
+
+def _deactivate(state: QuickBooksState, body: dict[str, Any], params: dict[str, str]) -> Any:
+    """{"name": "Support Plan"}: make that Item, Term or Customer inactive."""
+    return state.deactivate(params["realm"], params["entity"], str(body["name"]))
+
+
 def _demo(state: QuickBooksState, _: dict[str, Any], __: dict[str, str]) -> Any:
     return asdict(seed_demo_company(state))
 
@@ -160,6 +172,8 @@ def admin_routes() -> list[Route]:
         ("/realms/{realm}/objects/{entity}", _seed, ["POST"]),
         ("/realms/{realm}/objects/{entity}", _list, ["GET"]),
         ("/realms/{realm}/objects/{entity}/{id}", _one, ["GET"]),
+        ("/realms/{realm}/preferences", _preferences, ["POST"]),
+        ("/realms/{realm}/inactive/{entity}", _deactivate, ["POST"]),
         ("/faults", _inject, ["POST"]), ("/faults", _clear_faults, ["DELETE"]),
         ("/calls", _calls, ["GET"]), ("/calls", _clear_calls, ["DELETE"]),
         ("/clock", _clock, ["POST", "GET"]), ("/settings", _configure, ["POST"]),

@@ -126,7 +126,8 @@ def _answer(state: QuickBooksState, book: RealmBook, call: ApiCall, request_id: 
 
 
 def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[str, Any]:
-    now, rules, parts = state.now(), state.settings.rules, tuple(p.lower() for p in call.parts)
+    now, parts = state.now(), tuple(p.lower() for p in call.parts)
+    rules = _book_rules(book, state.settings.rules)
     if parts == ("query",):
         text = call.query.get("query", "") if call.method == "GET" else call.body.decode("utf-8", "replace")
         query = parse_query(text)
@@ -137,6 +138,8 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if parts == ("cdc",) and call.method == "GET":
         since = parse_changed_since(call.query.get("changedSince"), book)
         return run_cdc(book, call.query.get("entities"), since, now, max_lookback=state.settings.cdc_max_lookback)
+    if parts == ("preferences",) and call.method == "GET":
+        return {"Preferences": book.preferences(now)}
     if len(parts) == 2 and parts[0] == "companyinfo" and call.method == "GET":
         return {"CompanyInfo": {"Id": "1", "CompanyName": book.company_name, "domain": "QBO", "SyncToken": "0"}}
     if len(parts) == 2 and call.method == "GET":
@@ -145,6 +148,12 @@ def _dispatch(state: QuickBooksState, book: RealmBook, call: ApiCall) -> dict[st
     if len(parts) == 1 and call.method == "POST":
         return _write(book, entities.entity_named(parts[0]), call, now, rules)
     raise QboFault("500", "Unsupported Operation", f"{call.method} /{'/'.join(call.parts)} is not supported")
+
+
+def _book_rules(book: RealmBook, rules: entities.BookRules) -> entities.BookRules:
+    """Duplicate DocNumbers are refused (6140) only where custom transaction numbers are on; with them off,
+    QuickBooks numbers sales forms itself and does not check a DocNumber sent anyway."""
+    return rules if book.custom_txn_numbers else entities.BookRules(check_doc_numbers=False)
 
 
 def _write(book: RealmBook, entity: str, call: ApiCall, now: Any, rules: entities.BookRules) -> dict[str, Any]:

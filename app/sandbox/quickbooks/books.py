@@ -26,10 +26,31 @@ class RealmBook:
     realm_id: str
     company_name: str = "Sandbox Company_US_1"
     timezone: str = "America/Los_Angeles"
+    custom_txn_numbers: bool = True     # Preferences.SalesFormsPrefs.CustomTxnNumbers (Ledgerbridge sets DocNumber)
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {e: {} for e in ENTITIES})
     deleted: dict[str, dict[str, datetime]] = field(default_factory=lambda: {e: {} for e in ENTITIES})
     last_ids: dict[str, int] = field(default_factory=lambda: {e: 0 for e in ENTITIES})
     responses: dict[str, StoredResponse] = field(default_factory=dict)
+
+    def preferences(self, now: datetime) -> dict[str, Any]:
+        """The Preferences object (GET /v3/company/<realm>/preferences): the sections Intuit documents, with the
+        values of a new US company, and the switch tests turn (custom transaction numbers)."""
+        stamp = self.stamp(now)
+        return {
+            "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,
+            "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": False,
+                                    "CustomerTerminology": "Customers", "BookCloseDate": None},
+            "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityWithPriceAndRate": True,
+                                        "QuantityOnHand": True},
+            "SalesFormsPrefs": {"CustomTxnNumbers": self.custom_txn_numbers, "AllowDeposit": False,
+                                "AllowDiscount": True, "AllowEstimates": True, "AllowShipping": False,
+                                "AutoApplyCredit": True, "AutoApplyPayments": True, "DefaultTerms": {"value": "3"},
+                                "UsingPriceLevels": False, "ETransactionEnabledStatus": "NotApplicable"},
+            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
+            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+            "OtherPrefs": {"NameValue": []},
+            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+        }
 
     def local_time(self, now: datetime) -> datetime:
         return now.astimezone(ZoneInfo(self.timezone)).replace(microsecond=0)

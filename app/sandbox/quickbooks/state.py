@@ -147,6 +147,23 @@ class QuickBooksState:
         except KeyError:
             raise KeyError(f"unknown realm {realm_id!r}") from None
 
+    def set_custom_txn_numbers(self, realm_id: str, enabled: bool) -> None:
+        """Turn the company's Custom transaction numbers (Preferences.SalesFormsPrefs.CustomTxnNumbers) on or off."""
+        with self.lock:
+            self.book(realm_id).custom_txn_numbers = enabled
+
+    def deactivate(self, realm_id: str, entity: str, name: str) -> dict[str, Any]:
+        """Make the Item, Term or Customer named `name` inactive (Active=false), as "Make inactive" does."""
+        with self.lock:
+            entity = entities.entity_named(entity)
+            key = "DisplayName" if entity == "Customer" else "Name"
+            book = self.book(realm_id)
+            row = next((r for r in book.rows(entity) if str(r.get(key, "")).lower() == name.lower()), None)
+            if row is None:
+                raise KeyError(f"no {entity} named {name!r} in realm {realm_id}")
+            return entities.update(book, entity, {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True,
+                                                  "Active": False}, self.now(), self.settings.rules)
+
     def seed(self, realm_id: str, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Create an object through the same rules as the API (so it looks exactly like one QBO made)."""
         with self.lock:

@@ -75,6 +75,16 @@ def _credentials(state: SalesforceState, _: dict[str, Any], body: dict[str, Any]
     state.set_credentials(str(body["username"]), str(body["password"]), str(body.get("security_token", "")))
 
 
+def _field_access(state: SalesforceState, _: dict[str, Any], body: dict[str, Any]) -> Any:
+    """{"sobject": "Opportunity", "field": "PO_Number__c", "access": "none" | "read"}: the API user no longer
+    sees the field (as if it was never created), or may read it but not edit it."""
+    access = str(body["access"])
+    if access not in ("none", "read"):
+        raise ValueError("access must be 'none' or 'read'")
+    change = state.remove_field if access == "none" else state.make_read_only
+    change(str(body["sobject"]), str(body["field"]))
+
+
 def admin_routes() -> list[Route]:
     records = "/_admin/records/{sobject}"
     return [
@@ -94,6 +104,7 @@ def admin_routes() -> list[Route]:
         Route("/_admin/validation-errors", _admin(_validation_error), methods=["POST"]),
         Route("/_admin/validation-errors", _admin(lambda s, *_: s.clear_validation_errors()),
               methods=["DELETE"]),
+        Route("/_admin/field-access", _admin(_field_access), methods=["POST"]),
         Route("/_admin/calls", _admin(_calls), methods=["GET"]),
         Route("/_admin/calls", _admin(lambda s, *_: s.clear_calls()), methods=["DELETE"]),
         Route("/_admin/tokens", _admin(lambda s, *_: {"access_token": s.issue_token()}, 201), methods=["POST"]),

@@ -56,14 +56,22 @@ async def sobject_get(request: Request) -> Response:
     spec = find_object(sobject)
     assert spec is not None  # api_get raised NOT_FOUND otherwise
     wanted = [name.strip() for name in request.query_params.get("fields", "").split(",") if name.strip()]
-    names = [spec.field(name) for name in wanted] if wanted else list(spec.fields)
-    unknown = [name for name in wanted if spec.field(name) is None]
+    access = _state(request).field_access
+    names = [spec.field(name) for name in wanted] if wanted else \
+        [field for field in spec.fields if access.visible(spec, field.name)]
+    unknown = [name for name, field in zip(wanted, names, strict=False)
+               if field is None or not access.visible(spec, field.name)]    # no names wanted: none unknown
     if unknown:
         raise ApiError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {spec.name}")
     body: dict[str, Any] = {"attributes": {"type": spec.name,
                            "url": f"/services/data/v{version}/sobjects/{spec.name}/{row['Id']}"}}
     body.update({field.name: row.get(field.name) for field in names if field is not None})
     return SalesforceJSON(body)
+
+
+async def sobject_describe(request: Request) -> Response:
+    version = api_version(request)
+    return SalesforceJSON(_state(request).api_describe(request.path_params["sobject"], api_version=version))
 
 
 async def sobject_patch(request: Request) -> Response:
@@ -95,6 +103,8 @@ def data_routes() -> list[Route]:
         Route(f"{base}/queryAll/{{locator}}", query_more, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}", sobject_create, methods=["POST"]),
         Route(f"{base}/sobjects/{{sobject}}/", sobject_create, methods=["POST"]),
+        Route(f"{base}/sobjects/{{sobject}}/describe", sobject_describe, methods=["GET"]),
+        Route(f"{base}/sobjects/{{sobject}}/describe/", sobject_describe, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}/{{record_id}}", sobject_get, methods=["GET"]),
         Route(f"{base}/sobjects/{{sobject}}/{{record_id}}", sobject_patch, methods=["PATCH"]),
         Route("/services/data/{rest:path}", unknown_resource,

@@ -16,6 +16,7 @@ class FieldType(StrEnum):
     TEXTAREA = "textarea"
     PHONE = "phone"
     EMAIL = "email"
+    URL = "url"
     REFERENCE = "reference"
     CURRENCY = "currency"
     DOUBLE = "double"
@@ -27,7 +28,7 @@ class FieldType(StrEnum):
 
 
 TEXT_TYPES = frozenset({FieldType.ID, FieldType.STRING, FieldType.PICKLIST, FieldType.TEXTAREA,
-                        FieldType.PHONE, FieldType.EMAIL, FieldType.REFERENCE})
+                        FieldType.PHONE, FieldType.EMAIL, FieldType.URL, FieldType.REFERENCE})
 NUMBER_TYPES = frozenset({FieldType.CURRENCY, FieldType.DOUBLE, FieldType.PERCENT, FieldType.INT})
 
 
@@ -98,7 +99,7 @@ def _address(prefix: str) -> tuple[FieldSpec, ...]:
 ACCOUNT = ObjectSpec(
     "Account", "001",
     _system_fields() + (
-        _f("Name", T.STRING), _ref("OwnerId", "User", "Owner"), _f("Phone", T.PHONE),
+        _f("Name", T.STRING), _ref("OwnerId", "User", "Owner"), _f("Phone", T.PHONE), _f("Website", T.URL),
         _f("Type", T.PICKLIST), _f("Industry", T.PICKLIST), _f("Description", T.TEXTAREA),
         *_address("Billing"), *_address("Shipping"),
         _f("Segment__c", T.PICKLIST), _f("Tax_Exempt__c", T.BOOLEAN), _f("Credit_Limit__c", T.CURRENCY),

@@ -13,10 +13,12 @@ from enum import StrEnum
 from typing import Any
 
 from app.clock import Clock, FixedClock, SystemClock
+from app.sandbox.salesforce.describe import describe_object
 from app.sandbox.salesforce.errors import ApiError
+from app.sandbox.salesforce.field_access import FieldAccess
 from app.sandbox.salesforce.paging import CursorStore, QueryPage
 from app.sandbox.salesforce.schema import ObjectSpec, find_object
-from app.sandbox.salesforce.soql import SoqlError, run_soql
+from app.sandbox.salesforce.soql import SoqlError, execute, parse_soql
 from app.sandbox.salesforce.store import RecordStore, object_or_404
 from app.sandbox.salesforce.values import to_stored
 
@@ -69,6 +71,7 @@ class SalesforceState:
         self._faults: list[Fault] = []
         self._rules: list[_ValidationRule] = []
         self._calls: list[CallRecord] = []
+        self.field_access = FieldAccess()
         self.page_size = page_size
         self.api_limit = api_limit
         self.api_usage = 0
@@ -128,6 +131,7 @@ class SalesforceState:
     def api_create(self, sobject: str, fields: Mapping[str, Any]) -> str:
         with self.lock:
             spec = object_or_404(sobject)
+            self.field_access.check_write(spec, fields)
             self._check_rules(spec.name, None)
             return self._store.create(spec, fields, now=self.now())
 
@@ -135,6 +139,7 @@ class SalesforceState:
         with self.lock:
             spec = object_or_404(sobject)
             stored = self._store.stored(spec, record_id)
+            self.field_access.check_write(spec, fields)
             self._check_rules(spec.name, stored["Id"])
             self._store.update(spec, record_id, fields, now=self.now())
 
@@ -147,11 +152,29 @@ class SalesforceState:
     def api_query(self, soql: str, *, api_version: str, batch_size: int | None = None) -> QueryPage:
         with self.lock:
             try:
-                result = run_soql(soql, self._store.snapshot(), api_version=api_version)
+                query = parse_soql(soql)
+                self.field_access.check_query(query)
+                result = execute(query, self._store.snapshot(), api_version=api_version)
             except SoqlError as error:
                 raise ApiError(400, error.error_code, error.message) from None
             size = self.page_size if batch_size is None else min(self.page_size, batch_size)
             return self._cursors.first_page(result, page_size=size, api_version=api_version)
+
+    def api_describe(self, sobject: str, *, api_version: str) -> dict[str, Any]:
+        with self.lock:
+            return describe_object(object_or_404(sobject), self.field_access, api_version=api_version)
+
+    # -- field-level security --------------------------------------------------------------------
+    def remove_field(self, sobject: str, field: str) -> None:
+        """As if the org never created `field` (or the API user may not read it): describe, queries and
+        writes no longer know it."""
+        with self.lock:
+            self.field_access.hide(_spec(sobject), field)
+
+    def make_read_only(self, sobject: str, field: str) -> None:
+        """The API user may read `field` but not edit it (a permission set without Edit)."""
+        with self.lock:
+            self.field_access.make_read_only(_spec(sobject), field)
 
     def api_query_more(self, locator: str, *, api_version: str) -> QueryPage:
         with self.lock:

@@ -55,7 +55,21 @@ def _seed_usergroup(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seed_channel(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
-    state.add_channel(_require(body, "id", str), _require(body, "name", str))
+    """{"id": "C1", "name": "billing", "is_private": false, "bot_member": true} (the last two optional)."""
+    state.add_channel(_require(body, "id", str), _require(body, "name", str),
+                      is_private=body.get("is_private") is True, bot_member=body.get("bot_member", True) is not False)
+    return {}
+
+
+def _set_bot_member(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
+    """{"channel": "C1", "member": false}: invite the bot to a channel, or remove it."""
+    state.set_bot_member(_require(body, "channel", str), _require(body, "member", bool))
+    return {}
+
+
+def _set_token_scopes(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
+    """{"token": "xoxb-...", "scopes": ["chat:write", ...]}: what that token was granted."""
+    state.set_token_scopes(_require(body, "token", str), [str(s) for s in _require(body, "scopes", list)])
     return {}
 
 
@@ -124,7 +138,8 @@ def _issue_trigger(state: SlackState, body: dict[str, Any]) -> dict[str, Any]:
 
 WRITERS = {
     "/_admin/reset": _reset, "/_admin/users": _seed_users, "/_admin/usergroups": _seed_usergroup,
-    "/_admin/channels": _seed_channel, "/_admin/tokens": _set_tokens, "/_admin/tokens/revoke": _revoke_token,
+    "/_admin/channels": _seed_channel, "/_admin/channels/bot_member": _set_bot_member,
+    "/_admin/tokens": _set_tokens, "/_admin/tokens/revoke": _revoke_token, "/_admin/tokens/scopes": _set_token_scopes,
     "/_admin/rate_limit": _set_rate_limit, "/_admin/method_rate_limits": _set_method_limits,
     "/_admin/user_messages": _post_user_message,
     "/_admin/triggers": _issue_trigger, "/_admin/faults": _plan_fault,

@@ -16,6 +16,7 @@ from app.sandbox.slack.faults import Fault, Faults
 from app.sandbox.slack.interactions import ResponseUrlBook, TriggerBook
 from app.sandbox.slack.models import CallRecord, Ephemeral, ResponseUrl, SeededUser, StoredMessage
 from app.sandbox.slack.rate_limit import DEFAULT_METHOD_LIMITS, METHOD_WINDOW_SECONDS, KeyedLimiter, MethodLimiter
+from app.sandbox.slack.scopes import DEFAULT_BOT_SCOPES
 from app.sandbox.slack.socket_hub import SocketHub
 
 DEFAULT_BOT_TOKEN = "xoxb-ledgerbridge-sandbox"
@@ -53,6 +54,7 @@ class SlackState:
         self.base_url = base_url.rstrip("/")
         self.tokens: set[str] = set(tokens)
         self.revoked_tokens: set[str] = set()
+        self.token_scopes: dict[str, frozenset[str]] = {}   # a token not listed has DEFAULT_BOT_SCOPES
         self.app_tokens: set[str] = set(app_tokens)
         self.sockets = SocketHub()  # Socket Mode connections outlive reset(), like tokens
         self.limiter: KeyedLimiter
@@ -68,6 +70,8 @@ class SlackState:
             self.users: dict[str, SeededUser] = {}
             self.usergroups: dict[str, list[str]] = {}
             self.channels: dict[str, str] = {DEFAULT_CHANNEL_ID: DEFAULT_CHANNEL_NAME}
+            self.private_channels: set[str] = set()
+            self.bot_channels: set[str] = {DEFAULT_CHANNEL_ID}    # conversations the bot is a member of
             self.dm_channels: dict[str, str] = {}
             self.calls: list[CallRecord] = []
             self._messages: list[StoredMessage] = []
@@ -102,6 +106,15 @@ class SlackState:
             self.tokens = {token for token in tokens if token}
             self.revoked_tokens -= self.tokens
 
+    def set_token_scopes(self, token: str, scopes: Iterable[str]) -> None:
+        """The scopes `token` was granted (as if the app had been installed with them)."""
+        with self.lock:
+            self.token_scopes[token] = frozenset(scopes)
+
+    def scopes_of(self, token: str) -> frozenset[str]:
+        with self.lock:
+            return self.token_scopes.get(token, DEFAULT_BOT_SCOPES)
+
     def revoke_token(self, token: str) -> None:
         with self.lock:
             self.tokens.discard(token)
@@ -126,9 +139,26 @@ class SlackState:
         with self.lock:
             self.usergroups[group_id] = list(user_ids)
 
-    def add_channel(self, channel_id: str, name: str) -> None:
+    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, bot_member: bool = True) -> None:
+        """A channel; the bot is in it unless `bot_member` is False (then posting there is `not_in_channel`, or
+        `channel_not_found` for a private one)."""
         with self.lock:
             self.channels[channel_id] = name.lstrip("#")
+            (self.private_channels.add if is_private else self.private_channels.discard)(channel_id)
+            self.set_bot_member(channel_id, bot_member)
+
+    def set_bot_member(self, channel_id: str, member: bool) -> None:
+        with self.lock:
+            (self.bot_channels.add if member else self.bot_channels.discard)(channel_id)
+
+    def channel_kind(self, channel_id: str | None) -> str | None:
+        """"public", "private" or "im" for a known conversation, else None."""
+        with self.lock:
+            if channel_id in self.dm_channels.values():
+                return "im"
+            if channel_id in self.channels:
+                return "private" if channel_id in self.private_channels else "public"
+            return None
 
     # ---- lookups -------------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -5,8 +5,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.sandbox.slack import socket_mode, web_chat, web_directory, web_history, web_views
+from app.sandbox.slack import socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
 from app.sandbox.slack.faults import Fault
+from app.sandbox.slack.scopes import accepted_scopes, missing_scope_body, scope_headers, scopes_for_types
 from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import ApiReply, BadArgument, Handler, fail, rate_limited
 
@@ -24,6 +25,8 @@ METHODS: dict[str, Handler] = {
     "usergroups.users.list": web_directory.usergroups_users_list,
     "conversations.open": web_directory.conversations_open,
     "conversations.history": web_history.conversations_history,
+    "conversations.info": web_conversations.conversations_info,
+    "users.conversations": web_conversations.users_conversations,
     "apps.connections.open": socket_mode.connections_open,
 }
 
@@ -65,9 +68,27 @@ def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str
     handler = METHODS.get(method)
     if handler is None:
         return fail("unknown_method")
-    auth_error = state.auth_error(token, app_level=method in socket_mode.APP_TOKEN_METHODS)
+    app_level = method in socket_mode.APP_TOKEN_METHODS
+    auth_error = state.auth_error(token, app_level=app_level)
     if auth_error:
         return fail(auth_error)
+    if app_level or token is None:
+        return _run(state, method, handler, params)
+    granted = state.scopes_of(token)
+    channel = params.get("channel")
+    required = scopes_for_types(method, params.get("types"))
+    if required is not None:        # each requested type needs its own scope
+        accepted = required
+        refusal = missing_scope_body(tuple(scope for scope in required if scope not in granted), granted)
+    else:                           # any one of the accepted scopes will do
+        accepted = accepted_scopes(method, state.channel_kind(channel if isinstance(channel, str) else None))
+        refusal = missing_scope_body(accepted, granted)
+    reply = ApiReply(refusal) if refusal else _run(state, method, handler, params)
+    reply.headers.update(scope_headers(granted, accepted))
+    return reply
+
+
+def _run(state: SlackState, method: str, handler: Handler, params: dict[str, Any]) -> ApiReply:
     wait = state.method_limiter.retry_after(method, state.now())
     if wait is not None:
         return rate_limited(wait, state.retry_after_override)

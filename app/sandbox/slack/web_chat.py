@@ -41,6 +41,11 @@ def post_message(state: SlackState, params: dict[str, Any]) -> ApiReply:
     channel = state.resolve_channel(params.get("channel"))
     if channel is None:
         return fail("channel_not_found")
+    kind = state.channel_kind(channel)
+    if kind in ("public", "private") and channel not in state.bot_channels:
+        # without chat:write.public a bot posts only where it was invited; a private channel it is not in is
+        # invisible to it, the same answer as no channel at all
+        return fail("not_in_channel" if kind == "public" else "channel_not_found")
     text, blocks, problem = _content(params)
     problem = problem or _rate_limited(state, channel)
     if problem:
