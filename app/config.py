@@ -33,6 +33,10 @@ class QboEnvironment(StrEnum):
     PRODUCTION = "production"
 
 
+QBO_APP_URLS = {QboEnvironment.SANDBOX: "https://app.sandbox.qbo.intuit.com",
+                QboEnvironment.PRODUCTION: "https://app.qbo.intuit.com"}
+
+
 class Settings(BaseSettings):
     """Typed settings. Field names map 1:1 to upper-case environment variables."""
 
@@ -76,6 +80,9 @@ class Settings(BaseSettings):
     qbo_discovery_url: AnyHttpUrl | None = Field(
         default=None, description="an OpenID discovery document URL, such as "
                                   "http://127.0.0.1:3003/.well-known/openid_configuration")
+    qbo_app_url: AnyHttpUrl | None = Field(
+        default=None, description="the QuickBooks Online web app's base URL for invoice links, such as "
+                                  "https://app.qbo.intuit.com")
     qbo_limit_per_second: int | None = Field(
         default=None, ge=1, le=10, description="a whole number of requests from 1 to 10, such as 9")
     qbo_limit_per_minute: int | None = Field(
@@ -117,6 +124,13 @@ class Settings(BaseSettings):
     def salesforce_base_url(self) -> str | None:
         """SALESFORCE_INSTANCE_URL as text, for record links (None when unset)."""
         return str(self.salesforce_instance_url) if self.salesforce_instance_url else None
+
+    @property
+    def quickbooks_app_url(self) -> str:
+        """Where people open an invoice: QBO_APP_URL, else Intuit's web app for QBO_ENVIRONMENT."""
+        if self.qbo_app_url is not None:
+            return str(self.qbo_app_url)
+        return QBO_APP_URLS[self.qbo_environment]
 
     @property
     def uses_salesforce_jwt(self) -> bool:

@@ -8,6 +8,8 @@ from app.approvals import models as approvals_models
 from app.audit import models as audit_models
 from app.deals import models as deals_models
 from app.exactly_once import models as exactly_once_models
+from app.exactly_once import slack_posts
+from app.exception_queue import feed as exception_feed
 from app.exception_queue import models as exception_queue_models
 from app.integrations import token_store_db
 from app.invoicing import correction_models
@@ -20,8 +22,10 @@ MODEL_MODULES = (
     invoicing_models,
     correction_models,
     exception_queue_models,
+    exception_feed,
     audit_models,
     exactly_once_models,
+    slack_posts,
     work_queue_models,
     token_store_db,
 )

@@ -22,14 +22,16 @@ from pathlib import Path
 from types import FrameType
 
 from app.logging_setup import configure_logging
-from app.sandbox.book import seed_demo_book
+from app.sandbox.book import BLOCKED_DEAL, CFO_DEAL, SELF_APPROVAL_DEAL, seed_demo_book
 from app.sandbox.console import create_console
+from app.sandbox.people import ANN, BOB, CARL, DANA, SAM
 from app.sandbox.server import bind_socket
 from app.sandbox.split import SplitStack, start_split
 from app.sandbox.stack import sandbox_settings, start_emulators
 from app.sandbox.walkthrough import run_walkthrough, say
 
 HOST = "127.0.0.1"
+APPROVALS_CHANNEL, EXCEPTIONS_CHANNEL = "C05APPR0VAL", "C05EXCEPT10N"
 REFUSED, WALKTHROUGH_FAILED = 2, 1
 LOG_TAIL_LINES = 15
 
@@ -150,14 +152,23 @@ def _introduce(stack: SplitStack, deal_count: int, database: Path, *, temporary:
 
 
 def _what_to_try(stack: SplitStack) -> None:
-    out = sys.stdout
-    say(out, "\nWhat to try next:")
-    say(out, f"  - Open {stack.app_url}/demo/ : act as any person, press Approve / Reject on the other requests")
-    say(out, "    (Net 90 terms, a brand-new customer, the CFO-level discount), and run /invoice-status.")
-    say(out, "  - Try approving as Erin (no approver role) or as Bob on his own deal: nothing changes.")
+    out, console = sys.stdout, f"{stack.app_url}/demo/"
+    dm = stack.emulators.slack.open_dm(SAM.slack_id)
+    say(out, "\nWhat to try next, in the demo console (it stands in for Slack: act as anyone, click anything):")
+    say(out, f"  - A blocked deal, fixed by its rep: {console}?as={SAM.slack_id}&c={dm}")
+    say(out, f"    Sam's DM lists what blocks '{BLOCKED_DEAL}' (no PO number) with a link to the record. Open it in")
+    say(out, "    the Salesforce emulator, fill PO_Number__c and Save: within seconds the DM says it waits for the")
+    say(out, "    controller (a new customer) and #billing-exceptions shows the exception resolved.")
+    say(out, f"    Then, as Carl: {console}?as={CARL.slack_id}&c={APPROVALS_CHANNEL} and Approve: the DM says")
+    say(out, "    invoiced.")
+    say(out, f"  - The CFO-level discount '{CFO_DEAL}': only Dana may approve it.")
+    say(out, f"    As Ann (refused): {console}?as={ANN.slack_id}&c={APPROVALS_CHANNEL}")
+    say(out, f"    As Dana (approved): {console}?as={DANA.slack_id}&c={APPROVALS_CHANNEL}")
+    say(out, f"  - A self-approval attempt: Bob approves for finance, but not his own '{SELF_APPROVAL_DEAL}':")
+    say(out, f"    {console}?as={BOB.slack_id}&c={APPROVALS_CHANNEL}")
+    say(out, f"  - Exceptions as they happen, with Retry / Tag cause / Assign / Resolve: {console}?as={ANN.slack_id}"
+             f"&c={EXCEPTIONS_CHANNEL}")
+    say(out, "  - Slash commands from the box at the bottom (/approvals, /exceptions, /invoice-status); App Home in")
+    say(out, "    the sidebar; QuickBooks invoices and Salesforce deals in the top bar.")
     say(out, f"  - The ROI dashboard and the open exceptions: {stack.app_url}/dashboard")
-    say(out, f"  - Invoices land in the QuickBooks emulator: {stack.emulators.url('quickbooks')}"
-             "/_admin/realms/9341452000000001/objects/Invoice")
-    say(out, "  - 'Umbrella - Clinic rollout' is blocked (Enterprise account, no PO number) and 'Acme - Hardware")
-    say(out, "    refresh' has a product with no QuickBooks item: ask /invoice-status about them.")
     say(out, "Press Ctrl-C to stop.")

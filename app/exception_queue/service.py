@@ -13,7 +13,7 @@ from app.audit.service import record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.errors import InvalidTransition, NotAllowed, NotFound
-from app.exception_queue import permissions, rules
+from app.exception_queue import feed, permissions, rules
 from app.exception_queue.classify import FIXES
 from app.exception_queue.messages import queue_message_refresh
 from app.exception_queue.models import OPEN, ExceptionItem, ExceptionStatus
@@ -68,7 +68,7 @@ def open_exception(session: Session, *, new: NewException, policy: Policy, clock
     """Open the problem unless it is already open (then refresh its words). Concurrent openers get one row."""
     existing = find_open(session, new.dedupe_key)
     if existing is not None:
-        return _refresh(session, existing, new)
+        return _refresh(session, existing, new, clock)
     now = clock.now()
     item = ExceptionItem(kind=new.kind, dedupe_key=new.dedupe_key, deal_id=new.deal_id, account_id=new.account_id,
                          reason=new.reason, fix=new.fix, created_at=now, work_item_id=new.work_item_id,
@@ -81,10 +81,11 @@ def open_exception(session: Session, *, new: NewException, policy: Policy, clock
         theirs = find_open(session, new.dedupe_key)
         if theirs is None:          # ...and has closed it again since: nothing to refresh, the conflict stands
             raise
-        return _refresh(session, theirs, new)
+        return _refresh(session, theirs, new, clock)
     _audit(session, item, "exception.opened", actor=SYSTEM, clock=clock,
            details={"kind": item.kind, "dedupe_key": item.dedupe_key, "reason": item.reason,
                     "sla_due_at": item.sla_due_at, "suggested_root_cause": item.suggested_root_cause})
+    feed.queue_flush(session, item=item, clock=clock)
     return item
 
 
@@ -128,6 +129,7 @@ def assign(session: Session, *, item_id: int, owner_slack_id: str, actor: str, c
     session.add(item)
     _audit(session, item, "exception.assigned", actor=actor, clock=clock,
            details={"owner": owner_slack_id, "previous_owner": previous})
+    feed.queue_refresh(session, item=item, clock=clock)
     return item
 
 
@@ -141,6 +143,7 @@ def tag_cause(session: Session, *, item_id: int, cause: str, actor: str, policy:
     session.add(item)
     _audit(session, item, "exception.tagged", actor=actor, clock=clock,
            details={"root_cause": cause, "previous_root_cause": previous})
+    feed.queue_refresh(session, item=item, clock=clock)
     return item
 
 
@@ -163,6 +166,7 @@ def close(session: Session, *, item_id: int, status: ExceptionStatus, actor: str
     _audit(session, item, action, actor=actor, clock=clock,
            details={"status": status.value, "why": item.resolution, "root_cause": item.root_cause})
     queue_message_refresh(session, item=item, clock=clock)
+    feed.queue_refresh(session, item=item, clock=clock)
     return item
 
 
@@ -176,6 +180,7 @@ def record_retry(session: Session, *, item_id: int, actor: str, succeeded: bool,
     session.add(item)
     _audit(session, item, "exception.retried", actor=actor, clock=clock,
            details={"succeeded": succeeded, "detail": detail[:1000], "retry_count": item.retry_count})
+    feed.queue_refresh(session, item=item, clock=clock)
     return item
 
 
@@ -213,12 +218,13 @@ def _open_item(session: Session, item_id: int) -> ExceptionItem:
     return item
 
 
-def _refresh(session: Session, item: ExceptionItem, new: NewException) -> ExceptionItem:
+def _refresh(session: Session, item: ExceptionItem, new: NewException, clock: Clock) -> ExceptionItem:
     if item.reason != new.reason or (new.work_item_id and item.work_item_id != new.work_item_id):
         item.reason = new.reason
         item.work_item_id = new.work_item_id or item.work_item_id
         session.add(item)
         session.flush()
+        feed.queue_refresh(session, item=item, clock=clock)
     return item
 
 

@@ -272,6 +272,17 @@ class SlackApi:
     def usergroup_members(self, group_id: str) -> list[str]:
         return list(self._directory.read(("usergroup", group_id), lambda: self._usergroup_members(group_id)))
 
+    def person(self, user_id: str) -> SlackUser | None:
+        """users.info, remembered like the other look-ups (a name and a time zone change rarely); None when Slack
+        has no such user."""
+        return self._directory.read(("user", user_id), lambda: self._user_or_none(user_id))
+
+    def _user_or_none(self, user_id: str) -> SlackUser | None:
+        try:
+            return self.user_info(user_id)
+        except VendorNotFound:
+            return None
+
     def _lookup_user_by_email(self, email: str) -> SlackUser | None:
         self._pace("users.lookupByEmail")
         try:

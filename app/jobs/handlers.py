@@ -26,6 +26,7 @@ from app.jobs.corrections import announce_correction, create_correction
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
+from app.pipeline.owner_notices import queue_notice_refresh
 from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
@@ -46,6 +47,10 @@ from app.work_queue.service import enqueue
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
 TICK_PREFIX = "tick_"
+LOGGED_ONLY = frozenset({WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.FLUSH_EXCEPTION_FEED,
+                         WorkKind.REFRESH_EXCEPTION_THREAD, WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER})
+"""Slack messages about something already tracked (an exception, a deal's state): a final failure is logged, never
+opened as one more exception (which would itself be posted)."""
 
 
 def build_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -163,14 +168,16 @@ def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException 
 
 
 def _queue_invoice_follow_ups(rt: Runtime, deal_ids: list[int]) -> None:
-    """Salesforce write-back and the Slack confirmation, once per invoiced deal (dedupe keys)."""
+    """Salesforce write-back, the Slack confirmation and the owner's DM, once per invoiced deal (dedupe keys); the
+    owner's pre-flight message, if any, is re-rendered (it now says invoiced)."""
     if not deal_ids:
         return
     with session_scope(rt.engine) as session:
         for deal_id in deal_ids:
-            for kind in (WorkKind.WRITE_BACK_INVOICE, WorkKind.ANNOUNCE_INVOICE):
+            for kind in (WorkKind.WRITE_BACK_INVOICE, WorkKind.ANNOUNCE_INVOICE, WorkKind.DM_INVOICE_TO_OWNER):
                 enqueue(session, kind=kind, payload={"deal_id": deal_id}, dedupe_key=f"{kind}:{deal_id}",
                         clock=rt.clock)
+            queue_notice_refresh(session, deal_id=deal_id, clock=rt.clock)
     rt.wake_worker()
 
 
@@ -194,7 +201,7 @@ def announce_invoice(rt: Runtime, payload: Payload) -> None:
         job = invoicing.job_for(session, deal_id=payload["deal_id"])
         if job is None:
             raise NotFound(f"deal {payload['deal_id']} has no invoice to announce")
-        confirmation = invoice_confirmation(job, account_of(session, deal), qbo_app_url=None)
+        confirmation = invoice_confirmation(job, account_of(session, deal), qbo_app_url=rt.settings.quickbooks_app_url)
         thread = _approval_thread(session, payload["deal_id"])
     channel, thread_ts = thread or (rt.policy.channels.approvals, None)
     rt.slack.post_message(channel, text=invoice_created_text(confirmation),
@@ -221,8 +228,8 @@ def refresh_exception_message(rt: Runtime, payload: Payload) -> None:
 def record_final_failure(rt: Runtime, item: WorkItem, error: BaseException) -> None:
     """The worker's on_final_failure hook: the step becomes one exception (mapping, duplicate or vendor error).
     A message refresh that failed for good is only logged: the item it shows is closed already."""
-    if item.kind == WorkKind.REFRESH_EXCEPTION_MESSAGE:
-        log.warning("could not refresh exception message %s: %s", item.payload, error)
+    if item.kind in LOGGED_ONLY:
+        log.warning("%s failed for good (%s): %s", item.kind, item.payload, error)
         return
     if item.kind == WorkKind.SEND_SLA_PING:
         give_up(rt, item.payload, error)

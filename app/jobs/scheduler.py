@@ -18,7 +18,9 @@ from app.errors import IntegrationError
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
 from app.jobs.digest import MAX_LATENESS, run_digest
+from app.jobs.exception_feed import flush_exception_feed
 from app.jobs.reminders import run_reminders
+from app.jobs.weekly_review import run_weekly_review, weekly_trigger
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import FINISHED_WORK_KEPT, enqueue, purge_finished
@@ -28,6 +30,7 @@ REMINDER_INTERVAL_SECONDS = 300
 INVOICE_STATUS_INTERVAL_SECONDS = 300
 DEFAULT_MISFIRE_GRACE = timedelta(seconds=60)
 CATCH_UP_JOB_ID = "exception_digest_catch_up"
+WEEKLY_CATCH_UP_JOB_ID = "weekly_review_catch_up"
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,22 @@ def exception_digest(rt: Runtime) -> None:
         log.warning("exception digest failed; the slot stays claimable after a failure: %s", error)
 
 
+def weekly_review(rt: Runtime) -> None:
+    """The weekly metric review; the JobRun slot row makes it once per slot across replicas and restarts."""
+    try:
+        if run_weekly_review(rt):
+            log.info("weekly review posted")
+    except IntegrationError as error:
+        log.warning("weekly review failed; the slot stays claimable after a failure: %s", error)
+
+
 def sla_reminders(rt: Runtime) -> None:
     exception_digest(rt)            # retakes a failed or crashed digest slot within MAX_LATENESS
+    weekly_review(rt)               # the same for the weekly review's slot
+    try:
+        flush_exception_feed(rt, {})    # posts any new exception whose own flush was missed
+    except IntegrationError as error:
+        log.warning("exception feed flush failed, will retry next tick: %s", error)
     sent = run_reminders(rt)
     if sent:
         log.info("SLA reminders: %s queued", sent)
@@ -115,6 +132,7 @@ JOBS: list[Job] = [
     Job("invoice_statuses", WorkKind.TICK_INVOICE_STATUSES, invoice_statuses,
         lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS),
         every=lambda rt: timedelta(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
+    Job("weekly_review", WorkKind.TICK_WEEKLY_REVIEW, weekly_review, weekly_trigger, misfire_grace_time=MAX_LATENESS),
     Job("purge_finished_work", WorkKind.TICK_PURGE_FINISHED_WORK, purge_finished_work,
         lambda rt: IntervalTrigger(hours=6), every=lambda rt: timedelta(hours=6)),
 ]
@@ -147,7 +165,8 @@ def _run_tick(rt: Runtime, job: Job, _payload: dict[str, Any]) -> None:
 
 
 def build_scheduler(rt: Runtime) -> BackgroundScheduler:
-    """The JOBS, plus a one-off catch-up that queues the digest tick at start in case a restart spanned a slot.
+    """The JOBS, plus one-off catch-ups that queue the digest and weekly review ticks at start in case a restart
+    spanned a slot.
 
     Every worker process may run one: ticks are queued under one dedupe key per slot, so a job runs once per
     slot however many schedulers fire it (APScheduler's own job stores cannot be shared, contracts §4.3)."""
@@ -155,7 +174,8 @@ def build_scheduler(rt: Runtime) -> BackgroundScheduler:
     for job in JOBS:
         scheduler.add_job(queue_tick, job.trigger(rt), args=(rt, job), id=job.id, replace_existing=True,
                           misfire_grace_time=int(job.misfire_grace_time.total_seconds()))
-    digest = JOBS_BY_KIND[WorkKind.TICK_EXCEPTION_DIGEST.value]
-    scheduler.add_job(queue_tick, args=(rt, digest), kwargs={"label": ":catch-up"}, id=CATCH_UP_JOB_ID,
-                      replace_existing=True, misfire_grace_time=None)  # once, at start, however late
+    for kind, job_id in ((WorkKind.TICK_EXCEPTION_DIGEST, CATCH_UP_JOB_ID),
+                         (WorkKind.TICK_WEEKLY_REVIEW, WEEKLY_CATCH_UP_JOB_ID)):
+        scheduler.add_job(queue_tick, args=(rt, JOBS_BY_KIND[kind.value]), kwargs={"label": ":catch-up"}, id=job_id,
+                          replace_existing=True, misfire_grace_time=None)  # once, at start, however late
     return scheduler

@@ -17,7 +17,7 @@ from app.exception_queue.digest import ItemView
 from app.runtime import Runtime
 from app.slack.blocks.common import section
 from app.slack.blocks.exceptions import item_blocks
-from app.slack.blocks.format import when
+from app.slack.blocks.format import slack_time
 from app.slack.presenters import record_url
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,10 @@ def _view(rt: Runtime, session, exception_id: int) -> ItemView:
 
 
 def _headline(rt: Runtime, kind: rules.Ping, view: ItemView) -> str:
-    due, tz = view.sla_due_at, rt.policy.zone
+    due = view.sla_due_at
     if kind == rules.Ping.REMINDER:
-        return f":alarm_clock: SLA due {when(due, tz)}: please handle this exception"
+        return f":alarm_clock: SLA due {slack_time(due)}: please handle this exception"
     if kind == rules.Ping.BREACH:
-        return f":rotating_light: SLA breached ({when(due, tz)})"
+        return f":rotating_light: SLA breached ({slack_time(due)})"
     escalate_to = role_label(rt.policy, rt.policy.reminders.escalate_role)
-    return f":mega: Escalated to {escalate_to}: SLA breached since {when(due, tz)}"
+    return f":mega: Escalated to {escalate_to}: SLA breached since {slack_time(due)}"

@@ -6,6 +6,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.deals.models import Deal
 from app.pipeline.advance import Advance
+from app.pipeline.owner_notices import queue_owner_notice
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
 
@@ -25,4 +26,4 @@ def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock:
         enqueue(session, kind=WorkKind.CREATE_INVOICE, payload={"deal_id": deal.id},
                 dedupe_key=f"create_invoice:{deal.id}", clock=clock)
         queued += 1
-    return queued
+    return queued + queue_owner_notice(session, deal=deal, advance=advance, clock=clock)

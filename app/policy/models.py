@@ -26,6 +26,7 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.posting import ExceptionFeed, WeeklyReview
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
@@ -226,6 +227,8 @@ class Policy(_Strict):
     currency: CurrencyPolicy = CurrencyPolicy()
     corrections: CorrectionsPolicy | None = None
     """Optional: credit memos and write-offs approved in Slack."""
+    exception_feed: ExceptionFeed = ExceptionFeed()
+    weekly_review: WeeklyReview = WeeklyReview()
 
     @field_validator("root_causes")
     @classmethod
@@ -271,6 +274,10 @@ class Policy(_Strict):
     @property
     def digest_channel(self) -> str:
         return self.digest.channel or self.channels.digest
+
+    @property
+    def weekly_review_channel(self) -> str:
+        return self.weekly_review.channel or self.channels.digest
 
     def sla_for(self, kind: ExceptionKind) -> timedelta:
         return timedelta(hours=self.sla_hours.hours_for(kind))

@@ -8,6 +8,13 @@ from typing import Any
 
 from app.sandbox.salesforce.state import SalesforceState
 
+STORY_DEAL = "Globex - Platform expansion (25% discount)"
+CFO_DEAL = "Initech - Three-year platform (35% discount)"
+SELF_APPROVAL_DEAL = "Globex - Analytics add-on (Bob's deal, 20% discount)"
+BLOCKED_DEAL = "Umbrella - Clinic rollout"
+"""The deals the demo narrates: the walkthrough's approval, a CFO-level discount, a self-approval attempt, and a
+blocked deal the visitor fixes in the Salesforce emulator."""
+
 PRODUCTS = {  # name -> (ProductCode, list price); the demo policy maps each to a QuickBooks item
     "Consulting Services": ("CONSULT", Decimal("150.00")),
     "Annual Subscription": ("SUB-ANNUAL", Decimal("12000.00")),
@@ -84,13 +91,17 @@ def seed_demo_book(salesforce: SalesforceState, owners: dict[str, str]) -> Book:
         extra = {"PO_Number__c": f"PO-{4100 + index}"} if account == "Acme Corporation" else {}
         book.add_deal(f"{account.split()[0]} - {product} {2026 + index % 2}", account=account,
                       owner_id=sam, lines=[Line(product, quantity)], **extra)
-    book.add_deal("Globex - Platform expansion (25% discount)", account="Globex Inc", owner_id=sam,
+    book.add_deal(STORY_DEAL, account="Globex Inc", owner_id=sam,
                   lines=[Line("Annual Subscription", Decimal(2), discount=Decimal(25))])
+    book.add_deal(CFO_DEAL, account="Initech LLC", owner_id=sam,                    # above 30%: only the CFO
+                  lines=[Line("Annual Subscription", Decimal(3), discount=Decimal(35))])
+    book.add_deal(SELF_APPROVAL_DEAL, account="Globex Inc", owner_id=bob,          # Bob approves, but not his own
+                  lines=[Line("Support Plan", Decimal(5), discount=Decimal(20))])
     book.add_deal("Initech - Net 90 renewal", account="Initech LLC", owner_id=sam,
                   lines=[Line("Annual Subscription", one)], Payment_Terms__c="Net 90")
     book.add_deal("Northwind - First order", account="Northwind Traders", owner_id=sam,
                   lines=[Line("Implementation", one), Line("Support Plan", one)])
-    book.add_deal("Umbrella - Clinic rollout", account="Umbrella Health", owner_id=sam,
+    book.add_deal(BLOCKED_DEAL, account="Umbrella Health", owner_id=sam,
                   lines=[Line("Implementation", Decimal(2))])                      # Enterprise, no PO number
     book.add_deal("Springfield - Records system", account="City of Springfield", owner_id=bob,
                   lines=[Line("Annual Subscription", one)], PO_Number__c="SPR-2026-118")

@@ -123,6 +123,7 @@ def sandbox_settings(emulators: Emulators, *, database_url: str, policy_path: Pa
         "qbo_refresh_token": DEMO_REFRESH_TOKEN, "qbo_realm_id": DEMO_REALM_ID,
         "qbo_api_url": emulators.url("quickbooks") + "/v3",
         "qbo_discovery_url": emulators.url("quickbooks") + "/.well-known/openid_configuration",
+        "qbo_app_url": emulators.url("quickbooks"),
         "ledgerbridge_http_timeout": 10.0, "ledgerbridge_scheduler_enabled": False,
     }
     values.update(overrides)

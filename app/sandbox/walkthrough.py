@@ -14,13 +14,13 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.deals.models import Deal
-from app.sandbox.people import ANN, SAM
+from app.sandbox.book import CFO_DEAL, SELF_APPROVAL_DEAL, STORY_DEAL
+from app.sandbox.people import ANN, BOB, SAM
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
 from app.sandbox.split import SplitStack
 from app.slack.ids import ActionId, SlashCommand
 
 APPROVALS_CHANNEL = "C05APPR0VAL"
-STORY_DEAL = "Globex - Platform expansion (25% discount)"
 
 
 STEP_TIMEOUT_SECONDS = 60.0
@@ -75,7 +75,19 @@ def run_walkthrough(stack: SplitStack, out: TextIO, *, opportunities: int) -> bo
     status = stack.slack_side.send_slash_command(SAM.slack_id, SlashCommand.INVOICE_STATUS.value, STORY_DEAL)
     answer = wait_for(lambda: _last_response_text(stack))
     say(out, f"5. Sam types `/invoice-status {STORY_DEAL}` (ack HTTP {status.status_code}): {answer}")
+    say(out, f"6. Bob, a finance approver, clicks Approve on his own deal '{SELF_APPROVAL_DEAL}': "
+             f"{refusal(stack, BOB.slack_id, SELF_APPROVAL_DEAL)}")
+    say(out, f"7. Ann clicks Approve on the CFO-level discount '{CFO_DEAL}': {refusal(stack, ANN.slack_id, CFO_DEAL)}")
     return True
+
+
+def refusal(stack: SplitStack, user: str, deal: str) -> str:
+    """Click Approve on `deal`'s request as `user` and return the note only they see (Slack: ephemeral)."""
+    request = wait_for(lambda: next((m for m in approval_requests(stack) if deal in m.text), None))
+    before = len(stack.emulators.slack.ephemerals(user))
+    stack.slack_side.click_button(user, APPROVALS_CHANNEL, request.ts, ActionId.APPROVE)
+    note = wait_for(lambda: stack.emulators.slack.ephemerals(user)[before:])
+    return note[0].text.replace(":no_entry: ", "refused: ")
 
 
 def _last_response_text(stack: SplitStack) -> str | None:

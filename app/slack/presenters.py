@@ -87,4 +87,5 @@ def home_view_model(summary: HomeSummary) -> HomeView:
 
 def _approval_line(state: ApprovalState) -> ApprovalLine:
     return ApprovalLine(kind=KIND_LABELS.get(state.kind, state.kind), status=state.status,
-                        decider_name=state.decider_name, decided_at=state.decided_at, comment=state.comment)
+                        decider_name=state.decider_name, decided_at=state.decided_at, comment=state.comment,
+                        decider_slack_id=state.decider_slack_id)

@@ -34,6 +34,7 @@ class ApprovalState:
     decider_name: str | None = None
     decided_at: datetime | None = None
     comment: str | None = None
+    decider_slack_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,4 +144,5 @@ def _approval_state(session: Session, request: ApprovalRequest) -> ApprovalState
         return ApprovalState(kind=request.kind, status=request.status)
     return ApprovalState(kind=request.kind, status=request.status,
                          decider_name=decided.slack_user_name or decided.slack_user_id,
-                         decided_at=decided.decided_at, comment=decided.comment)
+                         decided_at=decided.decided_at, comment=decided.comment,
+                         decider_slack_id=decided.slack_user_id)

@@ -23,6 +23,7 @@ from app.runtime import Runtime
 from app.web import views
 from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
+from app.web.viewer import remember, viewer_of
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -68,9 +69,12 @@ class Dashboard:
         except BadWindow as bad:
             return self._error(400, str(bad))
         metrics, policy = _read_metrics(self.runtime, days), self.runtime.policy
-        return self._page("dashboard.html", metrics=metrics, windows=WINDOWS, tiles=views.tiles(metrics, policy),
-                          causes=views.cause_rows(metrics, policy, policy.zone), zone=policy.timezone,
-                          as_of=views.when(metrics.now, policy.zone), since=views.when(metrics.since, policy.zone))
+        viewer = viewer_of(self.runtime, request)
+        causes = views.cause_rows(metrics, policy, policy.zone)
+        return remember(self._page("dashboard.html", metrics=metrics, windows=WINDOWS,
+                                   tiles=views.tiles(metrics, policy), causes=causes, zone=viewer.zone_name,
+                                   as_of=views.when(metrics.now, viewer.zone),
+                                   since=views.when(metrics.since, viewer.zone)), viewer)
 
     def exceptions(self, request: Request) -> Response:
         if (refusal := self._guard(request)) is not None:
@@ -80,10 +84,11 @@ class Dashboard:
         except BadPage as bad:
             return self._error(400, str(bad))
         total, items, now = _read_exceptions(self.runtime, number)
-        policy = self.runtime.policy
-        return self._page("exceptions.html", lines=views.exception_lines(items, policy.zone), total=total,
-                          page=number, last=max(1, -(-total // PAGE_SIZE)), as_of=views.when(now, policy.zone),
-                          zone=policy.timezone)
+        viewer = viewer_of(self.runtime, request, people=[item.owner_slack_id for item in items])
+        lines = views.exception_lines(items, viewer.zone, name_of=viewer.name_of)
+        return remember(self._page("exceptions.html", lines=lines, total=total, page=number,
+                                   last=max(1, -(-total // PAGE_SIZE)), as_of=views.when(now, viewer.zone),
+                                   zone=viewer.zone_name), viewer)
 
     def api_metrics(self, request: Request) -> Response:
         access = self.gate.check(request)

@@ -1,6 +1,7 @@
 """ROI metrics and exception views -> what the dashboard templates print (pure: no I/O, no markup)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -145,10 +146,12 @@ def web_link(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
-def exception_lines(items: list[ItemView], tz: tzinfo) -> list[ExceptionLine]:
+def exception_lines(items: list[ItemView], tz: tzinfo,
+                    name_of: Callable[[str | None], str] | None = None) -> list[ExceptionLine]:
+    """`name_of`: how a Slack user id reads for the viewer (their real name); the id itself without it."""
     return [ExceptionLine(kind=item.kind_label, deal_name=item.deal_name or item.opportunity_id or "(no deal)",
                           deal_url=web_link(item.opportunity_url), reason=item.reason,
-                          owner=item.owner_slack_id or "unassigned",
+                          owner=name_of(item.owner_slack_id) if name_of else (item.owner_slack_id or "unassigned"),
                           cause=(item.root_cause_label or UNTAGGED) + (" (suggested)" if item.cause_is_suggestion
                                                                        and item.root_cause else ""),
                           due=when(item.sla_due_at, tz), breached=item.breached)

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from app.clock import Clock, FixedClock
+from app.db import session_scope
 from app.intake.service import IntakeReport
 from app.sandbox.book import Book
 from app.sandbox.stack import Stack, sandbox_settings, start_app, start_emulators
+from app.work_queue.models import WorkItem, WorkStatus
 
 FIXED_START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)    # Tuesday 08:35 in New York, after the 08:30 slot
 
@@ -74,6 +77,18 @@ def eventually(check: Callable[[], Any], *, timeout: float = 15.0, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
+
+
+def settle(stack: Stack, *, timeout: float = 15.0) -> None:
+    """Wait until the worker has nothing runnable left (the posts a step queued are out), so that a fault a test
+    plans next hits the call it means, not a notice still on its way."""
+    def idle() -> bool:
+        now = stack.runtime.clock.now()
+        with session_scope(stack.runtime.engine) as session:
+            return not session.exec(select(WorkItem.id).where(
+                col(WorkItem.status).in_([WorkStatus.QUEUED, WorkStatus.RUNNING]),
+                col(WorkItem.run_after) <= now)).first()
+    eventually(idle, timeout=timeout, what="the worker to settle")
 
 
 def approval_messages(stack: Stack) -> list[Any]:

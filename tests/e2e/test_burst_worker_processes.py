@@ -179,7 +179,7 @@ def test_two_workers_on_postgresql_share_the_quickbooks_limits(emulators: Emulat
 
     workers = (start_worker(env, tmp_path, "one"), start_worker(env, tmp_path, "two"))
     try:
-        wait_for(lambda: created_jobs(fresh_pg_database) >= DEALS_FOR_TWO, timeout=60, what="every invoice",
+        wait_for(lambda: created_jobs(fresh_pg_database) >= DEALS_FOR_TWO, timeout=120, what="every invoice",
                  processes=workers, database_url=fresh_pg_database)
     finally:
         for worker in workers:

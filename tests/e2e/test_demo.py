@@ -17,4 +17,7 @@ def test_the_demo_walkthrough_takes_an_approval_and_creates_the_invoice(tmp_path
     assert "clicks Approve" in out and "HTTP 200" in out
     assert "QuickBooks invoice" in out and "created for $18,000.00" in out
     assert "Invoiced" in out
+    assert "6. Bob, a finance approver, clicks Approve on his own deal" in out
+    assert "own request" in out.split("\n6. ")[1].split("\n")[0]       # the refusal's words may change
+    assert "7. Ann clicks Approve on the CFO-level discount" in out and ": refused: " in out.split("\n7. ")[1]
     assert "Traceback" not in done.stderr

@@ -1,4 +1,6 @@
-"""The demo console (README: "press Approve or Reject" at /demo/) drives the app through signed requests."""
+"""The demo console (README: /demo/) drives the app through signed requests only: a refused click is a note only
+its user sees, an approval leads to the invoice, a slash command's answer replaces its "Looking up…", and junk
+never makes a 500 nor reaches the page unescaped."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,8 +11,10 @@ from app.sandbox.book import Book, Line
 from app.sandbox.console import create_console
 from app.sandbox.people import ANN, ERIN, SAM
 from app.sandbox.stack import Stack
-from app.slack.ids import ActionId
+from app.slack.ids import ActionId, BlockId
 from tests.e2e.conftest import approval_messages, eventually, poll
+
+APPROVALS = "C05APPR0VAL"
 
 
 def console_with_a_request(stack: Stack, book: Book) -> tuple[object, httpx.Client]:
@@ -24,38 +28,48 @@ def console_with_a_request(stack: Stack, book: Book) -> tuple[object, httpx.Clie
     return request, httpx.Client(base_url=stack.app_url + "/demo/", follow_redirects=True)
 
 
+def click(console: httpx.Client, who: str, ts: str, action: str) -> httpx.Response:
+    return console.post("act", data={"as": who, "page": APPROVALS, "where": "message", "channel": APPROVALS,
+                                     "ts": ts, "block_id": BlockId.APPROVAL_ACTIONS.value, "action_id": action,
+                                     "control": "button"})
+
+
 def test_console_buttons_and_commands_work_like_slack(stack: Stack, book: Book):
     request, console = console_with_a_request(stack, book)
-
-    page = console.get("", params={"as": ERIN.slack_id})
+    page = console.get("", params={"as": ERIN.slack_id, "c": APPROVALS})
     assert page.status_code == 200 and "Globex - Expansion" in page.text and "Approve" in page.text
 
-    refused = console.post("click", data={"as": ERIN.slack_id, "channel": "C05APPR0VAL", "ts": request.ts,
-                                          "action": ActionId.APPROVE.value})
-    assert refused.status_code == 200
-    eventually(lambda: "Only members of" in console.get("", params={"as": ERIN.slack_id}).text,
+    assert click(console, ERIN.slack_id, request.ts, ActionId.APPROVE.value).status_code == 200
+    eventually(lambda: "Only members of" in console.get("", params={"as": ERIN.slack_id, "c": APPROVALS}).text,
                what="Erin's refusal on the console")
+    assert "Only members of" not in console.get("", params={"as": ANN.slack_id, "c": APPROVALS}).text
 
-    approved = console.post("click", data={"as": ANN.slack_id, "channel": "C05APPR0VAL", "ts": request.ts,
-                                           "action": ActionId.APPROVE.value})
-    assert approved.status_code == 200
+    assert click(console, ANN.slack_id, request.ts, ActionId.APPROVE.value).status_code == 200
     eventually(lambda: stack.emulators.quickbooks.objects("9341452000000001", "Invoice"), what="the invoice")
-    asked = console.post("command", data={"as": SAM.slack_id, "text": "Globex - Expansion"})
+    dm = stack.emulators.slack.open_dm(SAM.slack_id)
+    asked = console.post("command", data={"as": SAM.slack_id, "c": dm, "command": "/invoice-status",
+                                          "text": "Globex - Expansion"})
     assert asked.status_code == 200
-    eventually(lambda: "Invoiced" in console.get("", params={"as": SAM.slack_id}).text, what="the status answer")
-    assert "18000.00" in console.get("").text                     # the QuickBooks invoices table
+    eventually(lambda: "Invoiced" in console.get("", params={"as": SAM.slack_id, "c": dm}).text,
+               what="the status answer")
+    assert "Looking up" not in console.get("", params={"as": SAM.slack_id, "c": dm}).text     # replaced in place
+    invoices = console.get("", params={"c": "quickbooks"}).text
+    assert "18000" in invoices and "Globex Inc" in invoices and "CustomerRef" not in invoices
 
 
-def test_console_reject_sends_the_reason_through_the_modal(stack: Stack, book: Book):
+def test_junk_forms_change_nothing_and_never_fail(stack: Stack, book: Book):
     request, console = console_with_a_request(stack, book)
-    rejected = console.post("click", data={"as": ANN.slack_id, "channel": "C05APPR0VAL", "ts": request.ts,
-                                           "action": ActionId.REJECT.value, "reason": "Needs a 3-year term"})
-    assert rejected.status_code == 200
-    eventually(lambda: "Needs a 3-year term" in console.get("").text, what="the rejection on the message")
-    assert console.post("click", data={"as": ANN.slack_id}).status_code == 200       # junk form: no 500
+    assert console.post("act", data={"as": ANN.slack_id}).status_code == 200
+    assert console.post("act", data={"as": ANN.slack_id, "where": "message", "channel": APPROVALS,
+                                     "ts": "1.000", "action_id": "nope", "control": "button"}).status_code == 200
+    assert console.post("submit", data={"as": ANN.slack_id, "view_id": "V-nope"}).status_code == 200
+    assert console.post("command", data={"as": ANN.slack_id, "command": "/rm -rf"}).status_code == 200
+    assert stack.emulators.slack.find_message(APPROVALS, request.ts).text.startswith("Approval needed")
 
 
-def test_the_console_echoes_only_known_people(stack: Stack):
+def test_the_console_echoes_only_known_people_and_pages(stack: Stack):
     stack.app.mount("/demo", create_console(stack))
-    page = httpx.get(stack.app_url + "/demo/", params={"as": "'><script>alert(1)</script>"})
-    assert page.status_code == 200 and "<script>alert(1)</script>" not in page.text
+    page = httpx.get(stack.app_url + "/demo/", params={"as": "'><script>alert(1)</script>",
+                                                       "c": "<img src=x onerror=alert(1)>"})
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text and "<img src=x" not in page.text

@@ -162,7 +162,8 @@ def test_a_failed_retry_keeps_the_reason_and_shows_the_outcome_on_its_own_line(c
     assert raw_action(cstack, ANN.slack_id, message, retry)[0].status_code == 200
     shown = eventually(lambda: "Last retry" in (s := item_section(
         cstack.emulators.slack.find_message(DIGEST, message.ts), hardware)) and s, what="the retry in place")
-    assert f"Last retry 24 Nov 2026 09:04 EST by <@{ANN.slack_id}>: still failing — " in shown
+    at = "<!date^1795529040^{date_short_pretty} {time}|2026-11-24 14:04 UTC>"      # 09:04 in each reader's zone
+    assert f"Last retry {at} by <@{ANN.slack_id}>: still failing — " in shown
     assert "Hardware Bundle" in shown.splitlines()[1] and items(cstack, id=hardware)[0].reason == reason
     with session_scope(cstack.runtime.engine) as session:
         retried = [e for e in events_for(session, "exception", hardware) if e.action == "exception.retried"]

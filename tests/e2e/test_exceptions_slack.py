@@ -15,6 +15,7 @@ from app.db import make_engine, session_scope
 from app.exactly_once.models import JobRun
 from app.exception_queue import service
 from app.exception_queue.models import SlaPing
+from app.exception_queue.sla_pings import PING_EVENT_TYPE
 from app.jobs.digest import run_digest
 from app.jobs.reminders import run_reminders
 from app.sandbox.book import Book, Line
@@ -22,7 +23,7 @@ from app.sandbox.people import ANN, CARL, SAM
 from app.sandbox.stack import Stack
 from app.slack.ids import ActionId, BlockId, SlashCommand
 from app.wiring import build_runtime
-from tests.e2e.conftest import eventually, poll
+from tests.e2e.conftest import eventually, poll, settle
 from tests.e2e.test_exceptions import DIGEST, digest_message, item_section, items, owner
 
 EXCEPTIONS = "C05EXCEPT10N"
@@ -34,6 +35,7 @@ def missing_po(stack: Stack, book: Book) -> int:
     book.add_deal("Umbrella - Clinic rollout", account="Umbrella Health", owner_id=owner(stack),
                   lines=[Line("Implementation", Decimal(2))])
     poll(stack)
+    settle(stack)                       # the owner's DM and the live exception post are out
     return items(stack, status="open")[0].id
 
 
@@ -99,8 +101,11 @@ def test_sla_pings_come_once_each_at_their_time(cstack: Stack, cbook: Book):
         clock.set(datetime(2026, 11, day, hour, minute, tzinfo=UTC))
         return run_reminders(cstack.runtime)
 
+    def pings_in(channel: str) -> list:     # the owner's DM and the channel also hold the pre-flight / live posts
+        return [m for m in slack.messages(channel) if (m.metadata or {}).get("event_type") == PING_EVENT_TYPE]
+
     def posted(channel: str) -> list:                       # the worker sends what run_reminders recorded
-        return eventually(lambda: slack.messages(channel), what=f"the ping in {channel}")
+        return eventually(lambda: pings_in(channel), what=f"the ping in {channel}")
 
     assert at(19, 59) == 0                                   # 14:59 New York: reminder due at 15:00 (2h before)
     assert at(20, 0) == 1 and at(20, 30) == 0
@@ -114,7 +119,7 @@ def test_sla_pings_come_once_each_at_their_time(cstack: Stack, cbook: Book):
         pings = session.exec(select(SlaPing).order_by(SlaPing.id)).all()
         assert [(p.kind, p.recipient, p.status) for p in pings] == [
             ("reminder", SAM.slack_id, "sent"), ("breach", EXCEPTIONS, "sent"), ("escalation", CARL.slack_id, "sent")]
-    assert (len(slack.messages(sam_dm)), len(slack.messages(EXCEPTIONS)), len(slack.messages(carl_dm))) == (1, 1, 1)
+    assert (len(pings_in(sam_dm)), len(pings_in(EXCEPTIONS)), len(pings_in(carl_dm))) == (1, 1, 1)
 
 
 def test_exceptions_command_lists_filters_and_closes(cstack: Stack, cbook: Book):

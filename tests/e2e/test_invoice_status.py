@@ -62,7 +62,7 @@ def test_pending_approvals_and_then_who_approved_and_when(stack: Stack, book: Bo
     eventually(lambda: len(stack.emulators.quickbooks.objects("9341452000000001", "Invoice")) == 2,
                what="the second invoice")
     answer = ask(stack, pending)[1]
-    assert "ann" in answer and "approved" in answer.lower()
+    assert f"approved by <@{ANN.slack_id}>" in answer and "<!date^" in answer     # a mention; reader's zone
 
 
 def test_an_ambiguous_name_lists_the_candidates(stack: Stack, book: Book):

@@ -29,6 +29,7 @@ from app.slack.metadata import RejectReasonMetadata
 
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|click> & co"
 CREATED = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
+AT = "<!date^1795701900^{date_short_pretty} {time}|2026-11-26 14:05 UTC>"
 
 
 def make_card(**changes: Any) -> ApprovalCard:
@@ -216,7 +217,7 @@ def test_request_card_content(texts: Callable[[Any], list[str]]) -> None:
     assert "Finance controller" in body and "Acme Corp" in body
     assert "*Payment terms*: Net 90 requested where Net 30 is standard" in body
     assert "*Discount*: 25% discount where 15% is the limit" in body
-    assert "Request #42 · opened 2026-11-26 14:05 UTC" in body
+    assert f"Request #42 · opened {AT}" in body
 
 
 def test_request_card_without_slack_id_names_the_requester(texts: Callable[[Any], list[str]]) -> None:
@@ -236,17 +237,17 @@ def test_decided_card_has_no_actions_and_states_the_outcome(texts: Callable[[Any
         assert "actions" not in [b["type"] for b in dicts]
         assert actions_of(dicts) == []
         assert dicts[-1]["block_id"] == BlockId.APPROVAL_OUTCOME
-    assert approved[-1]["elements"][0]["text"] == "✅ Approved by <@U0ANN1234> at 2026-11-26 14:05 UTC"
+    assert approved[-1]["elements"][0]["text"] == f"✅ Approved by <@U0ANN1234> at {AT}"
     assert rejected[-1]["elements"][0]["text"] == (
-        "❌ Rejected by <@U0ANN1234> at 2026-11-26 14:05 UTC — reason: PO &lt;missing&gt; &amp; late"
+        f"❌ Rejected by <@U0ANN1234> at {AT} — reason: PO &lt;missing&gt; &amp; late"
     )
     assert "$12,500.00" in "\n".join(texts(rejected))  # same summary kept
 
 
-def test_decided_outcome_shows_utc_even_for_other_offsets_and_names_unknown_deciders() -> None:
+def test_decided_outcome_is_one_instant_whatever_the_offset_and_names_unknown_deciders() -> None:
     later = datetime(2026, 11, 26, 9, 5, tzinfo=timezone(timedelta(hours=-5)))
     dicts = to_dicts(approval_decided_blocks(make_card(), outcome(decided_at=later, decider_slack_id=None)))
-    assert dicts[-1]["elements"][0]["text"] == "✅ Approved by Ann Approver at 2026-11-26 14:05 UTC"
+    assert dicts[-1]["elements"][0]["text"] == f"✅ Approved by Ann Approver at {AT}"
     assert approval_decided_text(make_card(), outcome("rejected")) == "Rejected by <@U0ANN1234>: Acme 2027 renewal"
 
 

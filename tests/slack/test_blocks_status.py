@@ -26,6 +26,7 @@ from app.slack.blocks.status import (
 
 NEW_YORK = ZoneInfo("America/New_York")
 DECIDED = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
+AT = "<!date^1795701900^{date_short_pretty} {time}|2026-11-26 14:05 UTC>"
 HOSTILE = "<!here> <@U0BOSS> & <https://evil.example|x>"
 
 
@@ -75,15 +76,21 @@ def test_status_structure_and_content(texts: Callable[[Any], list[str]]) -> None
     assert "<https://acme.my.salesforce.com/0065g00000AbCdE|0065g00000AbCdE>" in body
     assert "Closed Won" in body and "*Billing gate*\nBlocked" in body
     assert "• PO number is missing\n• Billing contact has no email" in body
-    assert "• *Discount*: approved by Ann Approver, 26 Nov 2026 09:05 EST — “ok for this year only”" in body
+    assert f"• *Discount*: approved by Ann Approver, {AT} — “ok for this year only”" in body
     assert "• *Payment terms*: pending" in body
     assert "*Amount*\n$12,500.00" in body and "*Balance*\n$2,500.50" in body
     assert "*Invoice*\n1037" in body and "Partially paid" in body and "*Due*\n26 Dec 2026" in body
 
 
-def test_status_times_follow_the_readers_zone(texts: Callable[[Any], list[str]]) -> None:
+def test_status_times_are_slack_date_tokens_whatever_the_zone(texts: Callable[[Any], list[str]]) -> None:
     tokyo = "\n".join(texts(to_dicts(invoice_status_blocks(make_view(), tz=ZoneInfo("Asia/Tokyo")))))
-    assert "26 Nov 2026 23:05 JST" in tokyo and "EST" not in tokyo
+    assert AT in tokyo and "JST" not in tokyo and "EST" not in tokyo
+
+
+def test_status_names_deciders_by_mention(texts: Callable[[Any], list[str]]) -> None:
+    decided = ApprovalLine("Discount", "approved", "ann", DECIDED, None, "U0ANN1234")
+    body = "\n".join(texts(to_dicts(invoice_status_blocks(make_view(approvals=(decided,)), tz=NEW_YORK))))
+    assert "approved by <@U0ANN1234>" in body and "by ann" not in body
 
 
 def test_status_without_invoice_problems_or_approvals(texts: Callable[[Any], list[str]]) -> None:

@@ -52,4 +52,5 @@ def test_every_job_has_its_own_tick_kind_and_the_scheduler_lists_them_all():
     assert len(JOBS_BY_KIND) == len(JOBS)
     rt = runtime(None, FixedClock(START))
     scheduler = build_scheduler(rt)
-    assert {job.id for job in scheduler.get_jobs()} == {job.id for job in JOBS} | {"exception_digest_catch_up"}
+    assert {job.id for job in scheduler.get_jobs()} == {job.id for job in JOBS} | {"exception_digest_catch_up",
+                                                                          "weekly_review_catch_up"}

@@ -9,6 +9,7 @@ from app.sandbox.quickbooks import oauth_routes
 from app.sandbox.quickbooks.admin import admin_routes
 from app.sandbox.quickbooks.api import company_api
 from app.sandbox.quickbooks.demo import seed_demo_company
+from app.sandbox.quickbooks.invoice_page import invoice_page_routes
 from app.sandbox.quickbooks.state import QuickBooksState
 
 DISCOVERY_PATHS = ("/.well-known/openid_configuration", "/.well-known/openid-configuration",
@@ -31,6 +32,7 @@ def create_quickbooks_emulator(state: QuickBooksState | None = None, *, clock: C
         Route(oauth_routes.JWKS_PATH, oauth_routes.jwks, methods=["GET"]),
         Route("/v3/company/{realm}/{rest:path}", company_api, methods=["GET", "POST"]),
         *admin_routes(),
+        *invoice_page_routes(),
     ]
     emulator = Starlette(routes=routes)
     emulator.state.qbo = state

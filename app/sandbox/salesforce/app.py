@@ -13,6 +13,7 @@ from app.clock import Clock
 from app.sandbox.salesforce.admin import admin_routes
 from app.sandbox.salesforce.errors import ApiError, invalid_session, request_limit_exceeded
 from app.sandbox.salesforce.login import login_routes
+from app.sandbox.salesforce.record_page import record_page_routes
 from app.sandbox.salesforce.responses import SalesforceJSON, error_response
 from app.sandbox.salesforce.rest import data_routes
 from app.sandbox.salesforce.state import CallRecord, FaultKind, SalesforceState
@@ -34,7 +35,7 @@ def create_salesforce_emulator(state: SalesforceState | None = None, *, clock: C
     elif clock is not None:
         state.use_clock(clock)
     app = Starlette(
-        routes=[*login_routes(), *data_routes(), *admin_routes()],
+        routes=[*login_routes(), *data_routes(), *admin_routes(), *record_page_routes()],
         middleware=[Middleware(_Gate)],
         exception_handlers={ApiError: _api_error, Exception: _unexpected},
     )

@@ -30,11 +30,13 @@ def elements_of(blocks: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, A
                 yield block_id, element
 
 
-def find_element(blocks: list[dict[str, Any]], action_id: str, *, kinds: frozenset[str] | None = None
-                 ) -> tuple[str, dict[str, Any]]:
-    for block_id, element in elements_of(blocks):
-        if element["action_id"] == action_id and (kinds is None or element.get("type") in kinds):
-            return block_id, element
+def find_element(blocks: list[dict[str, Any]], action_id: str, *, kinds: frozenset[str] | None = None,
+                 block_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The element a user acts on; `block_id` picks one of several with the same action_id (one per item)."""
+    for found_block, element in elements_of(blocks):
+        if element["action_id"] == action_id and (kinds is None or element.get("type") in kinds) \
+                and (block_id is None or found_block == block_id):
+            return found_block, element
     raise ElementNotFound(f"no element with action_id {action_id!r} in these blocks")
 
 

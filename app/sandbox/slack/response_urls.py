@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from app.sandbox.slack.block_kit_limits import message_violations
-from app.sandbox.slack.models import ResponseUrl
+from app.sandbox.slack.models import Ephemeral, ResponseUrl, StoredMessage
 from app.sandbox.slack.state import SlackState
 
 
@@ -40,13 +40,19 @@ def _content_problem(payload: dict[str, Any]) -> str | None:
 def _apply(state: SlackState, issued: ResponseUrl, payload: dict[str, Any]) -> None:
     text, blocks = str(payload.get("text") or ""), payload.get("blocks")
     original = state.find_message(issued.channel_id, issued.message_ts) if issued.message_ts else None
+    mine = state.find_ephemeral(issued.user_id, issued.channel_id, issued.message_ts) \
+        if issued.message_ts and original is None else None
     if payload.get("delete_original"):
         if original:
             state.delete_message(original.channel, original.ts)
-    elif payload.get("replace_original") and original:
-        original.text = text or original.text
-        original.blocks = list(blocks) if blocks is not None else original.blocks
-        original.edited_ts = state.next_ts()
+        elif mine:
+            state.delete_ephemeral(mine)
+    elif payload.get("replace_original") and (original or mine):
+        shown: StoredMessage | Ephemeral = original or mine  # type: ignore[assignment]  # one of them is set
+        shown.text = text or shown.text
+        shown.blocks = list(blocks) if blocks is not None else shown.blocks
+        if original:
+            original.edited_ts = state.next_ts()
     elif payload.get("response_type") == "in_channel":
         state.add_message(issued.channel_id, text=text, blocks=blocks, thread_ts=payload.get("thread_ts"))
     else:

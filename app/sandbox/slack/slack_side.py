@@ -62,7 +62,25 @@ class SlackSide:
                   "api_app_id": self.api_app_id, "is_enterprise_install": "false",
                   "response_url": self.state.issue_response_url(user_id=user_id, channel_id=channel_id),
                   "trigger_id": self.state.issue_trigger(user_id)}
-        return self._deliver_command(fields)
+        result = self._deliver_command(fields)
+        self._show_command_ack(fields, result)
+        return result
+
+    def _show_command_ack(self, fields: dict[str, str], result: DeliveryResult) -> None:
+        """Slack shows the command's immediate answer (the HTTP body) only to its user, as the message the
+        command's response_url replaces later (`replace_original`)."""
+        if result.status_code != 200 or not result.body.strip():
+            return
+        ack: dict[str, Any] = result.json if isinstance(result.json, dict) else {"text": result.body}
+        text = str(ack.get("text") or "")
+        blocks: list[dict[str, Any]] | None = ack["blocks"] if isinstance(ack.get("blocks"), list) else None
+        if not text and not blocks:
+            return
+        if ack.get("response_type") == "in_channel":
+            self.state.add_message(fields["channel_id"], text=text, blocks=blocks)
+            return
+        shown = self.state.add_ephemeral(fields["channel_id"], fields["user_id"], text=text, blocks=blocks)
+        self.state.link_response_url(fields["response_url"], shown.ts)
 
     def send_event(self, event: dict[str, Any], *, retry_num: int | None = None, retry_reason: str | None = None,
                    event_id: str | None = None) -> DeliveryResult:
@@ -92,32 +110,38 @@ class SlackSide:
 
     # ---- interactivity in messages -------------------------------------------------------------
     def click_button(self, user_id: str, channel: str, message_ts: str, action_id: str,
-                     value: str | None = None) -> DeliveryResult:
-        def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
-            return payloads.button_action(block_id, element, action_ts, value)
-        return self._message_action(user_id, channel, message_ts, action_id, build, frozenset({"button"}))
+                     value: str | None = None, *, block_id: str | None = None) -> DeliveryResult:
+        """A click on a button of a message (or of an ephemeral message shown to `user_id`); `block_id` picks one
+        of several buttons sharing an action_id."""
+        def build(found_block: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
+            return payloads.button_action(found_block, element, action_ts, value)
+        return self._message_action(user_id, channel, message_ts, action_id, build, frozenset({"button"}), block_id)
 
     def select_option(self, user_id: str, channel: str, message_ts: str, action_id: str,
-                      option_value: Any) -> DeliveryResult:
-        def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
-            return payloads.select_action(block_id, element, action_ts, option_value)
-        return self._message_action(user_id, channel, message_ts, action_id, build, None)
+                      option_value: Any, *, block_id: str | None = None) -> DeliveryResult:
+        def build(found_block: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
+            return payloads.select_action(found_block, element, action_ts, option_value)
+        return self._message_action(user_id, channel, message_ts, action_id, build, None, block_id)
 
     def _message_action(self, user_id: str, channel: str, message_ts: str, action_id: str,
-                        build: ActionBuilder, kinds: frozenset[str] | None) -> DeliveryResult:
+                        build: ActionBuilder, kinds: frozenset[str] | None, block_id: str | None) -> DeliveryResult:
         channel_id = self.state.resolve_channel(channel) or channel
         message = self.state.find_message(channel_id, message_ts)
-        if message is None:
+        ephemeral = self.state.find_ephemeral(user_id, channel_id, message_ts) if message is None else None
+        if message is None and ephemeral is None:
             raise SlackSideError(f"no message {message_ts} in {channel_id}: the app never posted it")
-        block_id, action = self._action(message.blocks, action_id, build, kinds)
+        blocks = message.blocks if message is not None else ephemeral.blocks if ephemeral is not None else []
+        found_block, action = self._action(blocks, action_id, build, kinds, block_id)
         payload = {**self._interaction_base("block_actions", user_id),
-                   "container": {"type": "message", "message_ts": message.ts, "channel_id": channel_id,
-                                 "is_ephemeral": False},
+                   "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                                 "is_ephemeral": ephemeral is not None},
                    "channel": {"id": channel_id, "name": self.state.channel_name(channel_id)},
-                   "message": message.to_api(), "state": {"values": _state_of(block_id, action)},
+                   "state": {"values": _state_of(found_block, action)},
                    "response_url": self.state.issue_response_url(user_id=user_id, channel_id=channel_id,
-                                                                 message_ts=message.ts),
+                                                                 message_ts=message_ts),
                    "actions": [action]}
+        if message is not None:     # Slack leaves the message out of clicks on ephemeral messages
+            payload["message"] = message.to_api()
         return self._deliver_interaction(payload)
 
     def click_ephemeral_button(self, user_id: str, channel: str, blocks: list[dict[str, Any]], action_id: str,
@@ -137,20 +161,22 @@ class SlackSide:
         return self._deliver_interaction(payload)
 
     # ---- interactivity in modals and the Home tab ----------------------------------------------
-    def click_view_button(self, user_id: str, view_id: str, action_id: str, value: str | None = None) -> DeliveryResult:
-        def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
-            return payloads.button_action(block_id, element, action_ts, value)
-        return self._view_action(user_id, view_id, action_id, build, frozenset({"button"}))
+    def click_view_button(self, user_id: str, view_id: str, action_id: str, value: str | None = None, *,
+                          block_id: str | None = None) -> DeliveryResult:
+        def build(found_block: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
+            return payloads.button_action(found_block, element, action_ts, value)
+        return self._view_action(user_id, view_id, action_id, build, frozenset({"button"}), block_id)
 
-    def select_view_option(self, user_id: str, view_id: str, action_id: str, option_value: Any) -> DeliveryResult:
-        def build(block_id: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
-            return payloads.select_action(block_id, element, action_ts, option_value)
-        return self._view_action(user_id, view_id, action_id, build, None)
+    def select_view_option(self, user_id: str, view_id: str, action_id: str, option_value: Any, *,
+                           block_id: str | None = None) -> DeliveryResult:
+        def build(found_block: str, element: dict[str, Any], action_ts: str) -> dict[str, Any]:
+            return payloads.select_action(found_block, element, action_ts, option_value)
+        return self._view_action(user_id, view_id, action_id, build, None, block_id)
 
     def _view_action(self, user_id: str, view_id: str, action_id: str, build: ActionBuilder,
-                     kinds: frozenset[str] | None) -> DeliveryResult:
+                     kinds: frozenset[str] | None, wanted_block: str | None) -> DeliveryResult:
         view = self._stored_view(view_id)
-        block_id, action = self._action(view.get("blocks", []), action_id, build, kinds)
+        block_id, action = self._action(view.get("blocks", []), action_id, build, kinds, wanted_block)
         view["state"]["values"] = _merge(view["state"]["values"], _state_of(block_id, action))
         if action["type"] != "button":
             self.state.save_view(view, user_id=self.state.view_user(view_id) or user_id)
@@ -176,14 +202,18 @@ class SlackSide:
     def _apply_submission_ack(self, view: dict[str, Any], user_id: str, result: DeliveryResult) -> None:
         if result.status_code != 200:
             return
-        ack = result.json if isinstance(result.json, dict) else {}
+        ack: dict[str, Any] = result.json if isinstance(result.json, dict) else {}
         action = ack.get("response_action")
         if action in ("update", "push") and isinstance(ack.get("view"), dict):
             from_ack = {**view, **ack["view"], "state": {"values": {}}}
             if action == "push":
                 from_ack |= {"id": self.state.new_view_id(), "previous_view_id": view["id"]}
             self.state.save_view(from_ack, user_id=user_id)
-        elif action != "errors":
+            self.state.set_view_errors(view["id"], {})
+        elif action == "errors":
+            errors = ack.get("errors")
+            self.state.set_view_errors(view["id"], errors if isinstance(errors, dict) else {})
+        else:
             self.state.close_view(view["id"])
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -231,10 +261,10 @@ class SlackSide:
                 "is_enterprise_install": False}
 
     def _action(self, blocks: list[dict[str, Any]], action_id: str, build: ActionBuilder,
-                kinds: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
+                kinds: frozenset[str] | None, block_id: str | None = None) -> tuple[str, dict[str, Any]]:
         try:
-            block_id, element = payloads.find_element(blocks, action_id, kinds=kinds)
-            return block_id, build(block_id, element, f"{time.time():.6f}")
+            found_block, element = payloads.find_element(blocks, action_id, kinds=kinds, block_id=block_id)
+            return found_block, build(found_block, element, f"{time.time():.6f}")
         except payloads.ElementNotFound as missing:
             raise SlackSideError(str(missing)) from None
 

@@ -79,6 +79,7 @@ class SlackState:
             self._views: dict[str, dict[str, Any]] = {}
             self._home: dict[str, str] = {}
             self._view_users: dict[str, str] = {}
+            self._view_errors: dict[str, dict[str, str]] = {}
             self._last_ts_micros = 0
             self._view_counter = 0
             self.triggers = TriggerBook()
@@ -252,6 +253,22 @@ class SlackState:
         with self.lock:
             return [e for e in self._ephemerals if user is None or e.user == user]
 
+    def find_ephemeral(self, user: str, channel: str, ts: str) -> Ephemeral | None:
+        with self.lock:
+            return next((e for e in self._ephemerals if (e.user, e.channel, e.ts) == (user, channel, ts)), None)
+
+    def delete_ephemeral(self, ephemeral: Ephemeral) -> None:
+        with self.lock:
+            if ephemeral in self._ephemerals:
+                self._ephemerals.remove(ephemeral)
+
+    def link_response_url(self, url: str, message_ts: str) -> None:
+        """The message a response_url replaces (a slash command's immediate answer, shown as an ephemeral)."""
+        with self.lock:
+            issued = self.response_urls.get(url.rsplit("/", 1)[-1])
+            if issued is not None:
+                issued.message_ts = message_ts
+
     # ---- views ---------------------------------------------------------------------------------
     def new_view_id(self) -> str:
         with self.lock:
@@ -288,6 +305,22 @@ class SlackState:
     def close_view(self, view_id: str) -> None:
         with self.lock:
             self._views.pop(view_id, None)
+            self._view_errors.pop(view_id, None)
+
+    def set_view_errors(self, view_id: str, errors: dict[str, str]) -> None:
+        """What the app answered a submission with (response_action "errors"): Slack shows each under its block."""
+        with self.lock:
+            self._view_errors[view_id] = {str(block): str(text) for block, text in errors.items()}
+
+    def view_errors(self, view_id: str) -> dict[str, str]:
+        with self.lock:
+            return dict(self._view_errors.get(view_id, {}))
+
+    def views_of(self, user_id: str) -> list[dict[str, Any]]:
+        """The modals open for one user, oldest first."""
+        with self.lock:
+            return [copy.deepcopy(view) for view_id, view in self._views.items()
+                    if view.get("type") == "modal" and self._view_users.get(view_id) == user_id]
 
     @property
     def views(self) -> list[dict[str, Any]]:

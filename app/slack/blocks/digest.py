@@ -10,7 +10,7 @@ from app.exception_queue.digest import Count, DigestContent
 from app.policy import Policy
 from app.slack.blocks.common import context, header, section
 from app.slack.blocks.exceptions import item_blocks
-from app.slack.blocks.format import CONTEXT_TEXT_LIMIT, MESSAGE_BLOCK_LIMIT, escape, join_within, link, when
+from app.slack.blocks.format import CONTEXT_TEXT_LIMIT, MESSAGE_BLOCK_LIMIT, escape, join_within, link, slack_time
 
 _COUNTS_LIMIT = 1400
 
@@ -55,6 +55,6 @@ def _counts(counts: tuple[Count, ...]) -> str:
 def _footer(content: DigestContent, dashboard_url: str | None, tz: ZoneInfo) -> str:
     more = f"{content.not_shown} more not shown. " if content.not_shown else ""
     dashboard = f" · {link(dashboard_url, 'dashboard')}" if dashboard_url else ""
-    updated = f" · updated {when(content.updated_at, tz)}" if content.updated_at else ""
-    text = f"{more}{content.more_hint}{dashboard} · as of {when(content.generated_at, tz)}{updated}"
+    updated = f" · updated {slack_time(content.updated_at)}" if content.updated_at else ""
+    text = f"{more}{content.more_hint}{dashboard} · as of {slack_time(content.generated_at)}{updated}"
     return text[:CONTEXT_TEXT_LIMIT]

@@ -28,7 +28,7 @@ from app.exception_queue.digest import ItemView
 from app.exception_queue.models import ExceptionStatus
 from app.policy import ExceptionKind, Policy
 from app.slack.blocks.common import button, section
-from app.slack.blocks.format import NAME_LIMIT, escape, link, mention, safe_text, truncate, when
+from app.slack.blocks.format import NAME_LIMIT, escape, link, mention, safe_text, slack_time, truncate
 from app.slack.ids import ActionId, BlockId, CallbackId, SlashCommand, parse_prefixed_id, prefixed_id
 
 MAX_CAUSE_OPTIONS = 100
@@ -121,7 +121,7 @@ def _item_text(view: ItemView, tz: ZoneInfo, now: datetime) -> str:
     else:
         lines.append(_closed_line(view))
     if view.last_retry_at is not None and view.last_retry_result:
-        lines.append(f"_Last retry {when(view.last_retry_at, tz)} by "
+        lines.append(f"_Last retry {slack_time(view.last_retry_at)} by "
                      f"{mention(view.last_retry_by, view.last_retry_by or 'someone')}: "
                      f"{safe_text(view.last_retry_result, _NOTE_LIMIT)}_")
     if view.note:
@@ -141,7 +141,7 @@ def _closed_line(view: ItemView) -> str:
 
 def _status_line(view: ItemView, tz: ZoneInfo) -> str:
     owner = mention(view.owner_slack_id, "unassigned") if view.owner_slack_id else "_unassigned_"
-    due = f"{'*SLA breached* ' if view.breached else 'Due '}{when(view.sla_due_at, tz)}"
+    due = f"{'*SLA breached* ' if view.breached else 'Due '}{slack_time(view.sla_due_at)}"
     cause = safe_text(view.root_cause_label or "not tagged", NAME_LIMIT)
     cause += " (suggested)" if view.cause_is_suggestion and view.root_cause else ""
     retries = f" · retried {view.retry_count}×" if view.retry_count else ""

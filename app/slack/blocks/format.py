@@ -1,5 +1,9 @@
 """Text formatting for Block Kit: money, times, mentions, links, escaping and Block Kit length limits.
 
+Times people read in Slack go through `slack_time` (Slack's own date formatting: each reader sees their zone);
+people through `mention` (`<@U…>`, which Slack shows as their name). Pages and exports use `zoned_text` with the
+viewer's zone (Slack users.info `tz`), the zone named.
+
 Everything a user or a vendor typed (deal names, reasons, comments) goes through `safe_text` (escape, then
 truncate) before it lands in mrkdwn, so `<!channel>`, `<@U…>` or `<http://evil|click>` in a deal name shows
 as literal text. plain_text objects (headers, button labels, modal titles) are not parsed by Slack, so
@@ -12,6 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from app.clock import zoned_text as zoned_text  # pages and exports (lives in app.clock so the dashboard may use it)
+
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 HEADER_TEXT_LIMIT = 150
@@ -21,6 +27,8 @@ MODAL_TITLE_LIMIT = 24
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 NAME_LIMIT = 200
+SLACK_DATE_STYLE = "{date_short_pretty} {time}"
+"""Slack's date formatting tokens: 'Nov 26, 2026 9:05 AM' (or 'Today 9:05 AM') in the reader's own zone."""
 
 ELLIPSIS = "…"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -86,10 +94,24 @@ def when(moment: datetime, tz: tzinfo) -> str:
     return f"{local.day:02d} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local.tzname()}"
 
 
-def when_utc(moment: datetime) -> str:
-    """'2026-11-26 14:05 UTC': for messages many readers in different zones share."""
+def utc_text(moment: datetime) -> str:
+    """'2026-11-26 14:05 UTC': plain text, for where Slack's date formatting does not apply (plain_text, logs)."""
     _require_aware(moment)
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def slack_time(moment: datetime, *, style: str = SLACK_DATE_STYLE) -> str:
+    """'<!date^1795701900^{date_short_pretty} {time}|2026-11-26 14:05 UTC>' (mrkdwn only).
+
+    Slack renders the token in each reader's own time zone (their profile setting), so one channel message
+    shows every reader their local time; a client that cannot render it shows the UTC fallback."""
+    _require_aware(moment)
+    return f"<!date^{int(moment.timestamp())}^{style}|{utc_text(moment)}>"
+
+
+def when_utc(moment: datetime) -> str:
+    """A time in a message many readers in different zones share: Slack shows it in each reader's zone."""
+    return slack_time(moment)
 
 
 def day(value: date) -> str:

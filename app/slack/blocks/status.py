@@ -19,9 +19,10 @@ from app.slack.blocks.format import (
     escape,
     join_within,
     link,
+    mention,
     money,
     safe_text,
-    when,
+    slack_time,
 )
 from app.slack.ids import SlashCommand
 
@@ -39,6 +40,7 @@ class ApprovalLine(NamedTuple):
     decider_name: str | None = None
     decided_at: datetime | None = None
     comment: str | None = None
+    decider_slack_id: str | None = None
 
 
 class Candidate(NamedTuple):
@@ -84,7 +86,8 @@ class InvoiceStatusView:
 
 
 def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Block]:
-    """Deal summary, what blocks the billing gate, approvals (times in `tz`) and the invoice."""
+    """Deal summary, what blocks the billing gate, approvals (deciders as mentions, times in each reader's zone through
+    Slack's date formatting; `tz` is kept for callers) and the invoice."""
     blocks: list[Block] = [header(view.deal_name), fields_section(_deal_fields(view))]
     if view.gate_problems:
         problems = [f"• {safe_text(problem, _LINE_LIMIT)}" for problem in view.gate_problems]
@@ -173,9 +176,9 @@ def _invoice_block(view: InvoiceStatusView) -> Block:
 def _approval_line(approval: ApprovalLine, tz: ZoneInfo) -> str:
     line = f"• *{safe_text(approval.kind, NAME_LIMIT)}*: {safe_text(approval.status, NAME_LIMIT)}"
     if approval.decider_name:
-        line += f" by {safe_text(approval.decider_name, NAME_LIMIT)}"
+        line += f" by {mention(approval.decider_slack_id, approval.decider_name)}"
     if approval.decided_at is not None:
-        line += f", {when(approval.decided_at, tz)}"
+        line += f", {slack_time(approval.decided_at)}"
     if approval.comment and approval.comment.strip():
         line += f" — “{safe_text(approval.comment.strip(), _LINE_LIMIT)}”"
     return line
