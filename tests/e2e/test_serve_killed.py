@@ -92,8 +92,8 @@ def test_kill_9_of_serve_stops_its_children_and_a_restart_finishes_the_work_once
 
     second = start_serve(env, tmp_path, "second")
     try:
-        wait_for(lambda: created_jobs(database_url) >= DEALS, timeout=STARTED_WITHIN, what="every invoice after the restart",
-                 processes=(second,), database_url=database_url)
+        wait_for(lambda: created_jobs(database_url) >= DEALS, timeout=STARTED_WITHIN,
+                 what="every invoice after the restart", processes=(second,), database_url=database_url)
     finally:
         stop_serve(second)
 
