@@ -55,6 +55,7 @@ class WorkKind(StrEnum):
     TELL_USER = "tell_user"
     PROPOSE_CORRECTION = "propose_correction"
     SHOW_RETRY_OUTCOME = "show_retry_outcome"
+    OPEN_CLOSE_FORM = "open_close_form"
     """Someone clicked or typed in Slack: the web process recorded the intent (app/slack/intents.py) and acked;
     the worker's interactive lane does the work and answers (chat.update, response_url, an ephemeral note)."""
 
@@ -62,5 +63,6 @@ class WorkKind(StrEnum):
 INTERACTIVE_KINDS = frozenset({
     WorkKind.DECIDE_APPROVAL, WorkKind.ANSWER_INVOICE_STATUS, WorkKind.ANSWER_APPROVALS, WorkKind.ANSWER_EXCEPTIONS,
     WorkKind.EXCEPTION_CONTROL, WorkKind.CLOSE_EXCEPTION, WorkKind.PUBLISH_HOME, WorkKind.TELL_USER,
-    WorkKind.PROPOSE_CORRECTION, WorkKind.SHOW_RETRY_OUTCOME})
+    WorkKind.PROPOSE_CORRECTION, WorkKind.SHOW_RETRY_OUTCOME,
+    WorkKind.OPEN_CLOSE_FORM})
 """A person waits for these: they run in their own lane, never behind bulk posts or invoicing."""
