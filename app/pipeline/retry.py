@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.db import require, session_scope
+from app.db import session_scope
 from app.deals.models import Deal
 from app.errors import InvalidTransition, RateLimited, WaitingOnWork
 from app.exception_queue import service as exceptions
@@ -126,8 +126,10 @@ def _attempt(rt: Runtime, kind: str, payload: dict[str, object]) -> RetryOutcome
 
 
 def _work_status(rt: Runtime, work_item_id: int) -> str:
+    """The step's queue row status; a row no longer there was purged, which only happens to DONE rows."""
     with session_scope(rt.engine) as session:
-        return require(session, WorkItem, work_item_id).status
+        item = session.get(WorkItem, work_item_id)
+        return WorkStatus.DONE if item is None else item.status
 
 
 def _resolve_work(rt: Runtime, work_item_id: int, *, actor: str, note: str) -> None:
