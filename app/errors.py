@@ -39,6 +39,15 @@ class NotFound(LedgerbridgeError):
     """A record we looked for does not exist."""
 
 
+class WaitingOnWork(LedgerbridgeError):
+    """A queued step waits for other queued work to finish first: the worker runs it again after `retry_after`
+    seconds, without using up an attempt (as for a vendor's 429), instead of sleeping in its lane."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class IntegrationError(LedgerbridgeError):
     """A vendor API call failed. `retryable` tells whether trying again later may help."""
 

@@ -11,6 +11,7 @@ from app.exactly_once import models as exactly_once_models
 from app.exactly_once import slack_posts
 from app.exception_queue import feed as exception_feed
 from app.exception_queue import models as exception_queue_models
+from app.exception_queue import team_snapshot
 from app.integrations import token_store_db
 from app.invoicing import correction_models
 from app.invoicing import models as invoicing_models
@@ -23,6 +24,7 @@ MODEL_MODULES = (
     correction_models,
     exception_queue_models,
     exception_feed,
+    team_snapshot,
     audit_models,
     exactly_once_models,
     slack_posts,

@@ -1,6 +1,8 @@
 """Who may change an exception, as the worker checks it (the finance team needs Slack's user groups)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.errors import InvalidTransition, NotAllowed, NotFound
@@ -8,6 +10,7 @@ from app.exception_queue import permissions, service
 from app.exception_queue.digest import ItemView
 from app.exception_queue.models import ExceptionStatus
 from app.exception_queue.permissions import Control
+from app.exception_queue.team_snapshot import record_members
 from app.runtime import Runtime
 from app.slack.exception_views import view_of
 from app.slack.intents import BadInput
@@ -17,8 +20,22 @@ Refusal = (InvalidTransition, NotAllowed, NotFound, BadInput)
 
 
 def finance_team(rt: Runtime) -> frozenset[str]:
-    """Members of every approver role: the policy's users plus their Slack user groups."""
-    return permissions.finance_team(members_by_role(rt.policy, directory=rt.slack).values())
+    """Members of every approver role: the policy's users plus their Slack user groups (each group as read is kept
+    in the database, where the web process looks before it opens the Resolve form: team_snapshot.py)."""
+    return permissions.finance_team(members_by_role(rt.policy, directory=RecordingDirectory(rt)).values())
+
+
+@dataclass(frozen=True)
+class RecordingDirectory:
+    """Slack's user groups through the runtime's cached look-ups, each answer also stored as the group's snapshot."""
+
+    rt: Runtime
+
+    def usergroup_members(self, group_id: str) -> list[str]:
+        members = self.rt.slack.usergroup_members(group_id)
+        with session_scope(self.rt.engine) as session:
+            record_members(session, usergroup_id=group_id, members=members, clock=self.rt.clock)
+        return members
 
 
 def authorize_item(rt: Runtime, *, item_id: int, control: Control, actor: str,

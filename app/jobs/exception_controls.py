@@ -1,5 +1,6 @@
 """Exception controls clicked in Slack (Tag cause, Assign, Retry, a list page) and the Resolve modal's submission,
-done by the worker after the web process recorded them.
+done by the worker after the web process recorded them. Retry only queues its vendor steps, each for the lane
+of its vendor (app/jobs/retries.py); its outcome is shown by `show_retry_outcome` once they ran.
 
 A refusal (no permission, already closed) is told as ":no_entry: … Nothing was changed."; otherwise the item
 is re-rendered in place inside the clicked message (chat.update for channel messages, response_url for
@@ -20,7 +21,7 @@ from app.exception_queue.permissions import Control
 from app.jobs.exception_access import Refusal, authorize_item, finance_team
 from app.jobs.exception_command import list_reply
 from app.jobs.notes import respond, tell_user
-from app.pipeline.retry import retry_exception
+from app.jobs.retries import request_retry
 from app.runtime import Runtime
 from app.slack.blocks.exceptions import replace_item_blocks
 from app.slack.exception_views import Rendered, render_item
@@ -47,8 +48,9 @@ def _run_control(rt: Runtime, intent: ExceptionControl) -> None:
     item_id = _item_id(intent)
     if intent.control == "retry":
         authorize_item(rt, item_id=item_id, control=Control.RETRY, actor=intent.user_id)
-        retry_exception(rt, item_id=item_id, actor=intent.user_id)       # the outcome is stored and shown on the item
-    elif intent.control == "tag":
+        request_retry(rt, intent, item_id)          # vendor steps run in their lanes; SHOW_RETRY_OUTCOME shows it
+        return
+    if intent.control == "tag":
         cause = intent.cause or ""
         _change(rt, intent.user_id, item_id, Control.TAG, lambda session, actor, item: service.tag_cause(
             session, item_id=item, cause=cause, actor=actor, policy=rt.policy, clock=rt.clock))
@@ -56,6 +58,13 @@ def _run_control(rt: Runtime, intent: ExceptionControl) -> None:
         owner = intent.owner or ""
         _change(rt, intent.user_id, item_id, Control.ASSIGN, lambda session, actor, item: service.assign(
             session, item_id=item, owner_slack_id=owner, actor=actor, clock=rt.clock))
+    _show(rt, intent, item_id, render_item(rt, item_id))
+
+
+def show_retry_outcome(rt: Runtime, intent: ExceptionControl) -> None:
+    """A retry finished in its lanes: the item, with the outcome stored on it, replaces itself where Retry was
+    clicked."""
+    item_id = _item_id(intent)
     _show(rt, intent, item_id, render_item(rt, item_id))
 
 

@@ -48,9 +48,11 @@ log = logging.getLogger(__name__)
 Payload = dict[str, Any]
 TICK_PREFIX = "tick_"
 LOGGED_ONLY = frozenset({WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.FLUSH_EXCEPTION_FEED,
-                         WorkKind.REFRESH_EXCEPTION_THREAD, WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER})
-"""Slack messages about something already tracked (an exception, a deal's state): a final failure is logged, never
-opened as one more exception (which would itself be posted)."""
+                         WorkKind.REFRESH_EXCEPTION_THREAD, WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER,
+                         WorkKind.RETRY_READ_DEAL, WorkKind.RETRY_QUICKBOOKS_STEP, WorkKind.RETRY_SALESFORCE_STEP,
+                         WorkKind.RETRY_SLACK_STEP})
+"""Slack messages about something already tracked (an exception, a deal's state), and a Retry on one (its step's
+own failure is the retry's outcome): a final failure is logged, never opened as one more exception."""
 
 
 def build_handlers(runtime: Runtime) -> dict[str, Handler]:

@@ -21,7 +21,8 @@ from app.jobs.answers import answer_invoice_status, publish_home
 from app.jobs.approval_clicks import answer_approvals, decide_approval
 from app.jobs.correction_steps import propose_correction
 from app.jobs.exception_command import answer_exceptions
-from app.jobs.exception_controls import close_exception, exception_control
+from app.jobs.exception_controls import close_exception, exception_control, show_retry_outcome
+from app.jobs.exception_form import open_close_form
 from app.jobs.notes import tell_user
 from app.jobs.worker import Handler
 from app.runtime import Runtime
@@ -33,6 +34,7 @@ from app.slack.intents import (
     DecideApproval,
     ExceptionControl,
     Intent,
+    OpenCloseForm,
     ProposeCorrection,
     PublishHome,
     TellUser,
@@ -62,6 +64,8 @@ STEPS: dict[str, Step] = {
     WorkKind.PUBLISH_HOME: Step(PublishHome, publish_home, "the Home tab"),
     WorkKind.TELL_USER: Step(TellUser, tell_user, "a note"),
     WorkKind.PROPOSE_CORRECTION: Step(ProposeCorrection, propose_correction, "the correction form"),
+    WorkKind.SHOW_RETRY_OUTCOME: Step(ExceptionControl, show_retry_outcome, "a retry's outcome"),
+    WorkKind.OPEN_CLOSE_FORM: Step(OpenCloseForm, open_close_form, "the Resolve form"),
 }
 
 

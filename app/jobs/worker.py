@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.db import session_scope
-from app.errors import IntegrationError, RateLimited
+from app.errors import IntegrationError, RateLimited, WaitingOnWork
 from app.work_queue import service as queue
 from app.work_queue.models import WorkItem
 
@@ -163,7 +163,8 @@ class Worker:
                 self._record_failure(item, stored_id(item), holder, outcome)
 
     def run_now(self, kind: str, payload: dict[str, Any]) -> None:
-        """Run one kind of step here, outside the queue (no claim, no retries): Retry on an exception."""
+        """Run one kind of step here, in the calling lane thread, outside the queue (no claim, no retries): Retry on
+        an exception runs the step that failed for good this way, from a retry item queued in that step's lane."""
         self._handlers[kind](dict(payload))
 
     def drain(self, limit: int = 1000) -> int:
@@ -246,6 +247,11 @@ class Worker:
     def _record_failure(self, item: WorkItem, item_id: int, holder: str, error: BaseException) -> None:
         if isinstance(error, RateLimited):
             self._reschedule(item, item_id, holder, error)
+            return
+        if isinstance(error, WaitingOnWork):
+            with session_scope(self._engine) as session:
+                queue.fail(session, item_id=item_id, worker_id=holder, error=f"WaitingOnWork: {error}",
+                           clock=self._clock, retry_in=timedelta(seconds=error.retry_after), count_attempt=False)
             return
         retryable = isinstance(error, IntegrationError) and error.retryable
         final = not retryable or item.attempts >= MAX_ATTEMPTS

@@ -1,7 +1,8 @@
 """`ledgerbridge serve`: one web process and one worker process, each its own OS process, supervised.
 
 The web process only verifies, records and acks; the worker does the vendor work. A child that dies is
-started again (a few times a minute at most); SIGTERM or Ctrl-C stops both cleanly. The demo supervises
+started again (a few times a minute at most); SIGTERM or Ctrl-C stops both cleanly, and a `kill -9` of serve
+stops them too (each child watches its parent: app/processes/parent_watch.py). The demo supervises
 the same two children from its own process (app/sandbox/split.py).
 """
 from __future__ import annotations
@@ -73,8 +74,9 @@ class Child:
 
 
 def child_argv(command: str, *arguments: str) -> list[str]:
-    """The same interpreter and package, as `ledgerbridge COMMAND ...` would run it."""
-    return [sys.executable, "-m", "app.cli", command, *arguments]
+    """The same interpreter and package, as `ledgerbridge COMMAND ...` would run it, told this process's pid
+    (`--parent-pid`): the child stops when this process is gone, even after a `kill -9` (parent_watch.py)."""
+    return [sys.executable, "-m", "app.cli", command, "--parent-pid", str(os.getpid()), *arguments]
 
 
 def web_and_worker(host: str, port: int, *, env: Mapping[str, str] | None = None,

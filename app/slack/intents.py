@@ -3,7 +3,9 @@
 The web process parses a click, a command or a submission into one of these, records it as queued work
 (`Intent.payload()`) and acks; the worker reads it back (`Intent.from_payload`) and does the work. An intent
 carries only what the worker needs to act and to answer: who, where, the clicked value, the submitted
-values. Never a token: Slack's verification token and the trigger_id stay out. A body that lacks what its
+values. Never a token: Slack's verification token stays out, and so does the trigger_id, except in
+`OpenCloseForm` (the worker opens that form with it: it is single-use, lives 3 s and opens a view for that
+one click only). A body that lacks what its
 control needs parses into a `TellUser` note instead, so the person hears why and nothing changes.
 """
 from __future__ import annotations
@@ -116,6 +118,16 @@ class CloseException(Intent):
     status: ExceptionStatus
     note: str
     where: CloseExceptionMetadata
+
+
+class OpenCloseForm(Intent):
+    """Resolve was clicked and the web process could not tell from the database whether this person may resolve:
+    the worker checks (Slack user groups) and opens the form with `trigger_id`, or tells them why not."""
+
+    item_id: int
+    trigger_id: str
+    private_metadata: str
+    response_url: str | None = None
 
 
 class PublishHome(Intent):
@@ -286,6 +298,6 @@ WORK_KIND: dict[type[Intent], WorkKind] = {
     AnswerApprovals: WorkKind.ANSWER_APPROVALS, AnswerExceptions: WorkKind.ANSWER_EXCEPTIONS,
     ExceptionControl: WorkKind.EXCEPTION_CONTROL, CloseException: WorkKind.CLOSE_EXCEPTION,
     PublishHome: WorkKind.PUBLISH_HOME, TellUser: WorkKind.TELL_USER,
-    ProposeCorrection: WorkKind.PROPOSE_CORRECTION,
+    ProposeCorrection: WorkKind.PROPOSE_CORRECTION, OpenCloseForm: WorkKind.OPEN_CLOSE_FORM,
 }
 """The queued work each intent becomes (the worker's table in app/jobs/interactive.py reads it back)."""

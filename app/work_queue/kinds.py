@@ -32,6 +32,12 @@ class WorkKind(StrEnum):
     """Post or update the deal owner's pre-flight DM (what to fix in Salesforce, then ready or waiting)."""
     DM_INVOICE_TO_OWNER = "dm_invoice_to_owner"
     """Tell the deal owner by DM that the invoice exists (number, amount, due date, QuickBooks link)."""
+    RETRY_READ_DEAL = "retry_read_deal"
+    RETRY_QUICKBOOKS_STEP = "retry_quickbooks_step"
+    RETRY_SALESFORCE_STEP = "retry_salesforce_step"
+    RETRY_SLACK_STEP = "retry_slack_step"
+    """Retry on an exception, in the lane of each vendor: re-read the deal (Salesforce), then run the step that
+    failed for good once more in its own vendor's lane (app/jobs/retries.py)."""
     TICK_SALESFORCE_POLL = "tick_salesforce_poll"
     TICK_EXCEPTION_DIGEST = "tick_exception_digest"
     TICK_SLA_REMINDERS = "tick_sla_reminders"
@@ -48,6 +54,8 @@ class WorkKind(StrEnum):
     PUBLISH_HOME = "publish_home"
     TELL_USER = "tell_user"
     PROPOSE_CORRECTION = "propose_correction"
+    SHOW_RETRY_OUTCOME = "show_retry_outcome"
+    OPEN_CLOSE_FORM = "open_close_form"
     """Someone clicked or typed in Slack: the web process recorded the intent (app/slack/intents.py) and acked;
     the worker's interactive lane does the work and answers (chat.update, response_url, an ephemeral note)."""
 
@@ -55,5 +63,6 @@ class WorkKind(StrEnum):
 INTERACTIVE_KINDS = frozenset({
     WorkKind.DECIDE_APPROVAL, WorkKind.ANSWER_INVOICE_STATUS, WorkKind.ANSWER_APPROVALS, WorkKind.ANSWER_EXCEPTIONS,
     WorkKind.EXCEPTION_CONTROL, WorkKind.CLOSE_EXCEPTION, WorkKind.PUBLISH_HOME, WorkKind.TELL_USER,
-    WorkKind.PROPOSE_CORRECTION})
+    WorkKind.PROPOSE_CORRECTION, WorkKind.SHOW_RETRY_OUTCOME,
+    WorkKind.OPEN_CLOSE_FORM})
 """A person waits for these: they run in their own lane, never behind bulk posts or invoicing."""

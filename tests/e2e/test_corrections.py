@@ -17,7 +17,6 @@ from app.deals.service import find_deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.correction_models import Correction
 from app.invoicing.models import InvoiceJob
-from app.pipeline.retry import retry_exception
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, CARL, SAM
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID
@@ -207,10 +206,22 @@ def test_a_write_off_without_its_quickbooks_item_is_an_exception_and_retry_makes
 
     book_items = stack.emulators.quickbooks.book(DEMO_REALM_ID).objects["Item"]
     book_items[bad_debt["Id"]]["Active"] = True                      # finance fixed QuickBooks
-    outcome = retry_exception(stack.runtime, item_id=item.id, actor=ANN.slack_id)
-    assert outcome.succeeded, outcome.detail
+    feed = eventually(lambda: next((m for m in stack.emulators.slack.messages("C05EXCEPT10N")
+                                    if f"exception_actions:{item.id}" in json.dumps(m.blocks)), None),
+                      what="the exception in the exceptions channel")
+    stack.slack_side.click_button(ANN.slack_id, "C05EXCEPT10N", feed.ts, ActionId.EXCEPTION_RETRY,
+                                  block_id=f"exception_actions:{item.id}")
+    retried = eventually(lambda: (e := exception(stack, item.id)).last_retry_result and e, what="the retry's outcome")
+    assert retried.last_retry_result == "succeeded" and retried.status == "resolved"
     assert corrections(stack)[0].status == "done" and len(qbo(stack, "CreditMemo")) == 1
     assert stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", invoice["Id"])["Balance"] == 0
+
+
+def exception(stack: Stack, item_id: int) -> ExceptionItem:
+    with session_scope(stack.runtime.engine) as session:
+        found = session.get(ExceptionItem, item_id)
+        assert found is not None
+        return found
 
 
 def open_exceptions(stack: Stack) -> list[ExceptionItem]:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import select
 
@@ -39,6 +41,16 @@ def owner(stack: Stack) -> str:
 def digest_message(stack: Stack):
     assert run_digest(stack.runtime)
     return stack.emulators.slack.messages(DIGEST)[-1]
+
+
+def ticking(stack: Stack, check: Callable[[], Any]) -> Callable[[], Any]:
+    """`check`, after moving the fixed clock a second on: a retry that waits for a requeued step is rescheduled a
+    second later (it never sleeps), and with a FixedClock that second passes only when the test says."""
+    def advanced() -> Any:
+        stack.runtime.clock.advance(timedelta(seconds=1))
+        stack.runtime.wake_worker()
+        return check()
+    return advanced
 
 
 def item_section(message, item_id: int) -> str:
@@ -119,8 +131,9 @@ def test_a_look_alike_customer_is_a_duplicate_until_the_account_is_renamed(cstac
     eventually(lambda: items(cstack, id=duplicate.id)[0].status == "resolved", what="the retry to resolve it")
     invoice = cstack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")
     assert len(invoice) == 1 and invoice[0]["CustomerRef"]["value"] == "2"           # the existing Globex Inc
-    updated = eventually(lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
-                         and "Last retry" in item_section(m, duplicate.id) and m, what="the item updated in place")
+    updated = eventually(ticking(cstack, lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
+                                 and "Last retry" in item_section(m, duplicate.id) and m),
+                         what="the item updated in place")
     assert f"exception_actions:{duplicate.id}" not in json.dumps(updated.blocks)
     assert f"by <@{ANN.slack_id}>: succeeded" in item_section(updated, duplicate.id)
 
@@ -149,8 +162,9 @@ def test_a_vendor_error_retries_could_not_clear_then_retry_clears_it(cstack: Sta
     cstack.slack_side.click_button(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_RETRY)
     eventually(lambda: items(cstack, id=failure.id)[0].status == "resolved", what="the retry")
     assert len(cstack.emulators.quickbooks.objects(DEMO_REALM_ID, "Invoice")) == 1
-    updated = eventually(lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
-                         and "Last retry" in item_section(m, failure.id) and m, what="the item updated in place")
+    updated = eventually(ticking(cstack, lambda: (m := cstack.emulators.slack.find_message(DIGEST, message.ts))
+                                 and "Last retry" in item_section(m, failure.id) and m),
+                         what="the item updated in place")
     assert f"exception_actions:{failure.id}" not in json.dumps(updated.blocks)
     assert f"by <@{ANN.slack_id}>: succeeded" in item_section(updated, failure.id)
     resolved = items(cstack, id=failure.id)[0]
