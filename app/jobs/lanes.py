@@ -20,7 +20,8 @@ LANES: tuple[Lane, ...] = (
                              WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.SEND_SLA_PING, WorkKind.TICK_EXCEPTION_DIGEST,
                              WorkKind.TICK_SLA_REMINDERS, WorkKind.ANNOUNCE_CORRECTION,
                              WorkKind.FLUSH_EXCEPTION_FEED, WorkKind.REFRESH_EXCEPTION_THREAD,
-                             WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER, WorkKind.TICK_WEEKLY_REVIEW})),
+                             WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER, WorkKind.TICK_WEEKLY_REVIEW,
+                             WorkKind.PING_APPROVAL_LEVEL, WorkKind.TICK_APPROVAL_EXPIRY})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
     Lane("interactive", frozenset(INTERACTIVE_KINDS), threads=INTERACTIVE_THREADS, idle_wait=INTERACTIVE_IDLE_WAIT),
 )

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from app.policy.fields import Hours, SalesforceFieldName
+from app.policy.fields import Hours
 
 
 class LevelOrder(StrEnum):
@@ -26,8 +26,5 @@ class ApprovalControls(BaseModel):
     expire_after_hours: Hours | None = None
     """Business hours (see `business_hours`, `timezone`) a request may wait; then it expires and a fresh one is
     posted. None: requests never expire."""
-    submitter_field: SalesforceFieldName | None = None
-    """An opportunity field holding a Salesforce User id (e.g. `Submitted_By__c`): that person asked too, so they
-    may not approve any level either (the opportunity owner never may)."""
     separate_activation_and_credit_limit: bool = False
     """True: one person may not decide both the customer activation and the credit limit of one account."""
