@@ -18,7 +18,7 @@ def role_label(policy: Policy, role: str) -> str:
 
 
 def refusal_text(refusal: Refusal, policy: Policy) -> str:
-    """The whole sentence, e.g. "Only a Finance approver may decide this request. Ask <@U1> or <!subteam^S1>"."""
+    """The whole sentence, e.g. "Only a Finance approver may decide this request now. Ask <@U1> or <!subteam^S1>"."""
     labels = _either([role_label(policy, role) for role in refusal.roles]) or "an approver"
     if refusal.reason == RefusalReason.OWN_REQUEST:
         first = f"{OWN_REQUEST}: a {labels} other than you decides it"
@@ -31,11 +31,12 @@ def refusal_text(refusal: Refusal, policy: Policy) -> str:
     else:
         first = f"Only a {labels} may decide this request now"
     who = who_may_decide(refusal, policy)
-    return f"{first}. {who}" if who else f"{first}."
+    return f"{first}. {who}" if who else first
 
 
 def who_may_decide(refusal: Refusal, policy: Policy) -> str:
-    """'Ask <@U1>, <@U2> or <!subteam^S1>.' (empty when the policy names nobody else)."""
+    """'Ask <@U1>, <@U2> or <!subteam^S1>' (empty when the policy names nobody else). No final period: the note
+    that carries a refusal ends the sentence ("... Nothing was changed.")."""
     people: list[str] = []
     groups: list[str] = []
     for role in refusal.roles:
@@ -46,7 +47,7 @@ def who_may_decide(refusal: Refusal, policy: Policy) -> str:
         if definition.usergroup and definition.usergroup not in groups:
             groups.append(definition.usergroup)
     named = [f"<@{user}>" for user in people[:MAX_NAMED]] + [f"<!subteam^{group}>" for group in groups]
-    return f"Ask {_either(named)}." if named else ""
+    return f"Ask {_either(named)}" if named else ""
 
 
 def _either(items: list[str]) -> str:

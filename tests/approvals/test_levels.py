@@ -183,7 +183,7 @@ def test_a_refusal_names_the_role_by_its_label_and_who_may_decide_instead():
     assert choice.refusal is not None
     text = refusal_text(choice.refusal, POLICY)
     assert text == ("Only a Finance approver may decide this request now. "
-                    "Ask <@U05ANNFIN01>, <@U05BOBFIN02> or <!subteam^S05FINTEAM1>.")
+                    "Ask <@U05ANNFIN01>, <@U05BOBFIN02> or <!subteam^S05FINTEAM1>")
     assert "finance_approver" not in text
 
 
