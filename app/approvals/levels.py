@@ -22,6 +22,7 @@ from app.policy.controls import LevelOrder
 ACTIVATION_KIND = "customer_activation"
 CREDIT_LIMIT_KIND = "credit_limit"
 _ROLE_RULES = ("customer_activation", "payment_terms", "credit_limit")
+_CORRECTION_KINDS = ("credit_memo", "write_off", "rebill")
 
 
 class LevelStatus(StrEnum):
@@ -87,9 +88,13 @@ class Outcome(StrEnum):
 # ---- which levels -----------------------------------------------------------------------------------------------
 
 def levels_needed(kind: str, role: str, policy: Policy, *, discount_percent: Decimal | None = None,
-                  ) -> tuple[LevelSpec, ...]:
-    """The levels of a request of `kind` whose first (or only) role is `role`."""
-    rules = policy.approval_rules
+                  amount: Decimal | None = None) -> tuple[LevelSpec, ...]:
+    """The levels of a request of `kind` whose first (or only) role is `role` (`amount`: a correction's)."""
+    rules, corrections = policy.approval_rules, policy.corrections
+    if kind in _CORRECTION_KINDS and corrections is not None and amount is not None:
+        crossed = corrections.roles_crossed(kind, amount)
+        if crossed and corrections.order != LevelOrder.HIGHEST:
+            return _specs(crossed, corrections.order)
     if kind == "discount" and rules.discount is not None and discount_percent is not None:
         crossed = [level.role for level in rules.discount.levels if discount_percent > level.above_percent]
         if crossed and rules.discount.order != LevelOrder.HIGHEST:

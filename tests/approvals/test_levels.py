@@ -204,3 +204,17 @@ def test_expiry_counts_business_hours_in_the_policy_zone():
     assert expires_at(friday_4pm_new_york, policy) == datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
     assert expires_at(AT, policy_with({"approval_controls": {}})) is None
     assert expires_at(AT, policy) == AT + timedelta(hours=4)        # Tuesday 10:00 -> 14:00, one working day
+
+
+# ---- corrections: amount bands as levels ------------------------------------------------------------------------
+
+def test_correction_bands_crossed_become_levels_when_the_policy_says_so():
+    assert levels_needed("credit_memo", "controller", POLICY, amount=Decimal(6000)) == (
+        LevelSpec(1, 1, "controller"),)                                     # the example keeps `highest`
+    policy = policy_with({"corrections.order": "sequence"})
+    assert levels_needed("credit_memo", "controller", policy, amount=Decimal(6000)) == (
+        LevelSpec(1, 1, "finance_approver"), LevelSpec(2, 2, "controller"))
+    assert levels_needed("credit_memo", "finance_approver", policy, amount=Decimal(100)) == (
+        LevelSpec(1, 1, "finance_approver"),)
+    assert levels_needed("write_off", "cfo", policy_with({"corrections.order": "parallel"}),
+                         amount=Decimal(20000)) == (LevelSpec(1, 1, "controller"), LevelSpec(2, 1, "cfo"))
