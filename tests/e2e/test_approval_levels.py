@@ -26,6 +26,7 @@ from app.sandbox.people import ANN, BOB, CARL, DANA, ERIN
 from app.sandbox.stack import DEMO_POLICY, Stack
 from app.slack.ids import ActionId
 from tests.e2e.conftest import FIXED_START, approval_messages, eventually, settle, start_stack
+from tests.e2e.test_corrections import correction_request, corrections, invoiced_deal, last_view, qbo, submit_form
 from tests.e2e.test_golden_path import buttons, deal_row, qbo_invoices
 
 APPROVALS = "C05APPR0VAL"
@@ -232,5 +233,37 @@ def test_an_expired_request_is_posted_again_once(sqlite_url: str, tmp_path: Path
         assert audited(stack).count("approval.expired") == 1
         click(stack, ANN, fresh[0].ts)                   # the fresh request is decided as any other
         eventually(lambda: "approved by <@U05ANNFIN01>" in shown(stack, fresh[0].ts), what="level 1 of the fresh one")
+    finally:
+        stack.stop()
+
+
+def test_a_credit_memo_crossing_two_bands_needs_both_levels_and_never_its_proposer(sqlite_url: str,
+                                                                                    tmp_path: Path):
+    data = yaml.safe_load(levels_policy(tmp_path).read_text())
+    data["corrections"]["order"] = "sequence"          # more than 5,000: a finance approver, then the controller
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    stack = start_stack(sqlite_url, policy_path=tmp_path / "policy.yaml")
+    try:
+        deal_id, _invoice = invoiced_deal(stack, Book(stack.emulators.salesforce), "Globex - Rollout",
+                                          [Line("Implementation", Decimal(1)), Line("Support Plan", Decimal(1))])
+        stack.slack_side.send_slash_command(ANN.slack_id, "/correct-invoice", deal_id)
+        submit_form(stack, ANN.slack_id, last_view(stack), kind="amount", amount="6000",
+                    reason="Implementation was cut by the customer")
+        request = correction_request(stack, "Credit memo")
+        assert "Level 1 (Finance approver)" in shown(stack, request.ts) and "Level 2 (Controller)" in shown(
+            stack, request.ts)
+
+        click(stack, ANN, request.ts)                    # the proposer (her first note says it was proposed)
+        assert notes(stack, ANN, 2)[1].startswith(":no_entry: You cannot approve your own request")
+        click(stack, BOB, request.ts)
+        eventually(lambda: "approved by <@U05BOBFIN02>" in shown(stack, request.ts), what="level 1 approved")
+        assert "Level 2 (Controller)" in eventually(lambda: dms(stack, CARL), what="Carl's DM")[0].text
+        settle(stack)
+        assert qbo(stack, "CreditMemo") == [] and corrections(stack)[0].status == "proposed"
+
+        click(stack, CARL, request.ts)
+        eventually(lambda: qbo(stack, "CreditMemo"), what="the credit memo")
+        assert Decimal(str(qbo(stack, "CreditMemo")[0]["TotalAmt"])) >= Decimal(6000)
+        assert [level.decided_by for level in levels(stack)] == [BOB.slack_id, CARL.slack_id]
     finally:
         stack.stop()
