@@ -127,9 +127,14 @@ def _store(session: Session, request: ApprovalRequest, decided: LevelState) -> N
         .values(status=decided.status, decided_by=decided.decided_by, decided_by_name=decided.decided_by_name,
                 decided_at=decided.decided_at, comment=decided.comment)
         .execution_options(synchronize_session=False))
-    if getattr(claimed, "rowcount", 1) != 1:
-        raise InvalidTransition(f"Level {decided.position} of this request was just decided by someone else")
     session.expire_all()
+    if getattr(claimed, "rowcount", 1) != 1:             # someone else decided this level a moment ago
+        winner = next((row for row in _rows(session, request.id) if row.position == decided.position), None)
+        who = (winner.decided_by_name or winner.decided_by) if winner and winner.decided_by else "someone else"
+        status = winner.status if winner and winner.decided_by else "decided"
+        single = len(_rows(session, request.id)) == 1
+        raise InvalidTransition(f"Already {status} by {who}" if single
+                                else f"Level {decided.position} was already {status} by {who}")
 
 
 def _finish(session: Session, request: ApprovalRequest, last: LevelState, *, decision: Decision,
