@@ -267,3 +267,35 @@ def test_a_credit_memo_crossing_two_bands_needs_both_levels_and_never_its_propos
         assert [level.decided_by for level in levels(stack)] == [BOB.slack_id, CARL.slack_id]
     finally:
         stack.stop()
+
+
+def test_one_person_may_not_decide_both_the_activation_and_the_credit_limit_of_an_account(sqlite_url: str,
+                                                                                           tmp_path: Path):
+    data = yaml.safe_load(levels_policy(tmp_path, separate_activation_and_credit_limit=True).read_text())
+    data["approver_roles"]["cfo"]["users"].append(CARL.slack_id)     # Carl: the controller, and a CFO
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    stack = start_stack(sqlite_url, policy_path=tmp_path / "policy.yaml")
+    try:
+        book = Book(stack.emulators.salesforce)
+        book.add_account("Initech Labs", Credit_Limit__c=Decimal(80000))     # new to QuickBooks, high limit
+        book.add_deal("Initech - Pilot", account="Initech Labs", owner_id=stack.emulators.sf_user_ids["sam"],
+                      lines=[Line("Support Plan", Decimal(1))])
+        stack.poll()
+        asks = eventually(lambda: len(found := approval_messages(stack)) == 2 and found, what="two requests")
+        activation = next(m for m in asks if "New customer" in json.dumps(m.blocks))
+        credit = next(m for m in asks if "Credit limit" in json.dumps(m.blocks))
+
+        click(stack, CARL, activation.ts)
+        eventually(lambda: "Approved" in shown(stack, activation.ts), what="the activation approved")
+        click(stack, CARL, credit.ts)
+        refusal = notes(stack, CARL)[0]
+        assert "You decided this account's customer activation" in refusal and "a different CFO" in refusal
+        assert f"<@{CARL.slack_id}>" not in refusal and f"<@{DANA.slack_id}>" in refusal
+        click(stack, DANA, credit.ts)
+        eventually(lambda: "Approved" in shown(stack, credit.ts), what="the credit limit approved by Dana")
+        with session_scope(stack.runtime.engine) as session:
+            deciders = {(request.kind, decision.slack_user_id) for request, decision in session.exec(
+                select(ApprovalRequest, ApprovalDecision).where(ApprovalDecision.request_id == ApprovalRequest.id))}
+        assert deciders == {("customer_activation", CARL.slack_id), ("credit_limit", DANA.slack_id)}
+    finally:
+        stack.stop()
