@@ -140,8 +140,9 @@ def choose_level(*, actor_id: str, levels: Sequence[LevelState], requesters: Col
     (e.g. whoever decided the same account's customer activation, when it and the credit limit must differ)."""
     waiting = open_levels(levels)
     roles = tuple(dict.fromkeys(level.role for level in waiting))
-    excluded = frozenset(who for who in requesters if who) | deciders(levels)
-    if not actor_id or actor_id in excluded - deciders(levels):
+    asked = frozenset(who for who in requesters if who)
+    excluded = asked | deciders(levels)
+    if not actor_id or actor_id in asked:
         return _refused(RefusalReason.OWN_REQUEST, roles, excluded)
     decided = next((level for level in levels if level.decided_by == actor_id), None)
     if decided is not None:

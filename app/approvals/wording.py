@@ -6,15 +6,11 @@ named people and its Slack user group, less whoever may not decide this request.
 from __future__ import annotations
 
 from app.approvals.levels import Refusal, RefusalReason
+from app.approvals.roles import role_label
 from app.policy import Policy
 
 OWN_REQUEST = "You cannot approve your own request"
 MAX_NAMED = 6
-
-
-def role_label(policy: Policy, role: str) -> str:
-    definition = policy.approver_roles.get(role)
-    return definition.label if definition and definition.label else role.replace("_", " ")
 
 
 def refusal_text(refusal: Refusal, policy: Policy) -> str:

@@ -26,6 +26,7 @@ from app.sandbox.people import ANN, BOB, CARL, DANA, ERIN
 from app.sandbox.stack import DEMO_POLICY, Stack
 from app.slack.ids import ActionId
 from tests.e2e.conftest import FIXED_START, approval_messages, eventually, settle, start_stack
+from tests.e2e.test_approvals_command import answer_to
 from tests.e2e.test_corrections import correction_request, corrections, invoiced_deal, last_view, qbo, submit_form
 from tests.e2e.test_golden_path import buttons, deal_row, qbo_invoices
 
@@ -146,6 +147,8 @@ def test_parallel_levels_are_decided_in_any_order_and_both_are_needed(lstack: St
     deal(lstack, discount=None, terms="Net 90")
     request = posted_request(lstack)
     assert "(in parallel)" in shown(lstack, request.ts)
+    assert answer_to(lstack, CARL.slack_id)["text"].startswith("1 approval request")    # /approvals: his level
+    assert answer_to(lstack, ANN.slack_id)["text"].startswith("1 approval request")
 
     click(lstack, CARL, request.ts)                      # the controller's level first
     eventually(lambda: "approved by <@U05CARLCTL1>" in shown(lstack, request.ts), what="level 2 approved")
@@ -153,6 +156,7 @@ def test_parallel_levels_are_decided_in_any_order_and_both_are_needed(lstack: St
     assert qbo_invoices(lstack) == []
     assert dms(lstack, ANN) == []                        # level 1 was open already: nobody new to ping
 
+    assert "Nothing is waiting" in answer_to(lstack, CARL.slack_id)["text"]          # decided his level
     click(lstack, ANN, request.ts)
     eventually(lambda: qbo_invoices(lstack), what="the invoice")
     assert {level.decided_by for level in levels(lstack)} == {ANN.slack_id, CARL.slack_id}
