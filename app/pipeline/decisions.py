@@ -17,6 +17,7 @@ from app.pipeline.advance import advance_deal
 from app.pipeline.approval_levels import queue_level_pings
 from app.pipeline.corrections import follow_decision
 from app.pipeline.follow_ups import enqueue_follow_ups
+from app.pipeline.owner_notices import queue_notice_refresh
 from app.pipeline.summaries import DecisionSummary, RequestSummary, summarize_decision, summarize_request
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
@@ -65,6 +66,7 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
                 made = _follow_final_decision(rt, session, request)
             else:
                 queue_level_pings(session, level, clock=rt.clock)
+                queue_notice_refresh(session, deal_id=request.deal_id, clock=rt.clock)    # names the next role
                 made = DecisionMade(request=summarize_request(session, request, policy=rt.policy), decision=None,
                                     channel=request.slack_channel, ts=request.slack_ts)
     except IntegrityError:
