@@ -17,6 +17,8 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    """Waited longer than the policy allows (`approval_controls.expire_after_hours`); a fresh request replaced it."""
 
 
 class Decision(StrEnum):

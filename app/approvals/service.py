@@ -112,7 +112,8 @@ def _outdated(request: ApprovalRequest, needs: tuple[ApprovalNeed, ...], fingerp
 
 
 def _find(existing: list[ApprovalRequest], need: ApprovalNeed, fingerprint: str) -> ApprovalRequest | None:
-    return next((request for request in existing if request.status != ApprovalStatus.SUPERSEDED
+    return next((request for request in existing
+                 if request.status not in (ApprovalStatus.SUPERSEDED, ApprovalStatus.EXPIRED)
                  and request.kind == need.kind and request.terms_fingerprint == fingerprint), None)
 
 

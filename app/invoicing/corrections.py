@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.approvals.level_service import open_request_levels
+from app.approvals.levels import levels_needed
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.audit.service import record_event
 from app.clock import Clock
@@ -101,6 +103,7 @@ def _approval_request(session: Session, *, deal: Deal, correction: Correction, v
         created_at=clock.now())
     session.add(request)
     session.flush()
+    open_request_levels(session, request, levels_needed(kind, role, policy, amount=valued.amount))
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
                  subject_id=str(request.id), details={"deal_id": deal.id, "kind": kind, "ask": ask,
                                                       "correction_id": correction.id}, clock=clock)

@@ -17,8 +17,7 @@ from app.pipeline.summaries import summarize_request
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
     ApprovalCard,
-    approval_decided_blocks,
-    approval_decided_text,
+    approval_message,
     approval_request_blocks,
 )
 from app.slack.blocks.common import to_dicts
@@ -48,10 +47,10 @@ def _show_outcome(rt: Runtime, intent: DecideApproval, made: DecisionMade) -> No
     if not (channel and ts):
         return
     card = approval_card(made.request, instance_url=rt.settings.salesforce_base_url)
-    outcome = decided_outcome(made.decision)
+    outcome = decided_outcome(made.decision) if made.decision else None
+    text, blocks = approval_message(card, status="approved" if outcome else "pending", outcome=outcome)
     try:
-        rt.slack.update_message(channel, ts, text=approval_decided_text(card, outcome),
-                                blocks=approval_decided_blocks(card, outcome))
+        rt.slack.update_message(channel, ts, text=text, blocks=blocks)
     except IntegrationError as error:           # the decision stands; the slack lane redraws the message later
         log.warning("approval request %s: message update failed, queued a redraw: %s", intent.request_id, error)
         queue_redraw(rt, request_id=intent.request_id)

@@ -5,7 +5,6 @@ import functools
 import logging
 from typing import Any
 
-from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalRequest, ApprovalStatus
@@ -29,15 +28,7 @@ from app.jobs.worker import BatchHandler, Handler, stored_id
 from app.pipeline.owner_notices import queue_notice_refresh
 from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
-from app.slack.blocks.approval import (
-    ApprovalCard,
-    DecidedOutcome,
-    approval_decided_blocks,
-    approval_decided_text,
-    approval_request_blocks,
-    approval_request_text,
-    approval_superseded_blocks,
-)
+from app.slack.blocks.approval import approval_message, approval_request_blocks, approval_request_text
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation
 from app.work_queue.kinds import WorkKind
@@ -50,7 +41,7 @@ TICK_PREFIX = "tick_"
 LOGGED_ONLY = frozenset({WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.FLUSH_EXCEPTION_FEED,
                          WorkKind.REFRESH_EXCEPTION_THREAD, WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER,
                          WorkKind.RETRY_READ_DEAL, WorkKind.RETRY_QUICKBOOKS_STEP, WorkKind.RETRY_SALESFORCE_STEP,
-                         WorkKind.RETRY_SLACK_STEP})
+                         WorkKind.RETRY_SLACK_STEP, WorkKind.PING_APPROVAL_LEVEL})
 """Slack messages about something already tracked (an exception, a deal's state), and a Retry on one (its step's
 own failure is the retry's outcome): a final failure is logged, never opened as one more exception."""
 
@@ -114,18 +105,10 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
         decided = decision_for(session, request_id=request.id)
-        text, blocks = _approval_message(request.status, card,
-                                         decided_outcome(summarize_decision(decided)) if decided else None)
+        text, blocks = approval_message(card, status=request.status,
+                                        outcome=decided_outcome(summarize_decision(decided)) if decided else None,
+                                        expire_after_hours=rt.policy.approval_controls.expire_after_hours)
     rt.slack.update_message(channel, ts, text=text, blocks=blocks)
-
-
-def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list[Block]]:
-    if status == ApprovalStatus.SUPERSEDED:
-        reason = "The deal's terms changed after this request; a new request replaces it."
-        return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
-    if outcome is not None:
-        return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
-    return approval_request_text(card), approval_request_blocks(card)
 
 
 def create_invoice(rt: Runtime, payload: Payload) -> None:

@@ -23,7 +23,7 @@ LANES: tuple[Lane, ...] = (
                              WorkKind.TICK_SLA_REMINDERS, WorkKind.ANNOUNCE_CORRECTION,
                              WorkKind.FLUSH_EXCEPTION_FEED, WorkKind.REFRESH_EXCEPTION_THREAD,
                              WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER, WorkKind.TICK_WEEKLY_REVIEW,
-                             WorkKind.RETRY_SLACK_STEP})),
+                             WorkKind.RETRY_SLACK_STEP, WorkKind.PING_APPROVAL_LEVEL, WorkKind.TICK_APPROVAL_EXPIRY})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
     Lane("interactive", frozenset(INTERACTIVE_KINDS), threads=INTERACTIVE_THREADS, idle_wait=INTERACTIVE_IDLE_WAIT),
 )

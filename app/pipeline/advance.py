@@ -16,6 +16,7 @@ from app.exception_queue.service import sync_deal_exceptions
 from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
+from app.pipeline.approval_levels import open_levels_for
 from app.policy import Policy
 
 _STATUS_FOR_GATE = {GateStatus.NOT_WON: DealStatus.NOT_WON, GateStatus.NOT_ELIGIBLE: DealStatus.NOT_ELIGIBLE,
@@ -51,6 +52,7 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     fingerprint = terms_fingerprint(facts, taxability=policy.tax is not None)
     synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy), fingerprint=fingerprint,
                            clock=clock)
+    open_levels_for(session, synced.opened, facts=facts, policy=policy)
     deal.terms_fingerprint = fingerprint
     status = _STATUS_FOR_APPROVALS[synced.state]
     advance = Advance(status, gate=gate, to_post=synced.opened,

@@ -37,6 +37,7 @@ class BlockId(StrEnum):
 
     APPROVAL_ACTIONS = "approval_actions"
     APPROVAL_OUTCOME = "approval_outcome"
+    APPROVAL_LEVELS = "approval_levels"
     REJECT_REASON_INPUT = "approval_reject_reason_input"
     HOME_ACTIONS = "home_actions"
     EXCEPTION_ACTIONS = "exception_actions"

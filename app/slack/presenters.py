@@ -11,6 +11,7 @@ from app.pipeline.summaries import DecisionSummary, RequestSummary
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
+from app.slack.blocks.levels import LevelLine
 from app.slack.blocks.status import ApprovalLine, Candidate, CorrectionLine, InvoiceStatusView
 from app.status.home import HomeSummary
 from app.status.service import ApprovalState, DealMatch, DealStanding
@@ -34,8 +35,18 @@ def approval_card(request: RequestSummary, *, instance_url: str | None) -> Appro
         amount=request.amount, currency=request.currency,
         asks=(Ask(KIND_LABELS.get(request.kind, request.kind), request.ask),),
         requester_name=request.requester_name, requester_slack_id=request.requester_slack_id,
-        required_role=request.role_label, created_at=request.created_at,
+        required_role=request.role_label, created_at=request.created_at, levels=level_lines(request),
     )
+
+
+def level_lines(request: RequestSummary) -> tuple[LevelLine, ...]:
+    """A request's levels for its message; a one-level request shows none (its role and outcome say it all)."""
+    if len(request.levels) < 2:
+        return ()
+    return tuple(LevelLine(position=level.position, role_label=level.role_label, status=level.status,
+                           decider_slack_id=level.decider_slack_id, decider_name=level.decider_name,
+                           decided_at=level.decided_at, parallel=level.parallel, open_now=level.open_now)
+                 for level in request.levels)
 
 
 def decided_outcome(decision: DecisionSummary) -> DecidedOutcome:

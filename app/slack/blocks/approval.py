@@ -25,6 +25,7 @@ from app.slack.blocks.format import (
     truncate,
     when_utc,
 )
+from app.slack.blocks.levels import LevelLine, levels_block
 from app.slack.ids import ActionId, BlockId
 
 Decision = Literal["approved", "rejected"]
@@ -56,6 +57,8 @@ class ApprovalCard:
     requester_slack_id: str | None
     required_role: str
     created_at: datetime
+    levels: tuple[LevelLine, ...] = ()
+    """Shown when the request has more than one level."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +98,27 @@ def approval_superseded_blocks(card: ApprovalCard, reason: str) -> list[Block]:
     return [*_summary_blocks(card, f"Re-approval needed: {card.deal_name}"), outcome_line]
 
 
+def approval_expired_blocks(card: ApprovalCard, *, after_hours: int | None) -> list[Block]:
+    """The summary once the request waited too long: it no longer counts, a fresh request replaces it."""
+    limit = f" ({after_hours} business hours)" if after_hours else ""
+    line = f"⌛ Expired: nobody decided within the policy's limit{limit}. A fresh request was posted."
+    outcome_line = context(line, block_id=BlockId.APPROVAL_OUTCOME.value)
+    return [*_summary_blocks(card, f"Expired: {card.deal_name}"), outcome_line]
+
+
+def approval_message(card: ApprovalCard, *, status: str, outcome: DecidedOutcome | None,
+                     expire_after_hours: int | None = None) -> tuple[str, list[Block]]:
+    """The request message for the request's state: superseded, expired, decided, or pending (with buttons)."""
+    if status == "superseded":
+        reason = "The deal's terms changed after this request; a new request replaces it."
+        return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
+    if status == "expired":
+        return f"Expired: {card.deal_name}", approval_expired_blocks(card, after_hours=expire_after_hours)
+    if outcome is not None:
+        return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
+    return approval_request_text(card), approval_request_blocks(card)
+
+
 def approval_request_text(card: ApprovalCard) -> str:
     """Notification / fallback text for the request message."""
     kinds = ", ".join(safe_text(ask.kind, NAME_LIMIT) for ask in card.asks) or "approval"
@@ -121,7 +145,8 @@ def _summary_blocks(card: ApprovalCard, title: str) -> list[Block]:
         ("Opportunity", safe_text(card.opportunity_id, NAME_LIMIT)),
     ]
     meta = f"Request #{card.request_id} · opened {when_utc(card.created_at)}"
-    return [header(title), fields_section(fields), section(_asks_text(card.asks)), context(meta)]
+    levels = [levels_block(card.levels)] if card.levels else []
+    return [header(title), fields_section(fields), section(_asks_text(card.asks)), *levels, context(meta)]
 
 
 def _asks_text(asks: tuple[Ask, ...]) -> str:
