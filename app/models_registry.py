@@ -4,6 +4,7 @@ Import this module, then use `SQLModel.metadata`; nothing here has side effects 
 """
 from __future__ import annotations
 
+from app.approvals import activation_models
 from app.approvals import models as approvals_models
 from app.audit import models as audit_models
 from app.deals import models as deals_models
@@ -19,6 +20,7 @@ from app.work_queue import models as work_queue_models
 MODEL_MODULES = (
     deals_models,
     approvals_models,
+    activation_models,
     invoicing_models,
     correction_models,
     exception_queue_models,

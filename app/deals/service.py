@@ -72,6 +72,7 @@ def _account_facts(account: Account | None, deal: Deal) -> AccountFacts:
         tax_exempt=account.tax_exempt, credit_limit=account.credit_limit,
         has_qbo_customer=account.qbo_customer_id is not None,
         tax_exemption_reason=account.tax_exemption_reason, resale_number=account.resale_number,
+        billing_email=account.billing_email,
     )
 
 
@@ -89,7 +90,7 @@ def _upsert_account(session: Session, source: SfAccount, *, now: datetime) -> Ac
     for name in ("billing_street", "billing_city", "billing_state", "billing_postal_code", "billing_country",
                  "shipping_street", "shipping_city", "shipping_state", "shipping_postal_code",
                  "shipping_country", "segment", "tax_exempt", "credit_limit", "tax_exemption_reason",
-                 "resale_number"):
+                 "resale_number", "billing_email"):
         setattr(account, name, getattr(source, name))
     account.name = source.name or account.name
     account.updated_at = now

@@ -113,14 +113,16 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
                              instance_url=rt.settings.salesforce_base_url)
         decided = decision_for(session, request_id=request.id)
         text, blocks = _approval_message(request.status, card,
-                                         decided_outcome(summarize_decision(decided)) if decided else None)
+                                         decided_outcome(summarize_decision(decided)) if decided else None,
+                                         why=request.superseded_why)
     rt.slack.update_message(channel, ts, text=text, blocks=blocks)
 
 
-def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list[Block]]:
+def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None,
+                      why: str | None = None) -> tuple[str, list[Block]]:
     if status == ApprovalStatus.SUPERSEDED:
-        reason = "The deal's terms changed after this request; a new request replaces it."
-        return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
+        reason = f"the deal changed: {why}" if why else "the deal's terms changed after this request"
+        return f"Superseded: {card.deal_name}: {reason}", approval_superseded_blocks(card, reason)
     if outcome is not None:
         return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
     return approval_request_text(card), approval_request_blocks(card)

@@ -33,6 +33,9 @@ class RequestSummary:
     amount: Decimal
     currency: str
     customer_name: str
+    changes: tuple[str, ...] = ()
+    """A re-approval: what changed since the superseded approval, one "Field: old -> new" per locked field."""
+    superseded_why: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +64,8 @@ def summarize_request(session: Session, request: ApprovalRequest, *, policy: Pol
         requester_name=requester, requester_slack_id=request.requester_slack_id, created_at=request.created_at,
         deal_name=deal.name, opportunity_id=deal.sf_id, amount=amount, currency=currency,
         customer_name=account.name if account else "(no account)",
+        changes=tuple(f"{row.get('label')}: {row.get('old')} -> {row.get('new')}" for row in request.changes or ()),
+        superseded_why=request.superseded_why,
     )
 
 

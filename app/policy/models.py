@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -104,6 +105,13 @@ class DiscountRule(_Strict):
 class CreditLimitRule(_Strict):
     threshold: Money
     role: RoleName
+
+
+class FieldLocks(_Strict):
+    """How far the amount of an approved deal may move before the approval no longer holds (see
+    app/approvals/locks.py): 0 means any change of the amount needs a new approval."""
+
+    amount_tolerance_percent: Percent = Decimal(0)
 
 
 class ApprovalRules(_Strict):
@@ -229,6 +237,8 @@ class Policy(_Strict):
     """Optional: credit memos and write-offs approved in Slack."""
     exception_feed: ExceptionFeed = ExceptionFeed()
     weekly_review: WeeklyReview = WeeklyReview()
+    field_locks: FieldLocks = FieldLocks()
+    """Optional: the amount tolerance of the field lock (approval locks)."""
 
     @field_validator("root_causes")
     @classmethod

@@ -34,7 +34,7 @@ def approval_card(request: RequestSummary, *, instance_url: str | None) -> Appro
         amount=request.amount, currency=request.currency,
         asks=(Ask(KIND_LABELS.get(request.kind, request.kind), request.ask),),
         requester_name=request.requester_name, requester_slack_id=request.requester_slack_id,
-        required_role=request.role_label, created_at=request.created_at,
+        required_role=request.role_label, created_at=request.created_at, changes=request.changes,
     )
 
 

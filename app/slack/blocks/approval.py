@@ -56,6 +56,8 @@ class ApprovalCard:
     requester_slack_id: str | None
     required_role: str
     created_at: datetime
+    changes: tuple[str, ...] = ()
+    """A re-approval: the locked values that changed since the superseded approval ("Field: old -> new")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,8 +76,10 @@ class DecidedOutcome:
 
 
 def approval_request_blocks(card: ApprovalCard) -> list[Block]:
-    """The live request: summary plus Approve / Reject buttons whose value is the request id."""
-    return [*_summary_blocks(card, f"Approval needed: {card.deal_name}"), _decision_buttons(card.request_id)]
+    """The live request: summary plus Approve / Reject buttons whose value is the request id. A re-approval says
+    so in its title and shows what changed since the approval it replaces."""
+    title = f"{'Re-approval' if card.changes else 'Approval'} needed: {card.deal_name}"
+    return [*_summary_blocks(card, title), _decision_buttons(card.request_id)]
 
 
 def approval_decided_blocks(card: ApprovalCard, outcome: DecidedOutcome) -> list[Block]:
@@ -86,13 +90,12 @@ def approval_decided_blocks(card: ApprovalCard, outcome: DecidedOutcome) -> list
 
 
 def approval_superseded_blocks(card: ApprovalCard, reason: str) -> list[Block]:
-    """The summary once the deal's terms changed after approval: this approval no longer counts."""
+    """The summary once the deal's locked values changed: this request no longer counts, and why."""
     line = (
-        f"⚠️ Superseded: the deal changed after this was decided ({safe_text(reason, _REASON_LIMIT)}). "
-        "A new approval is needed."
+        f"⚠️ Superseded: {safe_text(reason, _REASON_LIMIT)}. Invoicing is held; a new request replaces this one."
     )
-    outcome_line = context(line, block_id=BlockId.APPROVAL_OUTCOME.value)
-    return [*_summary_blocks(card, f"Re-approval needed: {card.deal_name}"), outcome_line]
+    outcome_line = context(truncate(line, CONTEXT_TEXT_LIMIT), block_id=BlockId.APPROVAL_OUTCOME.value)
+    return [*_summary_blocks(card, f"Superseded: {card.deal_name}"), outcome_line]
 
 
 def approval_request_text(card: ApprovalCard) -> str:
@@ -101,6 +104,8 @@ def approval_request_text(card: ApprovalCard) -> str:
     deal = safe_text(card.deal_name, NAME_LIMIT)
     customer = safe_text(card.customer_name, NAME_LIMIT)
     text = f"Approval needed: {deal} for {customer}, {money(card.amount, card.currency)} ({kinds})"
+    if card.changes:
+        text += " (re-approval: " + "; ".join(safe_text(change, _ASK_LIMIT) for change in card.changes) + ")"
     return truncate(text, SECTION_TEXT_LIMIT)
 
 
@@ -121,7 +126,14 @@ def _summary_blocks(card: ApprovalCard, title: str) -> list[Block]:
         ("Opportunity", safe_text(card.opportunity_id, NAME_LIMIT)),
     ]
     meta = f"Request #{card.request_id} · opened {when_utc(card.created_at)}"
-    return [header(title), fields_section(fields), section(_asks_text(card.asks)), context(meta)]
+    changed = [section(_changes_text(card.changes))] if card.changes else []
+    return [header(title), fields_section(fields), section(_asks_text(card.asks)), *changed, context(meta)]
+
+
+def _changes_text(changes: tuple[str, ...]) -> str:
+    title = "*Changed since the last approval*\n"
+    lines = [f"• {safe_text(change, _ASK_LIMIT)}" for change in changes]
+    return title + join_within(lines, SECTION_TEXT_LIMIT - len(title))
 
 
 def _asks_text(asks: tuple[Ask, ...]) -> str:
