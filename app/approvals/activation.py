@@ -1,9 +1,8 @@
 """Customer activation ("sales creates, finance approves"): the customer proposed from the Salesforce account, the
 QuickBooks customers it could duplicate (pure), and the approver's terms, credit limit and choice, audited.
 
-Never a duplicate: a QuickBooks customer with exactly the account's name IS the customer (it is linked); one whose
-name looks the same (case, punctuation and legal suffixes aside), or with the same email, or the same billing street
-and postal code, is a look-alike: the approver picks "use this one" or "create new" in the approval modal.
+Never a duplicate: the QuickBooks customers that match (app/exception_queue/customers.py `match_customers`) are
+stored with the request; the approver picks "use this one" or "create new" in the approval modal.
 """
 from __future__ import annotations
 
@@ -19,8 +18,6 @@ from app.clock import Clock
 from app.db import require
 from app.deals.facts import AccountFacts
 from app.deals.models import Account, Deal
-from app.exception_queue.customers import company_key
-from app.integrations.quickbooks_models import QboAddress, QboCustomer
 
 MAX_CREDIT_LIMIT = Decimal("999999999999.99")
 
@@ -36,21 +33,6 @@ class ProposedCustomer:
     credit_limit: str
 
 
-@dataclass(frozen=True, slots=True)
-class LookAlike:
-    customer_id: str
-    name: str
-    email: str
-    address: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class Matches:
-    exact: LookAlike | None
-    look_alikes: tuple[LookAlike, ...]
-
-
 def proposed_customer(account: AccountFacts, *, terms: str | None) -> ProposedCustomer:
     tax = "not stated" if account.tax_exempt is None else ("tax exempt" if account.tax_exempt else "taxable")
     if account.tax_exempt and account.tax_exemption_reason:
@@ -62,21 +44,6 @@ def proposed_customer(account: AccountFacts, *, terms: str | None) -> ProposedCu
         ship_to=_joined(account.shipping_street, account.shipping_city, account.shipping_state,
                         account.shipping_postal_code, account.shipping_country),
         credit_limit="" if account.credit_limit is None else f"{account.credit_limit:.2f}")
-
-
-def match_customers(account: AccountFacts, customers: list[QboCustomer]) -> Matches:
-    """The customer with exactly the account's name, else the look-alikes an approver must choose between."""
-    wanted = account.name.strip().casefold()
-    active = [customer for customer in customers if customer.active]
-    exact = next((customer for customer in active if customer.display_name.strip().casefold() == wanted), None)
-    if exact is not None:
-        return Matches(_look_alike(exact, "the same name"), ())
-    found = []
-    for customer in active:
-        why = _why_alike(account, customer)
-        if why:
-            found.append(_look_alike(customer, why))
-    return Matches(None, tuple(sorted(found, key=lambda alike: alike.name.casefold())))
 
 
 def parse_credit_limit(text: str | None) -> Decimal:
@@ -99,15 +66,16 @@ def activation_for(session: Session, *, request_id: int | None) -> CustomerActiv
 
 
 def store_proposal(session: Session, *, request: ApprovalRequest, account: Account, proposed: ProposedCustomer,
-                   matches: Matches, clock: Clock) -> CustomerActivation:
+                   exact: dict[str, str] | None, look_alikes: list[dict[str, str]],
+                   clock: Clock) -> CustomerActivation:
     """Keep (or refresh, while undecided) what the approval request shows: the proposal and its look-alikes."""
     row = activation_for(session, request_id=request.id)
     if row is None:
         row = CustomerActivation(request_id=_id(request.id), account_id=_id(account.id), created_at=clock.now(),
                                  updated_at=clock.now())
     if row.status == ActivationStatus.PROPOSED:
-        row.proposed = {**asdict(proposed), "exact": asdict(matches.exact) if matches.exact else None}
-        row.look_alikes = [asdict(alike) for alike in matches.look_alikes]
+        row.proposed = {**asdict(proposed), "exact": exact}
+        row.look_alikes = look_alikes
         row.updated_at = clock.now()
     session.add(row)
     session.flush()
@@ -162,35 +130,6 @@ def request_account(session: Session, request: ApprovalRequest) -> int:
     if deal.account_id is None:
         raise ValueError(f"deal {deal.id} has no account to activate")
     return deal.account_id
-
-
-def _look_alike(customer: QboCustomer, why: str) -> LookAlike:
-    return LookAlike(customer_id=customer.id, name=customer.display_name, email=customer.email or "",
-                     address=_address(customer.billing_address), why=why)
-
-
-def _why_alike(account: AccountFacts, customer: QboCustomer) -> str:
-    reasons = []
-    if company_key(customer.display_name) == company_key(account.name):
-        reasons.append("a similar name")
-    if account.billing_email and (customer.email or "").strip().casefold() == account.billing_email.strip().casefold():
-        reasons.append("the same email")
-    address = customer.billing_address
-    if (address is not None and account.billing_street and account.billing_postal_code
-            and _same(address.line1, account.billing_street) and _same(address.postal_code,
-                                                                     account.billing_postal_code)):
-        reasons.append("the same billing address")
-    return " and ".join(reasons)
-
-
-def _same(left: str | None, right: str | None) -> bool:
-    return " ".join((left or "").casefold().split()) == " ".join((right or "").casefold().split())
-
-
-def _address(address: QboAddress | None) -> str:
-    if address is None:
-        return ""
-    return _joined(address.line1, address.city, address.region, address.postal_code, address.country)
 
 
 def _joined(*parts: str | None) -> str:

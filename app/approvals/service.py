@@ -109,6 +109,14 @@ def decide(session: Session, *, request_id: int, actor_id: str, actor_name: str 
     return request
 
 
+def record_lock(session: Session, *, request: ApprovalRequest, actor: str, clock: Clock) -> None:
+    """An approval locks the values it was given for: the audit trail keeps them with the approval."""
+    record_event(session, actor=actor, action="approval.locked", subject_type="approval_request",
+                 subject_id=str(request.id),
+                 details={"deal_id": request.deal_id, "kind": request.kind, "locked_values": request.locked_values,
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+
+
 def _already_decided(session: Session, request: ApprovalRequest) -> str:
     if request.status == ApprovalStatus.SUPERSEDED:
         return "This request is out of date: the deal's terms changed, so a new request was posted"

@@ -1,6 +1,7 @@
 """The approval decision use case: check, record, move the deal forward, and say what the request looks like now."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,9 @@ from app.pipeline.summaries import DecisionSummary, RequestSummary, summarize_de
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
+
+AfterDecide = Callable[[Session, ApprovalRequest], None]
+"""Run in the decision's transaction, before the deal moves forward (the approver's activation values, the lock)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def check_may_open_decision(rt: Runtime, *, request_id: int, actor_id: str) -> R
 
 
 def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: str | None, decision: Decision,
-                   comment: str | None = None) -> DecisionMade:
+                   comment: str | None = None, after_decide: AfterDecide | None = None) -> DecisionMade:
     """One decision per request, even with concurrent clicks (the loser gets InvalidTransition)."""
     with session_scope(rt.engine) as session:
         role = _request(session, request_id).role
@@ -56,6 +60,8 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
         with session_scope(rt.engine) as session:
             request = decide(session, request_id=request_id, actor_id=actor_id, actor_name=actor_name,
                              decision=decision, comment=comment, role_members=members, clock=rt.clock)
+            if after_decide is not None:
+                after_decide(session, request)
             deal = require(session, Deal, request.deal_id)
             follow_decision(session, request=request, clock=rt.clock)    # a correction's own follow-up, if one
             advance = advance_deal(session, deal=deal, policy=rt.policy, clock=rt.clock)

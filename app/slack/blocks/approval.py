@@ -56,6 +56,8 @@ class ApprovalCard:
     requester_slack_id: str | None
     required_role: str
     created_at: datetime
+    proposed_customer: tuple[tuple[str, str], ...] = ()
+    """A customer activation: the proposed customer, field by field (and QuickBooks' look-alikes)."""
     changes: tuple[str, ...] = ()
     """A re-approval: the locked values that changed since the superseded approval ("Field: old -> new")."""
 
@@ -127,7 +129,15 @@ def _summary_blocks(card: ApprovalCard, title: str) -> list[Block]:
     ]
     meta = f"Request #{card.request_id} · opened {when_utc(card.created_at)}"
     changed = [section(_changes_text(card.changes))] if card.changes else []
-    return [header(title), fields_section(fields), section(_asks_text(card.asks)), *changed, context(meta)]
+    customer = [section(_customer_text(card.proposed_customer))] if card.proposed_customer else []
+    return [header(title), fields_section(fields), section(_asks_text(card.asks)), *customer, *changed,
+            context(meta)]
+
+
+def _customer_text(rows: tuple[tuple[str, str], ...]) -> str:
+    title = "*Proposed customer*\n"
+    lines = [f"• {safe_text(label, NAME_LIMIT)}: {safe_text(value, _ASK_LIMIT)}" for label, value in rows]
+    return title + join_within(lines, SECTION_TEXT_LIMIT - len(title))
 
 
 def _changes_text(changes: tuple[str, ...]) -> str:
