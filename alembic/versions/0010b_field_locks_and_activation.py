@@ -2,6 +2,10 @@
 superseded and which one a re-approval replaces; customer activations (the proposed customer, its look-alikes and
 the approver's choice); and the terms and credit limit finance approved at activation, on the account.
 
+Requests made before this revision have no locked values: the first read of their deal after the upgrade gives each
+live one the deal's values of that moment as its lock (app/approvals/service.py `_adopt_lock`), so in-flight
+approvals are not all asked again.
+
 Revision ID: 0010b
 Revises: 0011a
 Create Date: 2026-12-07 16:30:00

@@ -9,12 +9,14 @@ from sqlmodel import Session, col, select
 
 from app.approvals.locks import FieldChange, LockedValues, describe, diff_locked
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
-from app.approvals.rules import ApprovalNeed, may_decide
+from app.approvals.rules import ApprovalKind, ApprovalNeed, may_decide
 from app.audit.service import record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
 from app.errors import InvalidTransition, NotAllowed
+
+_APPROVAL_KINDS = frozenset(kind.value for kind in ApprovalKind)
 
 
 class ApprovalsState(StrEnum):
@@ -49,6 +51,8 @@ def sync_requests(session: Session, *, deal: Deal, needs: tuple[ApprovalNeed, ..
     alone decides (requests stored before the field lock kept only it)."""
     lock = _Lock(fingerprint, dict(locked) if locked is not None else None, tolerance_percent)
     existing = requests_for(session, deal_id=deal.id)
+    for request in existing:
+        _adopt_lock(session, request, lock)
     superseded: list[ApprovalRequest] = []
     for request in existing:
         why = _outdated(request, needs, lock)
@@ -140,6 +144,16 @@ class _Lock:
     def holds(self, request: ApprovalRequest) -> bool:
         changes = self.changes(request)
         return request.terms_fingerprint == self.fingerprint if changes is None else not changes
+
+
+def _adopt_lock(session: Session, request: ApprovalRequest, lock: _Lock) -> None:
+    """A live request made before the field lock stored values (a fingerprint of another recipe) takes today's
+    values as its lock, rather than every in-flight approval being asked again after the upgrade."""
+    live = request.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+    if lock.values is None or request.locked_values is not None or not live or request.kind not in _APPROVAL_KINDS:
+        return
+    request.locked_values, request.terms_fingerprint = dict(lock.values), lock.fingerprint
+    session.add(request)
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,8 @@ def apply_choice(session: Session, request: ApprovalRequest, *, choice: Activati
                  actor_name: str | None, clock: Clock) -> None:
     """In the decision's transaction, once approved: the approver's values become the locked ones, audited, and the
     customer's creation is queued. Any approval is locked (the values it was given for are recorded)."""
-    if request.status != ApprovalStatus.APPROVED:
-        return
+    if request.status != ApprovalStatus.APPROVED or request.kind not in {kind.value for kind in ApprovalKind}:
+        return                              # a correction's approval locks nothing of the deal
     if request.kind == ApprovalKind.CUSTOMER_ACTIVATION:
         picked = choice or ActivationChoice(terms=None, credit_limit=None, choice=None)
         row = activation.approve(session, request=request, terms=picked.terms, credit_limit=picked.credit_limit,
