@@ -21,7 +21,7 @@ from app.deals.facts import DealFacts
 from app.deals.models import Account, Deal, DealStatus
 from app.deals.service import account_of, deal_facts
 from app.errors import InvalidTransition, NotAllowed
-from app.exception_queue.customers import LookAlike, match_customers
+from app.exception_queue.customers import LookAlike, check_new_customer, match_customers
 from app.integrations.quickbooks_models import QboCustomerDraft
 from app.invoicing.mapping import customer_request_id_for
 from app.invoicing.taxes import customer_draft
@@ -159,6 +159,8 @@ def _customer(rt: Runtime, *, facts: DealFacts, choice: str | None, terms: str |
     existing = rt.quickbooks.find_customer_by_display_name(facts.account.name)
     if existing is not None:
         return existing.id, False
+    if choice is None:          # no look-alike was offered: one made since is a duplicate exception, not a twin
+        check_new_customer(facts.account.name, quickbooks=rt.quickbooks)
     draft = _draft(rt, facts=facts, terms=terms, credit_limit=credit_limit)
     made = rt.quickbooks.find_or_create_customer(facts.account.name, request_id=customer_request_id_for(sf_id),
                                                  draft=draft)
