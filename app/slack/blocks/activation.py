@@ -101,7 +101,7 @@ def _credit_limit_input(modal: ActivationModal) -> InputBlock:
                                     initial_value=initial, placeholder="50000.00")
     return InputBlock(block_id=BlockId.ACTIVATION_CREDIT_LIMIT_INPUT.value, element=element, optional=True,
                       label=PlainTextObject(text=f"Credit limit ({modal.currency})"),
-                      hint=PlainTextObject(text="An amount like 50000.00; empty for none."))
+                      hint=PlainTextObject(text="An amount like 50000.00; left empty, Salesforce's stays."))
 
 
 def _customer_input(modal: ActivationModal) -> InputBlock:
