@@ -4,6 +4,7 @@ Import this module, then use `SQLModel.metadata`; nothing here has side effects 
 """
 from __future__ import annotations
 
+from app.approvals import activation_models
 from app.approvals import level_models as approval_level_models
 from app.approvals import models as approvals_models
 from app.audit import models as audit_models
@@ -22,6 +23,7 @@ MODEL_MODULES = (
     deals_models,
     approvals_models,
     approval_level_models,
+    activation_models,
     invoicing_models,
     correction_models,
     exception_queue_models,

@@ -55,6 +55,8 @@ class QboCustomerDraft:
     shipping_address: QboAddress | None = None
     tax: QboCustomerTax | None = None
     currency: str | None = None     # only for a currency other than the company's home one
+    term_id: str | None = None      # SalesTermRef: the customer's default terms
+    notes: str | None = None        # Notes (QuickBooks Online's API has no credit-limit field: it is written here)
 
 
 def customer_payload(draft: QboCustomerDraft) -> dict[str, Any]:
@@ -74,6 +76,10 @@ def customer_payload(draft: QboCustomerDraft) -> dict[str, Any]:
             payload["ResaleNum"] = draft.tax.resale_number
     if draft.currency:
         payload["CurrencyRef"] = {"value": draft.currency}
+    if draft.term_id:
+        payload["SalesTermRef"] = {"value": draft.term_id}
+    if draft.notes:
+        payload["Notes"] = draft.notes[:2000]
     return payload
 
 

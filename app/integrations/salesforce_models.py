@@ -29,6 +29,7 @@ class SfAccount:
     website: str | None = None
     tax_exemption_reason: str | None = None     # when the org has Tax_Exemption_Reason__c
     resale_number: str | None = None            # when the org has Resale_Number__c
+    billing_email: str | None = None            # when the org has Billing_Email__c
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
         website=_text(record, "Website"),
         tax_exemption_reason=_text(record, "Tax_Exemption_Reason__c"), resale_number=_text(record, "Resale_Number__c"),
+        billing_email=_text(record, "Billing_Email__c"),
     )
 
 

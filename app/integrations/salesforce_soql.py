@@ -31,8 +31,9 @@ LINE_ITEM_FIELDS: tuple[str, ...] = (
 ID_PATTERN = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 OPTIONAL_OPPORTUNITY_FIELDS: tuple[str, ...] = ("CurrencyIsoCode",)
 """Read when the org has them: CurrencyIsoCode exists only in a multi-currency org."""
-OPTIONAL_ACCOUNT_FIELDS: tuple[str, ...] = ("Tax_Exemption_Reason__c", "Resale_Number__c")
-"""Custom fields an org may add for exempt accounts (the QuickBooks customer gets the reason and the number)."""
+OPTIONAL_ACCOUNT_FIELDS: tuple[str, ...] = ("Tax_Exemption_Reason__c", "Resale_Number__c", "Billing_Email__c")
+"""Custom fields an org may add: for exempt accounts (the QuickBooks customer gets the reason and the number),
+and the billing email a new QuickBooks customer gets (and is matched on before one is created)."""
 
 
 @dataclass(frozen=True)

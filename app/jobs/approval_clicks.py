@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
+
+from app.approvals.activation import parse_credit_limit
+from app.approvals.models import ApprovalRequest
 from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.jobs.notes import respond, tell_user
+from app.pipeline.activation import ActivationChoice, apply_choice
 from app.pipeline.decisions import DecisionMade, decide_request, queue_redraw
 from app.pipeline.summaries import summarize_request
 from app.runtime import Runtime
@@ -30,8 +35,18 @@ log = logging.getLogger(__name__)
 
 def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
     try:
+        choice = _activation_choice(intent)
+    except ValueError as wrong:             # the listener checked it; an older form may not have
+        _refuse(rt, intent, wrong)
+        return
+
+    def after_decide(session: Session, request: ApprovalRequest) -> None:
+        apply_choice(session, request, choice=choice, actor=intent.user_id, actor_name=intent.user_name,
+                     clock=rt.clock)
+    try:
         made = decide_request(rt, request_id=intent.request_id, actor_id=intent.user_id,
-                              actor_name=intent.user_name, decision=intent.decision, comment=intent.comment)
+                              actor_name=intent.user_name, decision=intent.decision, comment=intent.comment,
+                              after_decide=after_decide)
     except NotAllowed as refusal:
         _refuse(rt, intent, refusal)
         return
@@ -40,6 +55,14 @@ def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
         queue_redraw(rt, request_id=intent.request_id)
         return
     _show_outcome(rt, intent, made)
+
+
+def _activation_choice(intent: DecideApproval) -> ActivationChoice | None:
+    chosen = intent.activation
+    if chosen is None:
+        return None
+    limit = parse_credit_limit(chosen.credit_limit) if chosen.credit_limit else None
+    return ActivationChoice(terms=chosen.terms, credit_limit=limit, choice=chosen.customer)
 
 
 def _show_outcome(rt: Runtime, intent: DecideApproval, made: DecisionMade) -> None:

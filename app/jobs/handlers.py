@@ -25,6 +25,7 @@ from app.jobs.corrections import announce_correction, create_correction
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
+from app.pipeline import activation
 from app.pipeline.owner_notices import queue_notice_refresh
 from app.pipeline.summaries import summarize_decision, summarize_request
 from app.runtime import Runtime
@@ -58,6 +59,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
         WorkKind.SEND_SLA_PING: send_sla_ping,
         WorkKind.CREATE_CORRECTION: create_correction,
+        WorkKind.PREPARE_ACTIVATION: prepare_activation,
+        WorkKind.ACTIVATE_CUSTOMER: activate_customer,
         WorkKind.ANNOUNCE_CORRECTION: announce_correction,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
@@ -79,6 +82,11 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         request = session.get(ApprovalRequest, payload["request_id"])
         if request is None or request.slack_ts or request.status != ApprovalStatus.PENDING:
             return
+        if activation.needs_preparing(session, request):      # QuickBooks' look-alikes first, in its own lane
+            enqueue(session, kind=WorkKind.PREPARE_ACTIVATION, payload={"request_id": request.id},
+                    dedupe_key=f"prepare_activation:{request.id}", clock=rt.clock)
+            rt.wake_worker()
+            return
         email = request.requester_email
     requester = rt.slack.lookup_user_by_email(email) if email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
@@ -95,6 +103,14 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         session.add(request)
 
 
+def prepare_activation(rt: Runtime, payload: Payload) -> None:
+    activation.prepare(rt, request_id=payload["request_id"])
+
+
+def activate_customer(rt: Runtime, payload: Payload) -> None:
+    activation.activate_customer(rt, activation_id=payload["activation_id"])
+
+
 def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
     """Render the request as it stands now: pending (buttons), decided (outcome), or superseded."""
     with session_scope(rt.engine) as session:
@@ -107,7 +123,8 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
         decided = decision_for(session, request_id=request.id)
         text, blocks = approval_message(card, status=request.status,
                                         outcome=decided_outcome(summarize_decision(decided)) if decided else None,
-                                        expire_after_hours=rt.policy.approval_controls.expire_after_hours)
+                                        expire_after_hours=rt.policy.approval_controls.expire_after_hours,
+                                        why=request.superseded_why)
     rt.slack.update_message(channel, ts, text=text, blocks=blocks)
 
 

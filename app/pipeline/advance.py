@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from app.approvals.locks import lock_fingerprint, locked_values
 from app.approvals.models import ApprovalRequest, ApprovalStatus
-from app.approvals.rules import required_approvals, terms_fingerprint
+from app.approvals.rules import ApprovalKind, required_approvals
 from app.approvals.service import ApprovalsState, decision_for, sync_requests
 from app.clock import Clock
 from app.deals.models import Deal, DealStatus
@@ -17,6 +18,7 @@ from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
 from app.pipeline.approval_levels import open_levels_for
+from app.pipeline.locked_changes import check_locks_after_invoice
 from app.policy import Policy
 
 _STATUS_FOR_GATE = {GateStatus.NOT_WON: DealStatus.NOT_WON, GateStatus.NOT_ELIGIBLE: DealStatus.NOT_ELIGIBLE,
@@ -41,7 +43,9 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     job = job_for(session, deal_id=_stored_id(deal))
     if job is not None and job.status == InvoiceJobStatus.CREATED:
         _sync_exceptions(session, deal, policy=policy, clock=clock)
-        correction = propose_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock)
+        changed = check_locks_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock)
+        correction = propose_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock,
+                                           locked_changes=changed)
         return _set(session, deal, Advance(DealStatus.INVOICED, to_post=[correction] if correction else []), clock)
     facts = deal_facts(session, deal)
     gate = evaluate_gate(facts, policy)
@@ -49,20 +53,29 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     if not gate.billable:
         _sync_exceptions(session, deal, policy=policy, clock=clock, gate=gate)
         return _set(session, deal, Advance(_STATUS_FOR_GATE[gate.status], gate=gate), clock)
-    fingerprint = terms_fingerprint(facts, taxability=policy.tax is not None)
+    locked = locked_values(facts)
+    fingerprint = lock_fingerprint(locked)
     synced = sync_requests(session, deal=deal, needs=required_approvals(facts, policy), fingerprint=fingerprint,
-                           clock=clock)
+                           clock=clock, locked=locked, tolerance_percent=policy.field_locks.amount_tolerance_percent)
     open_levels_for(session, synced.opened, facts=facts, policy=policy)
     deal.terms_fingerprint = fingerprint
     status = _STATUS_FOR_APPROVALS[synced.state]
     advance = Advance(status, gate=gate, to_post=synced.opened,
                       to_withdraw=[request for request in synced.superseded if request.slack_ts],
-                      create_invoice=status == DealStatus.BILLABLE)
+                      create_invoice=status == DealStatus.BILLABLE and not _customer_being_activated(
+                          synced.current, has_customer=facts.account.has_qbo_customer))
     if deal.billable_at is None:
         deal.billable_at = clock.now()
     rejected = [request for request in synced.current if request.status == ApprovalStatus.REJECTED]
     _sync_exceptions(session, deal, policy=policy, clock=clock, rejection=_rejection(session, rejected))
     return _set(session, deal, advance, clock)
+
+
+def _customer_being_activated(current: list[ApprovalRequest], *, has_customer: bool) -> bool:
+    """An approved activation creates the customer first (the worker, with the approver's terms and credit limit,
+    or the look-alike they chose); the invoice follows once the customer is linked."""
+    return not has_customer and any(request.kind == ApprovalKind.CUSTOMER_ACTIVATION
+                                    and request.status == ApprovalStatus.APPROVED for request in current)
 
 
 def _sync_exceptions(session: Session, deal: Deal, *, policy: Policy, clock: Clock, gate: GateResult | None = None,

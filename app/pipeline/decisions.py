@@ -1,6 +1,7 @@
 """The approval decision use case: check, record, move the deal forward, and say what the request looks like now."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,9 @@ from app.pipeline.summaries import DecisionSummary, RequestSummary, summarize_de
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
+
+AfterDecide = Callable[[Session, ApprovalRequest], None]
+"""Run in the decision's transaction, before the deal moves forward (the approver's activation values, the lock)."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ def check_may_open_decision(rt: Runtime, *, request_id: int, actor_id: str) -> R
 
 
 def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: str | None, decision: Decision,
-                   comment: str | None = None) -> DecisionMade:
+                   comment: str | None = None, after_decide: AfterDecide | None = None) -> DecisionMade:
     """One decision per level, even with concurrent clicks (the loser gets InvalidTransition); the request is
-    decided once every level approved, or at the first rejection."""
+    decided once every level approved, or at the first rejection. `after_decide` runs in the same transaction once
+    the request is decided."""
     with session_scope(rt.engine) as session:
         roles = {level.role for level in level_states(session, _request(session, request_id))}
     members = {role: role_members(rt.policy, role, directory=rt.slack) for role in sorted(roles)}
@@ -63,6 +68,8 @@ def decide_request(rt: Runtime, *, request_id: int, actor_id: str, actor_name: s
                                  clock=rt.clock)
             request = require(session, ApprovalRequest, request_id)
             if level.finished:
+                if after_decide is not None:
+                    after_decide(session, request)
                 made = _follow_final_decision(rt, session, request)
             else:
                 queue_level_pings(session, level, clock=rt.clock)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -121,6 +122,13 @@ class DiscountRule(_Strict):
 class CreditLimitRule(_Levels):
     threshold: Money
     role: RoleName
+
+
+class FieldLocks(_Strict):
+    """How far the amount of an approved deal may move before the approval no longer holds (see
+    app/approvals/locks.py): 0 means any change of the amount needs a new approval."""
+
+    amount_tolerance_percent: Percent = Decimal(0)
 
 
 class ApprovalRules(_Strict):
@@ -248,6 +256,8 @@ class Policy(_Strict):
     weekly_review: WeeklyReview = WeeklyReview()
     approval_controls: ApprovalControls = ApprovalControls()
     """Optional: request expiry and separation of duties beyond "nobody approves their own deal"."""
+    field_locks: FieldLocks = FieldLocks()
+    """Optional: the amount tolerance of the field lock (approval locks)."""
 
     @field_validator("root_causes")
     @classmethod

@@ -5,9 +5,12 @@ from decimal import Decimal
 from typing import cast
 
 from app.deals.models import Account
+from app.exception_queue.customers import LookAlike
 from app.invoicing.models import InvoiceJob
 from app.links import invoice_url, record_url
+from app.pipeline.activation import ActivationForm
 from app.pipeline.summaries import DecisionSummary, RequestSummary
+from app.slack.blocks.activation import ActivationModal, Alike
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
@@ -36,6 +39,7 @@ def approval_card(request: RequestSummary, *, instance_url: str | None) -> Appro
         asks=(Ask(KIND_LABELS.get(request.kind, request.kind), request.ask),),
         requester_name=request.requester_name, requester_slack_id=request.requester_slack_id,
         required_role=request.role_label, created_at=request.created_at, levels=level_lines(request),
+        changes=request.changes, proposed_customer=request.proposed_customer,
     )
 
 
@@ -47,6 +51,19 @@ def level_lines(request: RequestSummary) -> tuple[LevelLine, ...]:
                            decider_slack_id=level.decider_slack_id, decider_name=level.decider_name,
                            decided_at=level.decided_at, parallel=level.parallel, open_now=level.open_now)
                  for level in request.levels)
+
+
+def activation_modal_model(form: ActivationForm) -> ActivationModal:
+    proposed = form.proposed
+
+    def alike(found: LookAlike) -> Alike:
+        return Alike(customer_id=found.customer_id, name=found.name, email=found.email, address=found.address,
+                     why=found.why)
+    return ActivationModal(deal_name=form.deal_name, name=proposed.name, email=proposed.email,
+                           bill_to=proposed.bill_to, ship_to=proposed.ship_to, tax_status=proposed.tax_status,
+                           terms=form.terms, credit_limit=form.credit_limit, currency=form.currency,
+                           terms_options=form.terms_options, exact=alike(form.exact) if form.exact else None,
+                           look_alikes=tuple(alike(found) for found in form.look_alikes))
 
 
 def decided_outcome(decision: DecisionSummary) -> DecidedOutcome:

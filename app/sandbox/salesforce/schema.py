@@ -104,6 +104,7 @@ ACCOUNT = ObjectSpec(
         *_address("Billing"), *_address("Shipping"),
         _f("Segment__c", T.PICKLIST), _f("Tax_Exempt__c", T.BOOLEAN), _f("Credit_Limit__c", T.CURRENCY),
         _f("Tax_Exemption_Reason__c", T.PICKLIST), _f("Resale_Number__c", T.STRING),
+        _f("Billing_Email__c", T.EMAIL),
         _f("CurrencyIsoCode", T.PICKLIST),
     ),
     required=("Name",),
