@@ -11,7 +11,8 @@ INTERACTIVE_IDLE_WAIT = 0.1
 """Seconds: a click recorded by the web process is picked up within about this long (no cross-process wake)."""
 
 LANES: tuple[Lane, ...] = (
-    Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES, WorkKind.CREATE_CORRECTION}),
+    Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES, WorkKind.CREATE_CORRECTION,
+                                  WorkKind.TICK_QUICKBOOKS_CHANGES}),
          threads=QUICKBOOKS_THREADS),
     Lane("salesforce", frozenset({WorkKind.READ_OPPORTUNITIES, WorkKind.WRITE_BACK_INVOICE,
                                   WorkKind.TICK_SALESFORCE_POLL})),

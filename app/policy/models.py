@@ -26,6 +26,7 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.metrics import MetricsPolicy
 from app.policy.posting import ExceptionFeed, WeeklyReview
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
@@ -229,6 +230,7 @@ class Policy(_Strict):
     """Optional: credit memos and write-offs approved in Slack."""
     exception_feed: ExceptionFeed = ExceptionFeed()
     weekly_review: WeeklyReview = WeeklyReview()
+    metrics: MetricsPolicy = MetricsPolicy()
 
     @field_validator("root_causes")
     @classmethod
