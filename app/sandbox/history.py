@@ -102,8 +102,10 @@ def _won_story(session: Session, rng: random.Random, deal: Deal, account: Accoun
     age = (now.date() - deal.close_date).days
     troubled = rng.random() < (0.35 if account.segment == "Enterprise" else 0.22)
     days = rng.lognormvariate(math.log(typical), 0.6) * (0.5 + age / HISTORY_DAYS)   # faster as the team adopts
-    days += rng.uniform(1, 8) if troubled else 0
     invoiced_at = _midnight(deal.close_date) + timedelta(days=days)
+    exception = _exception(rng, deal) if troubled else None
+    if exception is not None and exception.resolved_at is not None:    # invoiced once the problem was fixed
+        invoiced_at = max(invoiced_at, exception.resolved_at + timedelta(hours=rng.uniform(0.2, 30)))
     stuck = rng.random() < 0.04
     if invoiced_at > now or stuck:
         deal.gate_status = (DealStatus.NOT_ELIGIBLE if stuck or rng.random() < 0.4 else DealStatus.BLOCKED
@@ -115,8 +117,8 @@ def _won_story(session: Session, rng: random.Random, deal: Deal, account: Accoun
     session.add_all([deal, job])
     session.flush()
     counts["invoices"] += 1
-    if troubled:
-        session.add(_exception(rng, deal, invoiced_at=invoiced_at))
+    if exception is not None:
+        session.add(exception)
         counts["exceptions"] += 1
     if rng.random() < 0.07:
         credited = invoiced_at + timedelta(days=rng.uniform(2, 40))
@@ -144,11 +146,12 @@ def _invoice(rng: random.Random, deal: Deal, account: Account, *, invoiced_at: d
                       updated_at=invoiced_at, created_in_qbo_at=invoiced_at)
 
 
-def _exception(rng: random.Random, deal: Deal, *, invoiced_at: datetime) -> ExceptionItem:
+def _exception(rng: random.Random, deal: Deal) -> ExceptionItem:
+    """Closed within hours to days: most inside their SLA (24 to 48 hours), a few well after it."""
     assert deal.won_seen_at is not None
     kind, cause = rng.choice(CAUSES)
     opened = deal.won_seen_at + timedelta(hours=rng.uniform(0.1, 4))
-    resolved = max(opened + timedelta(hours=1), invoiced_at - timedelta(hours=rng.uniform(0.5, 3)))
+    resolved = opened + timedelta(hours=rng.lognormvariate(math.log(14), 0.9))
     by = "system" if rng.random() < 0.6 else rng.choice(PEOPLE)
     return ExceptionItem(kind=kind, dedupe_key=f"hist:{deal.sf_id}:{kind}", open_marker=None, deal_id=deal.id,
                          account_id=deal.account_id, reason=f"Demo history: {kind.replace('_', ' ')}",

@@ -14,7 +14,8 @@ from html import escape
 
 Number = Decimal | int | float | None
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 56
+LEFT, RIGHT, TOP, BOTTOM = 78, 16, 16, 56
+TICKS = 4
 PALETTE = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0e7490", "#57606a")
 
 
@@ -34,12 +35,25 @@ class Axes:
     """Printed after each value in the table and the tooltips ('%', ' days')."""
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `value` (1 for nothing)."""
+def nice_step(value: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above `value` (whole numbers for counts above 1)."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    return float(next(step * power for step in (1, 2, 5, 10) if step * power >= value))
+
+
+def axis_top(largest: float) -> float:
+    """The top of the value axis: TICKS nice steps, at or above the largest value (TICKS for nothing)."""
+    return nice_step(largest / TICKS) * TICKS if largest > 0 else float(TICKS)
+
+
+def tick_label(value: float) -> str:
+    """12, 2.5, 750k, 1.5M: short enough for the axis."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
 
 
 def fmt(value: Number, unit: str = "") -> str:
@@ -65,13 +79,13 @@ def _axes(axes: Axes, categories: Sequence[str], top: float) -> list[str]:
     base = HEIGHT - BOTTOM
     parts = [f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="#57606a"/>',
              f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="#57606a"/>']
-    for step in range(5):
-        value = top * step / 4
+    for step in range(TICKS + 1):
+        value = top * step / TICKS
         y = _plot_y(value, top)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#d0d7de" '
                      f'stroke-dasharray="2 3"/>')
-        label = f"{value:,.0f}" if top >= 10 else f"{value:,.2g}"
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{escape(label)}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
+                     f'{escape(tick_label(value))}</text>')
     every = max(1, math.ceil(len(categories) / 12))
     for index, name in enumerate(categories):
         if index % every == 0:
@@ -85,7 +99,7 @@ def _axes(axes: Axes, categories: Sequence[str], top: float) -> list[str]:
 
 
 def _top(values: Sequence[float]) -> float:
-    return nice_ceiling(max([*values, 0.0]))
+    return axis_top(max([*values, 0.0]))
 
 
 def _numbers(series: Sequence[Series]) -> list[float]:
