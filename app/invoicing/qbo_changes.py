@@ -24,6 +24,9 @@ from app.invoicing.qbo_change_models import QboCreditMemoSeen
 CHANGES_WATERMARK = "quickbooks.credit_memo"
 CDC_LOOKBACK = timedelta(days=29)          # QuickBooks answers CDC for at most 30 days back
 OVERLAP = timedelta(minutes=2)
+CLOCK_SLACK = timedelta(minutes=2)
+"""QuickBooks' stamps are whole seconds on its clock: an invoice we recorded a moment 'after' a credit memo may
+still be the one it credits."""
 
 
 class ChangeFeed(Protocol):
@@ -84,7 +87,7 @@ def _credited_job(session: Session, memo: CreditMemoChange, *, realm_id: str) ->
     if not memo.customer_id:
         return None
     latest = session.exec(jobs.where(col(InvoiceJob.qbo_customer_id) == memo.customer_id,
-                                     col(InvoiceJob.created_in_qbo_at) <= memo.created_at)
+                                     col(InvoiceJob.created_in_qbo_at) <= memo.created_at + CLOCK_SLACK)
                           .order_by(col(InvoiceJob.created_in_qbo_at).desc())).first()
     return latest.id if latest else None
 

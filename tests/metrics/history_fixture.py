@@ -5,7 +5,7 @@ NOW is Tuesday 24 Nov 2026, 10:00 in New York. Close dates are New York days (mi
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from app.db import session_scope
