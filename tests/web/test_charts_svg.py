@@ -74,5 +74,8 @@ def test_tick_labels_are_short():
 
 
 def test_an_empty_chart_still_renders_its_axes_and_an_empty_table():
-    figure = parse(data_table(Axes("e", "Empty", "Week", "Invoices"), [], []))
+    figure = parse(bar_chart(Axes("e", "Empty", "Week", "Invoices"), [], []))
+    svg = figure.find(f"{SVG}svg")
+    assert svg is not None and len([line for line in svg.iter(f"{SVG}line") if line.get("class") == "axis"]) == 2
     assert [[cell.text for cell in row] for row in figure.iter("tr")] == [["Week"]]
+    assert parse(data_table(Axes("e", "Empty", "Week", "Invoices"), [], [])).tag == "details"
