@@ -15,7 +15,7 @@ from app.exception_queue import feed as exception_feed
 from app.exception_queue import models as exception_queue_models
 from app.exception_queue import team_snapshot
 from app.integrations import token_store_db
-from app.invoicing import correction_models
+from app.invoicing import correction_models, qbo_change_models
 from app.invoicing import models as invoicing_models
 from app.work_queue import models as work_queue_models
 
@@ -26,6 +26,7 @@ MODEL_MODULES = (
     activation_models,
     invoicing_models,
     correction_models,
+    qbo_change_models,
     exception_queue_models,
     exception_feed,
     team_snapshot,

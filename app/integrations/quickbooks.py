@@ -17,6 +17,7 @@ from app.integrations.quickbooks_batch import (
     invoice_batch,
 )
 from app.integrations.quickbooks_cache import REFERENCE_TTL, ReferenceCache, is_invalid_reference
+from app.integrations.quickbooks_cdc import CHANGE_ENTITIES, QboChanges, parse_changes
 from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
 from app.integrations.quickbooks_credits import (
     CreditApplication,
@@ -229,6 +230,14 @@ class QuickBooksGateway:
         rows = [row for response in data.get("CDCResponse", []) for part in response.get("QueryResponse", [])
                 for row in part.get("Invoice", [])]
         return [parse_invoice(row, today=self._today()) for row in rows if row.get("status") != "Deleted"]
+
+    def changes_since(self, since: datetime) -> QboChanges:
+        """Credit memos and invoices changed after `since`, deleted ones included, in ONE CDC call (QuickBooks
+        looks back at most 30 days)."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        stamp = since.isoformat(timespec="seconds")
+        return parse_changes(self._connection.call(lambda qb: qb.change_data_capture(CHANGE_ENTITIES, stamp)))
 
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice:
         try:

@@ -13,7 +13,7 @@ INTERACTIVE_IDLE_WAIT = 0.1
 LANES: tuple[Lane, ...] = (
     Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES, WorkKind.CREATE_CORRECTION,
                                   WorkKind.RETRY_QUICKBOOKS_STEP, WorkKind.PREPARE_ACTIVATION,
-                                  WorkKind.ACTIVATE_CUSTOMER}),
+                                  WorkKind.ACTIVATE_CUSTOMER, WorkKind.TICK_QUICKBOOKS_CHANGES}),
          threads=QUICKBOOKS_THREADS),
     Lane("salesforce", frozenset({WorkKind.READ_OPPORTUNITIES, WorkKind.WRITE_BACK_INVOICE,
                                   WorkKind.TICK_SALESFORCE_POLL, WorkKind.RETRY_READ_DEAL,

@@ -17,6 +17,7 @@ from app.db import Transactions, session_scope
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
+from app.invoicing.qbo_changes import read_quickbooks_changes
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.exception_feed import flush_exception_feed
 from app.jobs.reminders import run_reminders
@@ -117,6 +118,20 @@ def approval_expiry(rt: Runtime) -> None:
         rt.wake_worker()
 
 
+def quickbooks_changes(rt: Runtime) -> None:
+    """Credit memos (ours and made by hand) and invoice edits or voids in QuickBooks, for first-pass acceptance."""
+    realm_id = rt.settings.qbo_realm_id or rt.policy.mappings.entities.default_realm_id
+    try:
+        report = read_quickbooks_changes(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks,
+                                         clock=rt.clock, realm_id=realm_id)
+    except IntegrationError as error:
+        log.warning("QuickBooks credit memo read failed, will retry next tick: %s", error)
+        return
+    if report.credit_memos or report.invoices_changed:
+        log.info("QuickBooks changes: %s new credit memo(s), %s invoice(s) changed after issue",
+                 report.credit_memos, report.invoices_changed)
+
+
 def purge_finished_work(rt: Runtime) -> None:
     with session_scope(rt.engine) as session:
         purged = purge_finished(session, older_than=rt.clock.now() - FINISHED_WORK_KEPT)
@@ -143,6 +158,9 @@ JOBS: list[Job] = [
         lambda rt: IntervalTrigger(seconds=REMINDER_INTERVAL_SECONDS),
         every=lambda rt: timedelta(seconds=REMINDER_INTERVAL_SECONDS)),
     Job("invoice_statuses", WorkKind.TICK_INVOICE_STATUSES, invoice_statuses,
+        lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS),
+        every=lambda rt: timedelta(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
+    Job("quickbooks_changes", WorkKind.TICK_QUICKBOOKS_CHANGES, quickbooks_changes,
         lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS),
         every=lambda rt: timedelta(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
     Job("weekly_review", WorkKind.TICK_WEEKLY_REVIEW, weekly_review, weekly_trigger, misfire_grace_time=MAX_LATENESS),

@@ -28,6 +28,7 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.metrics import MetricsPolicy
 from app.policy.posting import ExceptionFeed, WeeklyReview
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
@@ -258,6 +259,7 @@ class Policy(_Strict):
     """Optional: request expiry and separation of duties beyond "nobody approves their own deal"."""
     field_locks: FieldLocks = FieldLocks()
     """Optional: the amount tolerance of the field lock (approval locks)."""
+    metrics: MetricsPolicy = MetricsPolicy()
 
     @field_validator("root_causes")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from app.db import session_scope
 from app.exception_queue import queries
@@ -20,9 +21,10 @@ from app.exception_queue.digest import ItemView
 from app.links import record_url
 from app.metrics.roi import WINDOWS, BadWindow, RoiMetrics, parse_window, roi_metrics
 from app.runtime import Runtime
-from app.web import views
+from app.web import chart_views, views
 from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
+from app.web.overview import BadFilter, read_overview
 from app.web.viewer import remember, viewer_of
 
 PAGE_SIZE = 50
@@ -64,17 +66,26 @@ class Dashboard:
     def overview(self, request: Request) -> Response:
         if (refusal := self._guard(request)) is not None:
             return refusal
+        query = request.query_params
         try:
-            days = parse_window(request.query_params.get("days"))
-        except BadWindow as bad:
+            days = parse_window(query.get("days"))
+            overview = read_overview(self.runtime, days=days, segment=query.get("segment"), realm=query.get("realm"))
+        except (BadWindow, BadFilter) as bad:
             return self._error(400, str(bad))
-        metrics, policy = _read_metrics(self.runtime, days), self.runtime.policy
+        metrics, policy = overview.metrics, self.runtime.policy
         viewer = viewer_of(self.runtime, request)
         causes = views.cause_rows(metrics, policy, policy.zone)
-        return remember(self._page("dashboard.html", metrics=metrics, windows=WINDOWS,
-                                   tiles=views.tiles(metrics, policy), causes=causes, zone=viewer.zone_name,
-                                   as_of=views.when(metrics.now, viewer.zone),
-                                   since=views.when(metrics.since, viewer.zone)), viewer)
+        return remember(self._page(
+            "dashboard.html", metrics=metrics, windows=WINDOWS, overview=overview, causes=causes,
+            tiles=views.tiles(metrics, policy) + chart_views.more_tiles(overview, policy),
+            charts=[Markup(chart) for chart in chart_views.charts(overview.charts,
+                                                                  partial(views.cause_label, policy=policy))],
+            definitions=chart_views.definitions(policy.metrics.first_pass_window_days,
+                                                policy.metrics.minutes_per_manual_invoice,
+                                                policy.metrics.minutes_per_exception_fix, policy.currency.home,
+                                                viewer.zone_name),
+            zone=viewer.zone_name, as_of=views.when(metrics.now, viewer.zone),
+            since=views.when(metrics.since, viewer.zone)), viewer)
 
     def exceptions(self, request: Request) -> Response:
         if (refusal := self._guard(request)) is not None:

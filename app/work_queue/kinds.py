@@ -51,6 +51,7 @@ class WorkKind(StrEnum):
     TICK_PURGE_FINISHED_WORK = "tick_purge_finished_work"
     TICK_WEEKLY_REVIEW = "tick_weekly_review"
     TICK_APPROVAL_EXPIRY = "tick_approval_expiry"
+    TICK_QUICKBOOKS_CHANGES = "tick_quickbooks_changes"
     """A scheduled job is due: queued by the scheduler once per slot, run by the lane that owns its vendor."""
     DECIDE_APPROVAL = "decide_approval"
     ANSWER_INVOICE_STATUS = "answer_invoice_status"
