@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_TABLES = {
     "account", "deal", "deal_line", "approval_request", "approval_decision", "invoice_job",
     "exception_item", "audit_event", "sync_watermark", "inbound_event", "job_run", "work_item", "oauth_token",
-    "sla_ping", "invoice_correction", "slack_post", "exception_announcement",
+    "sla_ping", "invoice_correction", "slack_post", "exception_announcement", "audit_identity",
 }
 
 
