@@ -106,19 +106,49 @@ def record_event(
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in sequence order; report the first event whose sequence, link or content does not add up."""
+    """Walk the log in sequence order; report the first event whose sequence, link or content does not add up.
+
+    An event slipped in between two others (the later ones renumbered) is named itself: the event after it still
+    links to the one before it."""
     expected_prev, expected_seq, previous = GENESIS_HASH, 1, None
-    checked = 0
+    walked: list[AuditEvent] = []
     query = select(AuditEvent).order_by(col(AuditEvent.seq), col(AuditEvent.id)).execution_options(yield_per=500)
     for event in session.scalars(query):
         problem = _problem(event, expected_prev=expected_prev, expected_seq=expected_seq, previous=previous)
         if problem is not None:
-            return ChainReport(ok=False, first_bad_id=event.id, first_bad_seq=event.seq, checked=checked,
+            inserted = _inserted_before(event, walked) if problem.startswith("broken link") else None
+            if inserted is not None:
+                slipped_in, checked = inserted
+                return ChainReport(ok=False, first_bad_id=slipped_in.id, first_bad_seq=slipped_in.seq,
+                                   checked=checked, problem=_inserted_problem(event, slipped_in, walked))
+            return ChainReport(ok=False, first_bad_id=event.id, first_bad_seq=event.seq, checked=len(walked),
                                problem=problem)
         expected_prev, expected_seq, previous = event.hash, event.seq + 1, event
-        checked += 1
-    return ChainReport(ok=True, checked=checked, tip_seq=previous.seq if previous else None,
+        walked.append(event)
+        del walked[:-RECENT_LINKS]
+    return ChainReport(ok=True, checked=expected_seq - 1, tip_seq=previous.seq if previous else None,
                        tip_hash=previous.hash if previous else None)
+
+
+RECENT_LINKS = 1000
+"""How far back `verify_chain` looks for the event a broken link really points at (an insertion's size)."""
+
+
+def _inserted_before(event: AuditEvent, walked: list[AuditEvent]) -> tuple[AuditEvent, int] | None:
+    """The first of the events between the one `event` links to and `event` itself, and how many came before."""
+    for index in range(len(walked) - 2, -1, -1):
+        if walked[index].hash == event.prev_hash:
+            slipped_in = walked[index + 1]
+            return slipped_in, slipped_in.seq - 1
+    return None
+
+
+def _inserted_problem(event: AuditEvent, slipped_in: AuditEvent, walked: list[AuditEvent]) -> str:
+    linked = next(e for e in walked if e.hash == event.prev_hash)
+    which = (f"event seq {slipped_in.seq} (id {slipped_in.id}) was" if slipped_in.seq == event.seq - 1 else
+             f"the events from seq {slipped_in.seq} (id {slipped_in.id}) to seq {event.seq - 1} were")
+    return f"inserted: event seq {event.seq} (id {event.id}) links to seq {linked.seq} (id {linked.id}), so {which} " \
+           "slipped in"
 
 
 def _problem(event: AuditEvent, *, expected_prev: str, expected_seq: int, previous: AuditEvent | None) -> str | None:
@@ -128,13 +158,13 @@ def _problem(event: AuditEvent, *, expected_prev: str, expected_seq: int, previo
     if event.seq > expected_seq:
         missing = str(expected_seq) if event.seq == expected_seq + 1 else f"{expected_seq}-{event.seq - 1}"
         return f"deleted: sequence {missing} missing between {after} and this event"
-    if previous is not None and previous.id is not None and event.id is not None and event.id < previous.id:
-        return f"inserted: id {event.id} is older than {after}, which comes before it in the chain"
     if event.prev_hash != expected_prev:
         return (f"broken link: prev_hash does not match the hash of {after} "
                 "(an event was inserted or replaced there)")
     if event.hash != event_hash(event):
         return "altered: the event's content does not match its hash"
+    if previous is not None and previous.id is not None and event.id is not None and event.id < previous.id:
+        return f"inserted: {after} has a newer id than this event, which it comes before in the chain"
     return None
 
 
