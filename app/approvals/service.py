@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
 from app.approvals.rules import ApprovalNeed, may_decide
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
@@ -93,7 +93,9 @@ def decide(session: Session, *, request_id: int, actor_id: str, actor_name: str 
     record_event(session, actor=actor_id, actor_name=actor_name, action=f"approval.{decision.value}",
                  subject_type="approval_request", subject_id=str(request_id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "comment": comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 before={"status": ApprovalStatus.PENDING.value}, after={"status": request.status},
+                 links=Links(deal_id=request.deal_id, approval_id=request_id))
     return request
 
 
@@ -125,7 +127,8 @@ def _open(session: Session, *, deal: Deal, need: ApprovalNeed, fingerprint: str,
     session.flush()
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
                  subject_id=str(request.id), details={"deal_id": deal.id, "kind": need.kind, "ask": need.ask},
-                 clock=clock)
+                 clock=clock, after={"status": request.status, "role": need.role},
+                 links=Links(deal_id=deal.id, approval_id=request.id))
     return request
 
 
@@ -135,4 +138,6 @@ def _supersede(session: Session, request: ApprovalRequest, *, clock: Clock) -> N
     session.add(request)
     record_event(session, actor="system", action="approval.superseded", subject_type="approval_request",
                  subject_id=str(request.id),
-                 details={"deal_id": request.deal_id, "kind": request.kind, "was": previous}, clock=clock)
+                 details={"deal_id": request.deal_id, "kind": request.kind, "was": previous}, clock=clock,
+                 before={"status": previous}, after={"status": request.status},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))

@@ -12,6 +12,7 @@ from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.jobs.notes import respond, tell_user
+from app.pipeline.audit_identity import identify_actor
 from app.pipeline.decisions import DecisionMade, decide_request, queue_redraw
 from app.pipeline.summaries import summarize_request
 from app.runtime import Runtime
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
+    identify_actor(rt, slack_user_id=intent.user_id)        # the audit event then names the Salesforce user too
     try:
         made = decide_request(rt, request_id=intent.request_id, actor_id=intent.user_id,
                               actor_name=intent.user_name, decision=intent.decision, comment=intent.comment)
