@@ -34,8 +34,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('approval_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('invoice_id', sa.String(length=40), nullable=True))
         batch.add_column(sa.Column('exception_id', sa.Integer(), nullable=True))
-    op.execute("UPDATE audit_event SET chain_version = 1, "
-               "seq = (SELECT COUNT(*) FROM audit_event AS earlier WHERE earlier.id <= audit_event.id)")
+    op.execute("UPDATE audit_event SET chain_version = 1, seq = numbered.n "
+               "FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_event) AS numbered "
+               "WHERE numbered.id = audit_event.id")       # SQLite 3.33+ and PostgreSQL
     with op.batch_alter_table('audit_event') as batch:
         batch.alter_column('seq', existing_type=sa.BigInteger(), nullable=False)
         batch.alter_column('chain_version', existing_type=sa.Integer(), nullable=False)

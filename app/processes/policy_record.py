@@ -23,4 +23,4 @@ def record_policy_at_start(runtime: Runtime) -> None:
         log.error("could not record the policy version in the audit log: %s", error.__class__.__name__)
         return
     if changed is not None:
-        log.info("policy version %s recorded (changed keys: %s)", changed[0][:12], ", ".join(changed[1]) or "none")
+        log.info("policy version %s recorded in the audit log (%d keys changed)", changed[0][:12], len(changed[1]))
