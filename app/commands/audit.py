@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
 from app.config import load_settings
 from app.db import make_engine
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verify = actions.add_parser("verify", help="walk the hash chain; exit 1 at the first broken, inserted or "
                                                "deleted event")
     verify.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    verify.add_argument("--anchor", metavar="SEQ:HASH",
+                        help="the newest sequence number and hash an earlier verify printed: also checks that this "
+                             "event is still there, unchanged (events removed from the end leave a valid chain)")
     export = actions.add_parser("export", help="one linked record per approval decision, for auditors")
     export.add_argument("--from", dest="date_from", required=True, metavar="DATE",
                         help="first day (YYYY-MM-DD, UTC) or an ISO-8601 time with its offset")
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     command = f"ledgerbridge audit {args.audit_action}"
     try:
         if args.audit_action == "verify":
-            return _verify(_url(args))
+            return _verify(_url(args), anchor=_anchor(args.anchor) if args.anchor else None)
         return _export(_url(args), args)
     except BadArgument as error:
         print(f"{command}: {error}", file=sys.stderr)
@@ -60,20 +64,35 @@ def _url(args: argparse.Namespace) -> str:
     return args.url or load_settings().database_url
 
 
-def _verify(url: str) -> int:
+def _verify(url: str, *, anchor: tuple[int, str] | None) -> int:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
             report = verify_chain(session)
+            anchored = session.scalars(select(AuditEvent).where(col(AuditEvent.seq) == anchor[0])).first() \
+                if anchor else None
     finally:
         engine.dispose()
-    if report.ok:
-        tip = f"; newest: seq {report.tip_seq}, hash {report.tip_hash}" if report.tip_seq else ""
-        print(f"audit log OK: {report.checked} events checked{tip}")
-        return 0
-    print(f"audit log BROKEN at event id {report.first_bad_id} (seq {report.first_bad_seq}): {report.problem}; "
-          f"{report.checked} events before it are intact", file=sys.stderr)
-    return 1
+    if not report.ok:
+        print(f"audit log BROKEN at event id {report.first_bad_id} (seq {report.first_bad_seq}): {report.problem}; "
+              f"{report.checked} events before it are intact", file=sys.stderr)
+        return 1
+    if anchor is not None and (anchored is None or anchored.hash != anchor[1]):
+        what = "is missing: events were deleted from the end of the log" if anchored is None else \
+            "has another hash: the log was rewritten from there"
+        print(f"audit log BROKEN: the anchor event seq {anchor[0]} {what} ({report.checked} events now)",
+              file=sys.stderr)
+        return 1
+    tip = f"; newest: seq {report.tip_seq}, hash {report.tip_hash}" if report.tip_seq else ""
+    print(f"audit log OK: {report.checked} events checked{tip}")
+    return 0
+
+
+def _anchor(value: str) -> tuple[int, str]:
+    seq, _, digest = value.partition(":")
+    if not (seq.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise BadArgument(f"--anchor {value!r} must be SEQ:HASH, e.g. 42:<the 64 hex digits verify printed>")
+    return int(seq), digest
 
 
 def _export(url: str, args: argparse.Namespace) -> int:

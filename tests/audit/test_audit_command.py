@@ -108,6 +108,21 @@ def test_a_deleted_event_is_named(engine: Engine) -> None:
                                      "2 events before it are intact")
 
 
+def test_events_deleted_from_the_end_are_caught_by_the_anchor_an_earlier_verify_printed(engine: Engine) -> None:
+    events = _history(engine)
+    anchor = f"{events[-1].seq}:{events[-1].hash}"
+    assert ledgerbridge("audit", "verify", "--url", _url(engine), "--anchor", anchor).returncode == 0
+    with session_scope(engine) as session:
+        session.execute(delete(AuditEvent).where(AuditEvent.seq >= 3))
+    assert ledgerbridge("audit", "verify", "--url", _url(engine)).returncode == 0     # a shorter, valid chain
+    result = ledgerbridge("audit", "verify", "--url", _url(engine), "--anchor", anchor)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("audit log BROKEN: the anchor event seq 4 is missing: events were deleted "
+                                     "from the end of the log (2 events now)")
+    bad = ledgerbridge("audit", "verify", "--url", _url(engine), "--anchor", "four")
+    assert bad.returncode == 2 and "--anchor 'four' must be SEQ:HASH" in bad.stderr
+
+
 def test_export_refuses_bad_dates_and_formats(sqlite_url: str) -> None:
     cases = {
         ("--from", "2026-13-01", "--to", "2026-12-07"): "--from '2026-13-01' is not a date: use YYYY-MM-DD (UTC)",
