@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.approvals.locks import FieldChange, LockedValues, describe, diff_locked
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
 from app.approvals.rules import ApprovalKind, ApprovalNeed, may_decide
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
@@ -109,7 +109,9 @@ def decide(session: Session, *, request_id: int, actor_id: str, actor_name: str 
     record_event(session, actor=actor_id, actor_name=actor_name, action=f"approval.{decision.value}",
                  subject_type="approval_request", subject_id=str(request_id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "comment": comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 before={"status": ApprovalStatus.PENDING.value}, after={"status": request.status},
+                 links=Links(deal_id=request.deal_id, approval_id=request_id))
     return request
 
 
@@ -196,7 +198,9 @@ def _open(session: Session, *, deal: Deal, need: ApprovalNeed, lock: _Lock, repl
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
                  subject_id=str(request.id),
                  details={"deal_id": deal.id, "kind": need.kind, "ask": need.ask, "locked_values": lock.values,
-                          "reapproval_of": request.reapproval_of, "changes": request.changes}, clock=clock)
+                          "reapproval_of": request.reapproval_of, "changes": request.changes}, clock=clock,
+                 after={"status": request.status, "role": need.role},
+                 links=Links(deal_id=deal.id, approval_id=request.id))
     return request
 
 
@@ -209,7 +213,10 @@ def _supersede(session: Session, request: ApprovalRequest, *, why: _Why, lock: _
                  subject_id=str(request.id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "was": previous, "why": why.text,
                           "changes": [_change_row(change) for change in why.changes],
-                          "before": request.locked_values, "after": lock.values}, clock=clock)
+                          "before": request.locked_values, "after": lock.values}, clock=clock,
+                 before={"status": previous, "locked_values": request.locked_values},
+                 after={"status": request.status, "locked_values": lock.values},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))
 
 
 def _change_row(change: FieldChange) -> dict[str, str]:

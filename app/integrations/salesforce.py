@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
 from app.clock import Clock, SystemClock
 from app.config import Settings
@@ -92,6 +92,14 @@ class SalesforceGateway:
             raise VendorNotFound(f"Salesforce has no opportunity {opportunity_id}", vendor=VENDOR,
                                  code="NOT_FOUND", status=404)
         return found[0]
+
+    def user_id_by_email(self, email: str) -> str | None:
+        """The Salesforce User with this e-mail (an active one first), or None."""
+        query = format_soql("SELECT Id, IsActive FROM User WHERE Email = {} LIMIT 10", email.strip())
+        with translated_errors("query users"):
+            records = self._sf.query(query)["records"]
+        ranked = sorted(records, key=lambda record: record.get("IsActive") is not True)
+        return ranked[0]["Id"] if ranked else None
 
     def write_invoice_status(self, opportunity_id: str, *, invoice_id: str | None, invoice_number: str | None,
                              status: str | None, balance: Decimal | None) -> None:

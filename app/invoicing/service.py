@@ -16,7 +16,7 @@ from typing import Protocol
 
 from sqlmodel import Session, select
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id, require
 from app.deals.facts import DealFacts
@@ -196,7 +196,9 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
     record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
                  details={"invoice_id": invoice.id, "doc_number": invoice.doc_number, "total": invoice.total,
                           "tax": invoice.total_tax, "currency": job.currency, "adopted_existing": result.adopted,
-                          "attempt": plan.attempt}, clock=clock)
+                          "attempt": plan.attempt}, clock=clock,
+                 after={"status": job.status, "doc_number": invoice.doc_number, "total": invoice.total},
+                 links=Links(deal_id=deal.id, invoice_id=invoice.id))
     session.flush()
     return job
 

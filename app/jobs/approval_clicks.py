@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.jobs.notes import respond, tell_user
 from app.pipeline.activation import ActivationChoice, apply_choice
+from app.pipeline.audit_identity import identify_actor
 from app.pipeline.decisions import DecisionMade, decide_request, queue_redraw
 from app.pipeline.summaries import summarize_request
 from app.runtime import Runtime
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
+    identify_actor(rt, slack_user_id=intent.user_id)        # the audit event then names the Salesforce user too
     try:
         choice = _activation_choice(intent)
     except ValueError as wrong:             # the listener checked it; an older form may not have
