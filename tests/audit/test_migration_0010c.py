@@ -24,7 +24,7 @@ def _v1_hash(prev: str, action: str) -> str:
 
 
 def test_events_from_before_the_migration_are_numbered_and_still_verify(db_url: str) -> None:
-    upgrade(db_url, revision="0011a")
+    upgrade(db_url, revision="0012a")    # the revision just before 0010c
     engine = make_engine(db_url)
     try:
         prev = ""
