@@ -33,14 +33,19 @@ log = logging.getLogger(__name__)
 
 
 def flush_exception_feed(rt: Runtime, _payload: dict[str, Any]) -> None:
-    """Announce what opened since the last flush (also run by the reminder tick, in case a flush was missed)."""
+    """Announce what opened since the last flush (also run by the reminder tick, in case a flush was missed).
+
+    Each message to show is queued as its own work item, in the transaction that decides it: a 429 or an outage
+    on one message reschedules that message alone, and never loses the others (a second flush finds nothing)."""
     with session_scope(rt.engine) as session:
         plan = feed.take_pending(session, policy=rt.policy, clock=rt.clock)
+        for post_id in plan.post_ids:
+            feed.queue_render(session, post_id=post_id, clock=rt.clock)
     if plan.announced:
         log.info("exception feed: %s new exception(s) in %s message(s)%s", plan.announced, len(plan.post_ids),
                  " (a burst summary)" if plan.summary else "")
-    for post_id in plan.post_ids:
-        show_feed_post(rt, post_id)
+    if plan.post_ids:
+        rt.wake_worker()
 
 
 def refresh_exception_thread(rt: Runtime, payload: dict[str, Any]) -> None:

@@ -14,8 +14,9 @@ from sqlmodel import col, select
 from app.db import session_scope
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN
-from app.sandbox.stack import DEMO_POLICY, Stack
+from app.sandbox.stack import DEMO_POLICY, Stack, sandbox_settings, start_app, start_emulators
 from app.slack.ids import ActionId, BlockId, CallbackId
+from app.wiring import WORKER_VENDOR_WAIT
 from app.work_queue.models import WorkItem
 from tests.e2e.conftest import eventually, poll, start_stack
 
@@ -117,3 +118,31 @@ def test_digest_only_posts_nothing_as_it_happens(digest_only_stack: Stack):
                what="the owner's DM (still sent)")
     eventually(lambda: not _flushing(stack), what="the flush")
     assert top_level(stack) == []
+
+
+@pytest.fixture
+def worker_stack(sqlite_url: str):
+    """The worker meets Slack's 429s as `ledgerbridge worker` does: it reschedules the item, never waits inline."""
+    emulators = start_emulators()
+    emulators.slack.set_rate_limit(rate=2.0, burst=1)       # about Slack's one message a second per channel
+    try:
+        running = start_app(emulators, sandbox_settings(emulators, database_url=sqlite_url),
+                            vendor_wait=WORKER_VENDOR_WAIT)
+    except BaseException:
+        emulators.stop()
+        raise
+    yield running
+    running.stop()
+
+
+def test_every_deal_message_of_a_flush_is_posted_through_a_slack_rate_limit(worker_stack: Stack):
+    """Slack's per-channel limit answers 429 to the second deal's message of a flush: that message is posted once
+    the limit allows, not lost with the flush that announced it."""
+    stack, book = worker_stack, Book(worker_stack.emulators.salesforce)
+    blocked(book, stack, "Acme - First", account="Acme Corporation")
+    blocked(book, stack, "Globex - Second", account="Globex Inc")
+    poll(stack)
+    posted = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), timeout=30,
+                        what="one message per deal")
+    texts = [all_text(message) for message in posted]
+    assert any("Acme - First" in text for text in texts) and any("Globex - Second" in text for text in texts)
