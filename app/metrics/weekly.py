@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.deals.models import Deal, DealStatus
 from app.exception_queue.models import ExceptionItem
+from app.invoicing.correction_models import Correction, CorrectionStatus
 from app.metrics.exceptions import UNTAGGED, breach_rate, load_rows
 from app.metrics.invoicing import (
     DaysToInvoice,
@@ -48,8 +49,7 @@ class WeeklyNumbers:
     days_to_invoice_before: DaysToInvoice
     first_pass: Rate
     error_rate: Rate
-    credit_memos: CreditMemos | None
-    """None while credit memos are not read from QuickBooks: the review says so instead of showing a number."""
+    credit_memos: CreditMemos
     opened_by_cause: dict[str, int]
     closed_by_cause: dict[str, int]
     sla_breach_rate: float | None
@@ -68,10 +68,18 @@ def latest_slot(now: datetime, *, days: tuple[Weekday, ...], hour: int, minute: 
     return None
 
 
-def credit_memos_issued(session: Session, *, since: datetime, until: datetime) -> CreditMemos | None:
-    """Credit memos created in QuickBooks in the window. Not read from QuickBooks yet (pending: the credit-memo
-    read-back, issue 12): None, which the review shows as "not measured yet", never as a number."""
-    return None
+def credit_memos_issued(session: Session, *, since: datetime, until: datetime) -> CreditMemos:
+    """Credit memos QuickBooks made in the window: every correction done then (a line or amount credit, a
+    write-off, the credit of a credit-and-rebill), totalled per currency as QuickBooks computed it (tax included;
+    the amount asked when the total was not read back)."""
+    statement = select(Correction).where(col(Correction.status) == CorrectionStatus.DONE,
+                                         col(Correction.done_at) >= since, col(Correction.done_at) < until)
+    count, totals = 0, dict[str, Decimal]()
+    for correction in session.exec(statement):
+        count += 1
+        credited = correction.credit_total if correction.credit_total is not None else correction.amount
+        totals[correction.currency] = totals.get(correction.currency, Decimal(0)) + credited
+    return CreditMemos(count=count, total_by_currency=totals)
 
 
 def weekly_numbers(session: Session, *, until: datetime, tz: tzinfo) -> WeeklyNumbers:
