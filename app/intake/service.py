@@ -216,10 +216,11 @@ class _CustomerLookup:
             try:
                 return self._customers.find_customer_by_display_name(name)
             except ThrottleFull as full:
-                if waited + full.retry_after > MAX_PACE_WAIT_SECONDS:
+                wait = full.retry_after or 0.1
+                if waited + wait > MAX_PACE_WAIT_SECONDS:
                     raise
-                self._sleep(full.retry_after)
-                waited += full.retry_after
+                self._sleep(wait)
+                waited += wait
 
 
 def _linked_accounts(session: Session, records: Sequence[SfOpportunity]) -> set[str]:
