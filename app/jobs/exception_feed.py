@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.db import session_scope
+from app.db import persisted_id, session_scope
 from app.deals.models import Deal
+from app.errors import RateLimited
 from app.exception_queue import feed, queries
 from app.exception_queue.digest import ItemView
 from app.exception_queue.feed import MAX_SUMMARY_DEALS_NAMED
@@ -96,9 +97,16 @@ def _reply_in_thread(rt: Runtime, post_id: int, posted: PostedMessage) -> None:
         if post is None or post.kind != feed.THREAD_KIND:
             return
         owed = feed.claim_replies(session, post_id=post_id, clock=rt.clock)
-        replies = [(reply_text(_view(rt, item, None, rt.clock.now()), event)) for item, event in owed]
-    for text in replies:
+        replies = [(persisted_id(item), event, reply_text(_view(rt, item, None, rt.clock.now()), event))
+                   for item, event in owed]
+    for index, (_, _, text) in enumerate(replies):
         try:
             rt.slack.post_message(posted.channel, text=text, thread_ts=posted.ts)
+        except RateLimited:
+            # Slack's "not now" (or our own pace): these replies are owed again, and the item is rescheduled
+            with session_scope(rt.engine) as session:
+                feed.release_replies(session, post_id=post_id,
+                                     owed=[(item_id, event) for item_id, event, _ in replies[index:]])
+            raise
         except Exception as error:  # a lost notice, logged; the message above it is up to date
             log.warning("exception thread reply not posted (%s): %s", posted.ts, error)

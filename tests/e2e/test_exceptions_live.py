@@ -146,3 +146,24 @@ def test_every_deal_message_of_a_flush_is_posted_through_a_slack_rate_limit(work
                         what="one message per deal")
     texts = [all_text(message) for message in posted]
     assert any("Acme - First" in text for text in texts) and any("Globex - Second" in text for text in texts)
+
+
+def test_every_thread_gets_its_closing_reply_through_the_channel_limit(worker_stack: Stack):
+    """Two deals fixed in one poll: each deal's message is updated and each thread gets its reply, although the
+    channel takes about one message a second (a reply that meets the limit waits for it, it is not dropped)."""
+    stack, book = worker_stack, Book(worker_stack.emulators.salesforce)
+    first = blocked(book, stack, "Acme - First", account="Acme Corporation")
+    second = blocked(book, stack, "Globex - Second", account="Globex Inc")
+    poll(stack)
+    posted = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), timeout=30,
+                        what="one message per deal")
+    salesforce = stack.emulators.salesforce
+    salesforce.advance_clock(timedelta(seconds=1))
+    for account in ("Acme Corporation", "Globex Inc"):
+        salesforce.user_edit("Account", book.account_ids[account], {"Tax_Exempt__c": False})
+    for deal_id, po in ((first, "ACME-1"), (second, "GLOBEX-2")):
+        salesforce.user_edit("Opportunity", deal_id, {"PO_Number__c": po})
+    poll(stack)
+    for message in posted:
+        eventually(lambda m=message: any("automatically" in r.text for r in replies(stack, m.ts)), timeout=30,
+                   what="the closing reply in each thread")
