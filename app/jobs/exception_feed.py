@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.db import persisted_id, session_scope
 from app.deals.models import Deal
-from app.errors import RateLimited
+from app.errors import IntegrationError, RateLimited
 from app.exception_queue import feed, queries
 from app.exception_queue.digest import ItemView
 from app.exception_queue.feed import MAX_SUMMARY_DEALS_NAMED
@@ -54,13 +54,31 @@ def refresh_exception_thread(rt: Runtime, payload: dict[str, Any]) -> None:
 
 
 def show_feed_post(rt: Runtime, post_id: int) -> None:
-    posted = show_post(rt, post_id=post_id, render=partial(_render, rt, post_id),
+    owner = _owner_in_slack(rt, post_id)
+    posted = show_post(rt, post_id=post_id, render=partial(_render, rt, post_id, owner),
                        channel_for=lambda: rt.policy.channels.exceptions)
     if posted is not None:
         _reply_in_thread(rt, post_id, posted)
 
 
-def _render(rt: Runtime, post_id: int, session: Session, _channel: str) -> Shown | None:
+def _owner_in_slack(rt: Runtime, post_id: int) -> str | None:
+    """The deal owner's Slack id (found by email, remembered by the directory), read before the render's session;
+    None when Slack does not know them or cannot say now (the message then names them)."""
+    with session_scope(rt.engine) as session:
+        post = feed.post_of(session, post_id)
+        deal = session.get(Deal, post.deal_id) if post is not None and post.deal_id is not None else None
+        email = deal.owner_email if deal is not None else None
+    if not email:
+        return None
+    try:
+        user = rt.slack.lookup_user_by_email(email)
+    except IntegrationError as error:
+        log.info("deal owner not looked up in Slack (%s); the message names them", error)
+        return None
+    return user.id if user is not None else None
+
+
+def _render(rt: Runtime, post_id: int, owner_slack_id: str | None, session: Session, _channel: str) -> Shown | None:
     post = feed.post_of(session, post_id)
     rows = feed.items_of_post(session, post_id=post_id)
     if post is None or not rows:
@@ -73,7 +91,8 @@ def _render(rt: Runtime, post_id: int, session: Session, _channel: str) -> Shown
         return _burst(rt, views, opened_at=rows[0][1].announced_at)
     deal = deals.get(post.deal_id) if post.deal_id is not None else None
     thread = ThreadView(deal_name=deal.name if deal else None, deal_url=views[0].opportunity_url,
-                        owner_name=deal.owner_name if deal else None, items=tuple(views))
+                        owner_name=deal.owner_name if deal else None, items=tuple(views),
+                        owner_slack_id=owner_slack_id)
     return Shown(thread_text(thread), thread_blocks(thread, policy=rt.policy, tz=rt.policy.zone, now=now))
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from app.db import session_scope
 from app.sandbox.book import Book, Line
-from app.sandbox.people import ANN
+from app.sandbox.people import ANN, SAM
 from app.sandbox.stack import DEMO_POLICY, Stack, sandbox_settings, start_app, start_emulators
 from app.slack.ids import ActionId, BlockId, CallbackId
 from app.wiring import WORKER_VENDOR_WAIT
@@ -167,3 +167,18 @@ def test_every_thread_gets_its_closing_reply_through_the_channel_limit(worker_st
     for message in posted:
         eventually(lambda m=message: any("automatically" in r.text for r in replies(stack, m.ts)), timeout=30,
                    what="the closing reply in each thread")
+
+
+def test_the_deal_owner_is_a_mention_and_an_owner_slack_does_not_know_keeps_the_name(stack: Stack, book: Book):
+    """People appear as Slack mentions in messages (Slack shows each reader the name); the owner is found by email."""
+    blocked(book, stack, "Acme - Owned")
+    stranger = stack.emulators.salesforce.seed("User", {"Name": "Olga Outside", "Email": "olga@elsewhere.example",
+                                                        "Username": "olga@elsewhere.example", "IsActive": True})
+    book.add_account("Globex Inc", Segment__c="Enterprise", Tax_Exempt__c=None)
+    book.add_deal("Globex - Outsider", account="Globex Inc", owner_id=stranger,
+                  lines=[Line("Implementation", Decimal(1))])
+    poll(stack)
+    messages = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), what="one message per deal")
+    texts = {("Acme" if "Acme - Owned" in all_text(m) else "Globex"): all_text(m) for m in messages}
+    assert f"Opportunity owner: <@{SAM.slack_id}>" in texts["Acme"]
+    assert "Opportunity owner: Olga Outside" in texts["Globex"]
