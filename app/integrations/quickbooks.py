@@ -207,6 +207,24 @@ class QuickBooksGateway:
         row = self._first(f"SELECT * FROM Invoice WHERE DocNumber = {quote_literal(doc_number)}")
         return parse_invoice(row, today=self._today()) if row else None
 
+    def recent_invoices_of(self, customer_id: str, *, limit: int = LIST_PAGE) -> list[QboInvoice]:
+        """The customer's newest invoices first (at most `limit`, one query): where an invoice QuickBooks numbered
+        itself is found again by the key in its PrivateNote (PrivateNote cannot be filtered on)."""
+        rows = self.query(f"SELECT * FROM Invoice WHERE CustomerRef = {quote_literal(customer_id)} "
+                          f"ORDERBY MetaData.CreateTime DESC MAXRESULTS {min(limit, LIST_PAGE)}")
+        return [parse_invoice(row, today=self._today()) for row in rows]
+
+    def invoices_between(self, start: date, end: date) -> list[QboInvoice]:
+        """Every invoice dated start..end (inclusive), page by page: what finance made by hand, for the shadow
+        report."""
+        found: list[QboInvoice] = []
+        while True:
+            rows = self.query(f"SELECT * FROM Invoice WHERE TxnDate >= '{start.isoformat()}' AND "
+                              f"TxnDate <= '{end.isoformat()}' STARTPOSITION {len(found) + 1} MAXRESULTS {LIST_PAGE}")
+            found += [parse_invoice(row, today=self._today()) for row in rows]
+            if len(rows) < LIST_PAGE:
+                return found
+
     def find_invoices_by_doc_numbers(self, doc_numbers: Iterable[str]) -> dict[str, QboInvoice]:
         """The invoices that already carry these DocNumbers (one query per 100), for recovery before a re-send."""
         wanted = sorted({number for number in doc_numbers if number})

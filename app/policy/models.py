@@ -27,6 +27,7 @@ from app.policy.fields import (
     policy_error,
 )
 from app.policy.posting import ExceptionFeed, WeeklyReview
+from app.policy.rollout import InvoiceNumbering, PilotScope, RolloutMode, ShadowReportPolicy
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
@@ -229,6 +230,12 @@ class Policy(_Strict):
     """Optional: credit memos and write-offs approved in Slack."""
     exception_feed: ExceptionFeed = ExceptionFeed()
     weekly_review: WeeklyReview = WeeklyReview()
+    invoice_number: InvoiceNumbering = InvoiceNumbering.QUICKBOOKS
+    """quickbooks: QuickBooks' own sequence; opportunity: DocNumber = the opportunity id."""
+    mode: RolloutMode = RolloutMode.LIVE
+    pilot: PilotScope | None = None
+    """Optional: only the deals in this scope are handled; the others are skipped."""
+    shadow_report: ShadowReportPolicy = ShadowReportPolicy()
 
     @field_validator("root_causes")
     @classmethod
