@@ -25,6 +25,7 @@ from app.integrations.salesforce_models import (
 )
 from app.integrations.salesforce_soql import (
     ACCOUNT_FIELDS,
+    DESCRIBED_AS,
     LINE_ITEM_FIELDS,
     OPPORTUNITY_FIELDS,
     OPTIONAL_ACCOUNT_FIELDS,
@@ -119,7 +120,8 @@ class SalesforceGateway:
             opportunity = {field.name for field in self.describe("Opportunity").fields}
             account = {field.name for field in self.describe("Account").fields}
             self._org_fields = OrgFields(
-                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS if name in opportunity),
+                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS
+                                  if DESCRIBED_AS.get(name, name) in opportunity),
                 account=tuple(name for name in OPTIONAL_ACCOUNT_FIELDS if name in account))
         return self._org_fields
 

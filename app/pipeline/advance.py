@@ -11,7 +11,8 @@ from app.approvals.service import ApprovalsState, decision_for, sync_requests
 from app.clock import Clock
 from app.deals.models import Deal, DealStatus
 from app.deals.rules import GateResult, GateStatus, evaluate_gate
-from app.deals.service import deal_facts
+from app.deals.scope import pilot_verdict
+from app.deals.service import deal_facts, scope_facts
 from app.exception_queue.service import sync_deal_exceptions
 from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
@@ -42,6 +43,9 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
         _sync_exceptions(session, deal, policy=policy, clock=clock)
         correction = propose_after_invoice(session, deal=deal, job=job, policy=policy, clock=clock)
         return _set(session, deal, Advance(DealStatus.INVOICED, to_post=[correction] if correction else []), clock)
+    scope = pilot_verdict(scope_facts(session, deal), policy.pilot)
+    if not scope.in_scope:
+        return skip(session, deal, status=DealStatus.OUT_OF_SCOPE, reasons=scope.reasons, policy=policy, clock=clock)
     facts = deal_facts(session, deal)
     gate = evaluate_gate(facts, policy)
     deal.gate_problems = [problem.message for problem in gate.problems] or ([gate.reason] if gate.reason else [])
@@ -61,6 +65,14 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     rejected = [request for request in synced.current if request.status == ApprovalStatus.REJECTED]
     _sync_exceptions(session, deal, policy=policy, clock=clock, rejection=_rejection(session, rejected))
     return _set(session, deal, advance, clock)
+
+
+def skip(session: Session, deal: Deal, *, status: DealStatus, reasons: tuple[str, ...], policy: Policy,
+         clock: Clock) -> Advance:
+    """A deal left alone: no approvals asked, no invoice, and its gate exceptions closed (it is not our work)."""
+    deal.gate_problems = list(reasons)
+    _sync_exceptions(session, deal, policy=policy, clock=clock)
+    return _set(session, deal, Advance(status), clock)
 
 
 def _sync_exceptions(session: Session, deal: Deal, *, policy: Policy, clock: Clock, gate: GateResult | None = None,

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.policy.fields import Money, NonEmptyText, SalesforceFieldName, policy_error
+from app.policy.fields import Money, NonEmptyText, policy_error
 
 
 class _Strict(BaseModel):
@@ -29,7 +29,7 @@ class PilotScope(_Strict):
     """The deals in scope: every list given must contain the deal's value (an empty list does not filter)."""
 
     business_units: tuple[NonEmptyText, ...] = ()
-    business_unit_field: SalesforceFieldName = "Business_Unit__c"
+    """Values of the opportunity's Business_Unit__c."""
     record_types: tuple[NonEmptyText, ...] = ()
     owners: tuple[NonEmptyText, ...] = ()
     """Salesforce user ids or e-mail addresses of deal owners."""

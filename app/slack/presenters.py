@@ -23,7 +23,9 @@ CORRECTION_STATUS_LABELS = {"proposed": "awaiting approval", "approved": "approv
                             "rejected": "rejected", "failed": "failed: see the exception"}
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
-                 "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
+                 "billable": "Billable: invoice being created", "invoiced": "Invoiced",
+                 "out_of_scope": "Skipped: outside the pilot", "before_live": "Skipped: won before going live"}
+SKIPPED_STATUSES = ("out_of_scope", "before_live")
 
 
 def approval_card(request: RequestSummary, *, instance_url: str | None) -> ApprovalCard:
@@ -63,6 +65,7 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None,
         invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
         tax=standing.tax, can_correct=can_correct,
+        problems_title="Why it is skipped" if standing.gate_status in SKIPPED_STATUSES else "Blocking the invoice",
         corrections=tuple(CorrectionLine(KIND_LABELS.get(c.kind, c.kind),
                                          CORRECTION_STATUS_LABELS.get(c.status, c.status), c.amount,
                                          c.credit_memo_number) for c in standing.corrections),

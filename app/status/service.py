@@ -22,7 +22,7 @@ from app.invoicing.service import job_for
 
 MAX_CANDIDATES = 25
 MAX_QUERY_CHARS = 200
-_GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible")
+_GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible", "out_of_scope", "before_live")
 
 
 @dataclass(frozen=True)

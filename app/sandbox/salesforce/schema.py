@@ -123,7 +123,8 @@ OPPORTUNITY = ObjectSpec(
         _f("Payment_Terms__c", T.PICKLIST), _f("QBO_Invoice_Id__c", T.STRING),
         _f("QBO_Invoice_Number__c", T.STRING), _f("QBO_Invoice_Status__c", T.PICKLIST),
         _f("QBO_Balance__c", T.CURRENCY), _f("QBO_Last_Sync__c", T.DATETIME),
-        _f("CurrencyIsoCode", T.PICKLIST),
+        _f("CurrencyIsoCode", T.PICKLIST), _f("Business_Unit__c", T.PICKLIST),
+        _ref("RecordTypeId", "RecordType", "RecordType"),
     ),
     required=("Name", "StageName", "CloseDate"),
     children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),),
@@ -159,7 +160,15 @@ USER = ObjectSpec(
     required=("Username", "Email"),
 )
 
-OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER)
+RECORD_TYPE = ObjectSpec(
+    "RecordType", "012",
+    _system_fields() + (
+        _f("Name", T.STRING), _f("DeveloperName", T.STRING), _f("SobjectType", T.PICKLIST), _f("IsActive", T.BOOLEAN),
+    ),
+    required=("Name", "SobjectType"),
+)
+
+OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER, RECORD_TYPE)
 MULTICURRENCY_FIELD = "CurrencyIsoCode"
 """Exists on every object only in a multi-currency org (SalesforceState.multicurrency); hidden otherwise."""
 

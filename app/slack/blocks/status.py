@@ -82,6 +82,7 @@ class InvoiceStatusView:
     tax: Decimal | None = None
     corrections: tuple[CorrectionLine, ...] = ()
     can_correct: bool = False
+    problems_title: str = "Blocking the invoice"
     """Corrections are on in the policy and the deal has an invoice: show the "Propose correction" button."""
 
 
@@ -91,7 +92,7 @@ def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Bloc
     blocks: list[Block] = [header(view.deal_name), fields_section(_deal_fields(view))]
     if view.gate_problems:
         problems = [f"• {safe_text(problem, _LINE_LIMIT)}" for problem in view.gate_problems]
-        blocks.append(section(_titled("Blocking the invoice", problems, empty="None.")))
+        blocks.append(section(_titled(view.problems_title, problems, empty="None.")))
     approvals = [_approval_line(approval, tz) for approval in view.approvals]
     blocks.append(section(_titled("Approvals", approvals, empty="None needed.")))
     blocks.append(_invoice_block(view))
