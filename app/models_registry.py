@@ -14,6 +14,7 @@ from app.exception_queue import models as exception_queue_models
 from app.integrations import token_store_db
 from app.invoicing import correction_models
 from app.invoicing import models as invoicing_models
+from app.rollout import models as rollout_models
 from app.work_queue import models as work_queue_models
 
 MODEL_MODULES = (
@@ -27,5 +28,6 @@ MODEL_MODULES = (
     exactly_once_models,
     slack_posts,
     work_queue_models,
+    rollout_models,
     token_store_db,
 )

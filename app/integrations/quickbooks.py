@@ -48,6 +48,7 @@ from app.integrations.quickbooks_models import (
 from app.integrations.throttle import Throttle
 from app.integrations.timed_cache import TimedCache
 from app.integrations.tokens import TokenStore
+from app.integrations.write_guard import WriteGuard
 
 MAX_REQUEST_ID = 50
 RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
@@ -83,6 +84,7 @@ class QuickBooksGateway:
         self._clock = clock or SystemClock()
         self._references = ReferenceCache(clock=self._clock, ttl=reference_ttl)
         self._tax_codes: TimedCache[str, str] = TimedCache(clock=self._clock)
+        self.guard = WriteGuard()
 
     def invalidate_references(self) -> None:
         """Forget every remembered item, term, customer and tax code (the next look-ups ask QuickBooks)."""
@@ -263,6 +265,7 @@ class QuickBooksGateway:
         A failure of the whole request (throttled, unavailable, refused) raises as any call does; sending the
         same operations again replays QuickBooks' first answer (see quickbooks_batch).
         """
+        self.guard.check(vendor="quickbooks", what="a batch of invoices")
         request = invoice_batch(batch)
         body = dumps_exact(request.body)
         response = self._connection.call(
@@ -300,6 +303,7 @@ class QuickBooksGateway:
         reserved = [name for name in fields if name in RESERVED_UPDATE_FIELDS]
         if reserved or not fields:
             raise ValueError(f"fields must be non-empty and may not set {', '.join(RESERVED_UPDATE_FIELDS)}")
+        self.guard.check(vendor="quickbooks", what="an invoice update")
         payload = {"Id": invoice_id, "SyncToken": sync_token, "sparse": True, **fields}
         body, rid = dumps_exact(payload), _check_request_id(request_id)
         data = self._connection.call(lambda qb: qb.update_object("Invoice", body, request_id=rid))
@@ -311,6 +315,7 @@ class QuickBooksGateway:
             self.invalidate_references()
 
     def _create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
+        self.guard.check(vendor="quickbooks", what=f"a new {entity}")
         body, rid = dumps_exact(payload), _check_request_id(request_id)
         return self._connection.call(lambda qb: qb.create_object(entity, body, request_id=rid))[entity]
 

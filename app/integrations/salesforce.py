@@ -38,6 +38,7 @@ from app.integrations.salesforce_soql import (
     name_search_query,
     pipeline_and_won_since_query,
 )
+from app.integrations.write_guard import WriteGuard
 
 __all__ = [
     "ACCOUNT_FIELDS", "LINE_ITEM_FIELDS", "OPPORTUNITY_FIELDS", "SalesforceGateway", "SfAccount", "SfLineItem",
@@ -57,6 +58,7 @@ class SalesforceGateway:
         self._clock: Clock = clock or SystemClock()
         self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
         self._org_fields: OrgFields | None = None
+        self.guard = WriteGuard()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
@@ -98,6 +100,7 @@ class SalesforceGateway:
                              status: str | None, balance: Decimal | None) -> None:
         """PATCH only the QBO_* status fields and QBO_Last_Sync__c."""
         checked_ids([opportunity_id])
+        self.guard.check(vendor=VENDOR, what="the opportunity's invoice status")
         payload: dict[str, Any] = {
             "QBO_Invoice_Id__c": invoice_id, "QBO_Invoice_Number__c": invoice_number,
             "QBO_Invoice_Status__c": status,

@@ -307,6 +307,10 @@ def _term_id(facts: DealFacts, quickbooks: QuickBooks, policy: Policy) -> str | 
     return term.id
 
 
+def address_of(account: Account) -> QboAddress:
+    return _address(account)
+
+
 def _address(account: Account) -> QboAddress:
     return QboAddress(line1=account.billing_street, city=account.billing_city, region=account.billing_state,
                       postal_code=account.billing_postal_code, country=account.billing_country)

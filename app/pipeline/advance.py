@@ -17,7 +17,9 @@ from app.exception_queue.service import sync_deal_exceptions
 from app.invoicing.after_invoice import propose_after_invoice
 from app.invoicing.models import InvoiceJobStatus
 from app.invoicing.service import job_for
-from app.policy import Policy
+from app.policy import Policy, RolloutMode
+from app.rollout.rules import before_live_reason
+from app.rollout.service import is_granted, live_since, shadow_invoice_for
 
 _STATUS_FOR_GATE = {GateStatus.NOT_WON: DealStatus.NOT_WON, GateStatus.NOT_ELIGIBLE: DealStatus.NOT_ELIGIBLE,
                     GateStatus.INVALID: DealStatus.BLOCKED}
@@ -57,6 +59,12 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
                            clock=clock)
     deal.terms_fingerprint = fingerprint
     status = _STATUS_FOR_APPROVALS[synced.state]
+    if status == DealStatus.BILLABLE and policy.mode == RolloutMode.SHADOW and shadow_invoice_for(
+            session, deal_id=_stored_id(deal)) is not None:
+        status = DealStatus.SIMULATED                # simulated once; nothing more to do in shadow mode
+    held = _held_at_switch(session, deal, policy=policy, clock=clock) if status == DealStatus.BILLABLE else None
+    if held is not None:
+        return skip(session, deal, status=DealStatus.BEFORE_LIVE, reasons=(held,), policy=policy, clock=clock)
     advance = Advance(status, gate=gate, to_post=synced.opened,
                       to_withdraw=[request for request in synced.superseded if request.slack_ts],
                       create_invoice=status == DealStatus.BILLABLE)
@@ -65,6 +73,16 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
     rejected = [request for request in synced.current if request.status == ApprovalStatus.REJECTED]
     _sync_exceptions(session, deal, policy=policy, clock=clock, rejection=_rejection(session, rejected))
     return _set(session, deal, advance, clock)
+
+
+def _held_at_switch(session: Session, deal: Deal, *, policy: Policy, clock: Clock) -> str | None:
+    """Live after shadow: what shadow simulated, and deals won before the switch, wait for a backfill."""
+    since = live_since(session, mode=policy.mode, clock=clock)
+    if policy.mode == RolloutMode.SHADOW or job_for(session, deal_id=_stored_id(deal)) is not None:
+        return None
+    return before_live_reason(close_date=deal.close_date, live_since=since, zone=policy.zone,
+                              simulated=shadow_invoice_for(session, deal_id=_stored_id(deal)) is not None,
+                              granted=is_granted(session, deal_id=_stored_id(deal)))
 
 
 def skip(session: Session, deal: Deal, *, status: DealStatus, reasons: tuple[str, ...], policy: Policy,

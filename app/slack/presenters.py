@@ -24,6 +24,7 @@ CORRECTION_STATUS_LABELS = {"proposed": "awaiting approval", "approved": "approv
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
                  "billable": "Billable: invoice being created", "invoiced": "Invoiced",
+                 "simulated": "Shadow mode: invoice simulated, not created",
                  "out_of_scope": "Skipped: outside the pilot", "before_live": "Skipped: won before going live"}
 SKIPPED_STATUSES = ("out_of_scope", "before_live")
 
