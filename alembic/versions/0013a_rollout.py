@@ -1,7 +1,7 @@
 """Rollout in phases: shadow mode's would-be invoices, mode changes, backfill grants.
 
 Revision ID: 0013a
-Revises: 0015b
+Revises: 0011a
 Create Date: 2026-12-07 17:00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from app.db import Money, UTCDateTime
 
 revision: str = '0013a'
-down_revision: str | None = '0015b'
+down_revision: str | None = '0011a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -133,6 +133,8 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
     if rt.policy.mode == RolloutMode.SHADOW:        # record what would be created; nothing is sent
         simulate_invoice(rt, deal_id=deal_id)
         return
+    if payload.get("shadow"):                       # queued in shadow mode: going live decides afresh
+        return
     with session_scope(rt.engine) as session:
         plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=rt.settings.qbo_realm_id or "",
                                        clock=rt.clock)
@@ -155,7 +157,7 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
 
 def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException | None]:
     """A backlog of CREATE_INVOICE items: one QuickBooks batch request (a lone item takes the single path)."""
-    if len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW:
+    if len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW or any(p.get("shadow") for p in payloads):
         return [_one(rt, payload) for payload in payloads]
     context = batch_invoicing.BatchContext(
         engine=rt.engine, quickbooks=rt.quickbooks, policy=rt.policy, clock=rt.clock,

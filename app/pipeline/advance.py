@@ -36,6 +36,8 @@ class Advance:
     to_post: list[ApprovalRequest] = field(default_factory=list)
     to_withdraw: list[ApprovalRequest] = field(default_factory=list)
     create_invoice: bool = False
+    shadow: bool = False
+    """Shadow mode: the invoice is only simulated (queued under its own key, so going live queues it anew)."""
 
 
 def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) -> Advance:
@@ -67,7 +69,7 @@ def advance_deal(session: Session, *, deal: Deal, policy: Policy, clock: Clock) 
         return skip(session, deal, status=DealStatus.BEFORE_LIVE, reasons=(held,), policy=policy, clock=clock)
     advance = Advance(status, gate=gate, to_post=synced.opened,
                       to_withdraw=[request for request in synced.superseded if request.slack_ts],
-                      create_invoice=status == DealStatus.BILLABLE)
+                      create_invoice=status == DealStatus.BILLABLE, shadow=policy.mode == RolloutMode.SHADOW)
     if deal.billable_at is None:
         deal.billable_at = clock.now()
     rejected = [request for request in synced.current if request.status == ApprovalStatus.REJECTED]

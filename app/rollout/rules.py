@@ -54,20 +54,23 @@ class Comparison:
 
 
 def compare(would_be: list[Invoice], by_hand: list[Invoice], *, window_days: int) -> list[Comparison]:
-    """Pair each would-be invoice with finance's invoice of the same customer within the date window (the closest
-    amount, then the closest date); name what differs. Unpaired invoices on either side are missing on the other."""
-    left = list(by_hand)
-    rows: list[Comparison] = []
-    for ours in sorted(would_be, key=lambda invoice: (invoice.txn_date, invoice.reference)):
-        candidates = [theirs for theirs in left if normalize_name(theirs.customer) == normalize_name(ours.customer)
-                      and abs((theirs.txn_date - ours.txn_date).days) <= window_days]
-        if not candidates:
-            rows.append(Comparison(ours, None, ("missing in QuickBooks: finance made no such invoice",)))
-            continue
-        theirs = min(candidates, key=lambda c: (abs(c.amount - ours.amount), abs((c.txn_date - ours.txn_date).days)))
-        left.remove(theirs)
-        rows.append(Comparison(ours, theirs, differences(ours, theirs)))
-    rows += [Comparison(None, theirs, ("missing in Ledgerbridge: no deal would have made it",)) for theirs in left]
+    """Pair would-be invoices with finance's invoices of the same customer within the date window, closest amounts
+    first (then closest dates), each invoice at most once; name what differs. Unpaired invoices on either side are
+    missing on the other."""
+    pairs = sorted(((abs(theirs.amount - ours.amount), abs((theirs.txn_date - ours.txn_date).days), i, j)
+                    for i, ours in enumerate(would_be) for j, theirs in enumerate(by_hand)
+                    if normalize_name(theirs.customer) == normalize_name(ours.customer)
+                    and abs((theirs.txn_date - ours.txn_date).days) <= window_days), key=lambda pair: pair[:2])
+    paired: dict[int, int] = {}
+    for _, _, i, j in pairs:
+        if i not in paired and j not in paired.values():
+            paired[i] = j
+    rows = [Comparison(ours, by_hand[paired[i]], differences(ours, by_hand[paired[i]])) if i in paired
+            else Comparison(ours, None, ("missing in QuickBooks: finance made no such invoice",))
+            for i, ours in enumerate(would_be)]
+    taken = set(paired.values())
+    rows += [Comparison(None, theirs, ("missing in Ledgerbridge: no deal would have made it",))
+             for j, theirs in enumerate(by_hand) if j not in taken]
     return rows
 
 
@@ -75,7 +78,7 @@ def differences(ours: Invoice, theirs: Invoice) -> tuple[str, ...]:
     found = []
     if ours.amount != theirs.amount:
         found.append(f"amount: {ours.amount:,.2f} would be invoiced, {theirs.amount:,.2f} by hand")
-    if (ours.terms or "") .casefold() != (theirs.terms or "").casefold():
+    if (ours.terms or "").casefold() != (theirs.terms or "").casefold():
         found.append(f"terms: {ours.terms or 'none'} would be used, {theirs.terms or 'none'} by hand")
     if sorted(map(normalize_name, ours.items)) != sorted(map(normalize_name, theirs.items)):
         found.append(f"items: {', '.join(ours.items) or 'none'} would be billed, "
