@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from app.config import load_settings
-from app.golive.shadow_report import ShadowReport, build_shadow_report
+from app.golive.shadow_report import ShadowReport, ShadowRow, build_shadow_report
+from app.runtime import Runtime
 from app.wiring import build_runtime
 
 COLUMNS = ("verdict", "deal", "opportunity", "customer", "would_be_amount", "would_be_date", "by_hand_invoice",
@@ -28,9 +29,21 @@ def run(args: argparse.Namespace) -> int:
         write_csv(report, args.csv)
         print(f"CSV written to {args.csv}")
     if args.slack:
-        runtime.slack.post_message(args.slack, text=summary(report))
+        post_summary(runtime, args.slack, report)
         print(f"summary posted to {args.slack}")
     return 0
+
+
+def post_summary(runtime: Runtime, channel: str, report: ShadowReport) -> None:
+    """The counts, then each row that is not the same (at most 20), as one Slack message."""
+    lines = [summary(report)]
+    lines += [f"• {row.verdict}: {row.deal_name or _hand_reference(row)} ({'; '.join(row.comparison.differences)})"
+              for row in report.rows if row.verdict != "same"][:20]
+    runtime.slack.post_message(channel, text="\n".join(lines))
+
+
+def _hand_reference(row: ShadowRow) -> str:
+    return f"invoice {row.comparison.by_hand.reference}" if row.comparison.by_hand else ""
 
 
 def rows(report: ShadowReport) -> list[tuple[str, ...]]:

@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 
-from app.commands.shadow_report import as_text, write_csv
+from app.commands.shadow_report import as_text, post_summary, write_csv
 from app.db import session_scope
 from app.deals.models import Deal
 from app.golive.shadow_report import build_shadow_report
@@ -98,6 +99,12 @@ def test_shadow_run_report_switch_to_live_and_backfill(stack: Stack, book: Book,
                               "tax: no tax would be invoiced, 20.00 tax by hand")
     assert report.count("missing in Ledgerbridge") == 1
     assert "1 differs" not in as_text(report) and "2 differs" in as_text(report)
+    post_summary(stack.runtime, "C05D1GESTFIN", report)
+    (posted,) = stack.emulators.slack.messages("C05D1GESTFIN")
+    assert posted.text.startswith("Shadow report: 4 rows within 14 days: 0 same, 2 differs")
+    assert "• missing in QuickBooks: Globex - Implementation" in posted.text
+    page = httpx.get(stack.app_url + "/dashboard/shadow")
+    assert page.status_code == 200 and "Net 60 by hand" in page.text and "missing in Ledgerbridge" in page.text
     write_csv(report, tmp_path / "shadow.csv")
     assert (tmp_path / "shadow.csv").read_text().count("\n") == 5                 # header and four rows
 
