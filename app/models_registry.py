@@ -12,7 +12,7 @@ from app.exactly_once import slack_posts
 from app.exception_queue import feed as exception_feed
 from app.exception_queue import models as exception_queue_models
 from app.integrations import token_store_db
-from app.invoicing import correction_models
+from app.invoicing import correction_models, milestone_models
 from app.invoicing import models as invoicing_models
 from app.rollout import models as rollout_models
 from app.work_queue import models as work_queue_models
@@ -22,6 +22,7 @@ MODEL_MODULES = (
     approvals_models,
     invoicing_models,
     correction_models,
+    milestone_models,
     exception_queue_models,
     exception_feed,
     audit_models,

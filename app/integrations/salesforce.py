@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
 from app.clock import Clock, SystemClock
 from app.config import Settings
@@ -14,11 +14,14 @@ from app.errors import VendorNotFound
 from app.integrations.exact_json import dumps_exact
 from app.integrations.salesforce_client import VENDOR, build_salesforce, translated_errors
 from app.integrations.salesforce_models import (
+    MilestoneFields,
     SfAccount,
     SfLineItem,
+    SfMilestone,
     SfObjectDescription,
     SfOpportunity,
     parse_account,
+    parse_decimal,
     parse_description,
     parse_line_item,
     parse_opportunity,
@@ -82,6 +85,19 @@ class SalesforceGateway:
                 opportunity = parse_opportunity(record)
                 found[opportunity.id[:15]] = opportunity
         return [found[record_id[:15]] for record_id in wanted if record_id[:15] in found]
+
+    def billing_milestones(self, opportunity_id: str, *, fields: MilestoneFields) -> list[SfMilestone]:
+        """A deal's billing schedule: the child records the policy names, in Name then Id order."""
+        (wanted,) = checked_ids([opportunity_id])
+        soql = format_soql("SELECT Id, Name, {:literal}, {:literal}, {:literal} FROM {:literal} WHERE {:literal} = {} "
+                           "ORDER BY Name, Id", fields.amount, fields.percent, fields.status, fields.object,
+                           fields.parent, wanted)
+        with translated_errors("query the billing milestones"):
+            rows = list(self._sf.query_all_iter(soql, headers=self._headers))
+        return [SfMilestone(id=str(row["Id"]), name=str(row.get("Name") or ""),
+                            amount=parse_decimal(row.get(fields.amount)),
+                            percent=parse_decimal(row.get(fields.percent)), status=row.get(fields.status))
+                for row in rows]
 
     def find_opportunities_by_name(self, text: str) -> list[SfOpportunity]:
         if not text.strip():

@@ -26,6 +26,7 @@ from app.jobs.corrections import announce_correction, create_correction
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
+from app.pipeline.milestones import invoice_milestones
 from app.pipeline.owner_notices import queue_notice_refresh
 from app.pipeline.shadow import simulate_invoice
 from app.pipeline.summaries import summarize_decision, summarize_request
@@ -135,6 +136,8 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
         return
     if payload.get("shadow"):                       # queued in shadow mode: going live decides afresh
         return
+    if invoice_milestones(rt, deal_id=deal_id):      # a billing schedule: one invoice per due milestone
+        return
     with session_scope(rt.engine) as session:
         plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=rt.settings.qbo_realm_id or "",
                                        clock=rt.clock)
@@ -157,7 +160,8 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
 
 def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException | None]:
     """A backlog of CREATE_INVOICE items: one QuickBooks batch request (a lone item takes the single path)."""
-    if len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW or any(p.get("shadow") for p in payloads):
+    if (len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW or rt.policy.milestones is not None
+            or any(p.get("shadow") for p in payloads)):
         return [_one(rt, payload) for payload in payloads]
     context = batch_invoicing.BatchContext(
         engine=rt.engine, quickbooks=rt.quickbooks, policy=rt.policy, clock=rt.clock,

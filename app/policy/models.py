@@ -27,7 +27,7 @@ from app.policy.fields import (
     policy_error,
 )
 from app.policy.posting import ExceptionFeed, WeeklyReview
-from app.policy.rollout import InvoiceNumbering, PilotScope, RolloutMode, ShadowReportPolicy
+from app.policy.rollout import InvoiceNumbering, MilestonePolicy, PilotScope, RolloutMode, ShadowReportPolicy
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
@@ -236,6 +236,8 @@ class Policy(_Strict):
     pilot: PilotScope | None = None
     """Optional: only the deals in this scope are handled; the others are skipped."""
     shadow_report: ShadowReportPolicy = ShadowReportPolicy()
+    milestones: MilestonePolicy | None = None
+    """Optional: deals with a billing schedule get one invoice per approved or delivered milestone."""
 
     @field_validator("root_causes")
     @classmethod

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.policy.fields import Money, NonEmptyText, policy_error
+from app.policy.fields import Money, NonEmptyText, SalesforceFieldName, policy_error
 
 
 class _Strict(BaseModel):
@@ -49,3 +49,17 @@ class PilotScope(_Strict):
 class ShadowReportPolicy(_Strict):
     match_window_days: int = Field(default=14, ge=0, le=365)
     """A hand-made invoice matches a would-be one when its date is within this many days of it."""
+
+
+class MilestonePolicy(_Strict):
+    """Where a deal's billing schedule lives in Salesforce: child records of the opportunity, one invoice each."""
+
+    object: SalesforceFieldName = "Billing_Milestone__c"
+    parent_field: SalesforceFieldName = "Opportunity__c"
+    amount_field: SalesforceFieldName = "Amount__c"
+    percent_field: SalesforceFieldName = "Percent__c"
+    """Used when the amount is empty: this percentage of the opportunity's amount."""
+    status_field: SalesforceFieldName = "Status__c"
+    ready_values: tuple[NonEmptyText, ...] = ("Approved", "Delivered")
+    item: NonEmptyText
+    """The QuickBooks item each milestone invoice bills."""

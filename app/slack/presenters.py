@@ -10,6 +10,7 @@ from app.links import invoice_url, record_url
 from app.pipeline.summaries import DecisionSummary, RequestSummary
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
+from app.slack.blocks.format import money
 from app.slack.blocks.invoice import InvoiceConfirmation
 from app.slack.blocks.status import ApprovalLine, Candidate, CorrectionLine, InvoiceStatusView
 from app.status.home import HomeSummary
@@ -67,6 +68,9 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
         tax=standing.tax, can_correct=can_correct,
         problems_title="Why it is skipped" if standing.gate_status in SKIPPED_STATUSES else "Blocking the invoice",
+        milestones=tuple(f"• {m.number}. {m.name}: {money(m.amount, standing.currency)}, "
+                         + (f"invoice {m.invoice_number}" if m.status == "created" else "invoice being created")
+                         for m in standing.milestones),
         corrections=tuple(CorrectionLine(KIND_LABELS.get(c.kind, c.kind),
                                          CORRECTION_STATUS_LABELS.get(c.status, c.status), c.amount,
                                          c.credit_memo_number) for c in standing.corrections),

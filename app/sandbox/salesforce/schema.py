@@ -127,7 +127,8 @@ OPPORTUNITY = ObjectSpec(
         _ref("RecordTypeId", "RecordType", "RecordType"),
     ),
     required=("Name", "StageName", "CloseDate"),
-    children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),),
+    children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),
+              ChildRelationship("Billing_Milestones__r", "Billing_Milestone__c", "Opportunity__c")),
 )
 
 OPPORTUNITY_LINE_ITEM = ObjectSpec(
@@ -168,7 +169,19 @@ RECORD_TYPE = ObjectSpec(
     required=("Name", "SobjectType"),
 )
 
-OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER, RECORD_TYPE)
+BILLING_MILESTONE = ObjectSpec(
+    "Billing_Milestone__c", "a0M",
+    _system_fields() + (
+        _f("Name", T.STRING), _ref("Opportunity__c", "Opportunity", "Opportunity__r"),
+        _f("Amount__c", T.CURRENCY), _f("Percent__c", T.PERCENT), _f("Status__c", T.PICKLIST),
+        _f("Due_Date__c", T.DATE),
+    ),
+    required=("Name", "Opportunity__c"),
+)
+"""A deal's billing schedule (a custom object, master-detail to Opportunity): one invoice per milestone."""
+
+OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER, RECORD_TYPE,
+                                   BILLING_MILESTONE)
 MULTICURRENCY_FIELD = "CurrencyIsoCode"
 """Exists on every object only in a multi-currency org (SalesforceState.multicurrency); hidden otherwise."""
 
