@@ -9,8 +9,8 @@ from app.invoicing.models import InvoiceJob
 from app.links import invoice_url, record_url
 from app.pipeline.summaries import DecisionSummary, RequestSummary
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
-from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.format import money
+from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
 from app.slack.blocks.status import ApprovalLine, Candidate, CorrectionLine, InvoiceStatusView
 from app.status.home import HomeSummary
