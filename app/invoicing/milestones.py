@@ -51,7 +51,8 @@ def key_for(milestone_id: str) -> str:
 
 
 def doc_number_for(opportunity_id: str, number: int) -> str:
-    return f"{opportunity_id[:18]}-M{number}"[:21]
+    """`<15-character opportunity id>-M<n>`: fits QuickBooks' 21 characters up to milestone 9999."""
+    return f"{opportunity_id[:15]}-M{number}"
 
 
 def invoiced_milestones(session: Session, *, deal_id: int) -> list[MilestoneInvoice]:
