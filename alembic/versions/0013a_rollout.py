@@ -58,6 +58,7 @@ def upgrade() -> None:
     op.create_table('milestone_invoice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
+    sa.Column('qbo_realm_id', sa.String(length=40), nullable=False),
     sa.Column('milestone_sf_id', sa.String(length=18), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),

@@ -18,6 +18,8 @@ class MilestoneInvoice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     deal_id: int = Field(foreign_key="deal.id", index=True)
+    qbo_realm_id: str = Field(max_length=40)
+    """The QuickBooks company the invoice is made in."""
     milestone_sf_id: str = Field(max_length=18, unique=True)
     name: str = Field(max_length=255)
     number: int

@@ -60,14 +60,15 @@ def invoiced_milestones(session: Session, *, deal_id: int) -> list[MilestoneInvo
     return list(session.exec(statement.order_by(col(MilestoneInvoice.number))))
 
 
-def begin(session: Session, *, deal_id: int, due: DueMilestone, clock: Clock) -> MilestoneInvoice | None:
+def begin(session: Session, *, deal_id: int, due: DueMilestone, realm_id: str,
+          clock: Clock) -> MilestoneInvoice | None:
     """Count one attempt for the milestone; None when its invoice exists already."""
     row = session.exec(select(MilestoneInvoice).where(MilestoneInvoice.milestone_sf_id == due.milestone_id)).first()
     now = clock.now()
     if row is None:
-        row = MilestoneInvoice(deal_id=deal_id, milestone_sf_id=due.milestone_id, name=due.name[:255],
-                               number=due.number, amount=due.amount, idempotency_key=key_for(due.milestone_id),
-                               created_at=now, updated_at=now)
+        row = MilestoneInvoice(deal_id=deal_id, qbo_realm_id=realm_id, milestone_sf_id=due.milestone_id,
+                               name=due.name[:255], number=due.number, amount=due.amount,
+                               idempotency_key=key_for(due.milestone_id), created_at=now, updated_at=now)
     if row.status == "created":
         return None
     row.attempts, row.updated_at = row.attempts + 1, now

@@ -51,7 +51,8 @@ def invoice_milestones(rt: Runtime, *, deal_id: int) -> bool:
 
 def _invoice_one(rt: Runtime, deal_id: int, milestone: billing.DueMilestone, policy: MilestonePolicy) -> None:
     with session_scope(rt.engine) as session:
-        row = billing.begin(session, deal_id=deal_id, due=milestone, clock=rt.clock)
+        row = billing.begin(session, deal_id=deal_id, due=milestone, realm_id=rt.settings.qbo_realm_id or "",
+                            clock=rt.clock)
         if row is None:
             return
         plan = _plan(session, rt, deal_id)
