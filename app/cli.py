@@ -13,6 +13,8 @@ from app.errors import ConfigError, IntegrationError
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "validate the settings and the policy file (--live: and the vendors)"),
     "readiness": ("app.commands.readiness", "report how ready the Salesforce and QuickBooks data are (reads only)"),
+    "shadow-report": ("app.commands.shadow_report", "compare shadow mode's would-be invoices with finance's own"),
+    "backfill-invoices": ("app.commands.backfill", "invoice the deals held back at the switch to live"),
     "sandbox": ("app.commands.sandbox", "run one API emulator (slack | salesforce | quickbooks)"),
     "serve": ("app.commands.serve", "run the web app and a worker, each in its own process"),
     "web": ("app.commands.web", "run the web app only (Slack endpoint, Salesforce notify, dashboard)"),

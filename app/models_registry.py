@@ -15,8 +15,9 @@ from app.exception_queue import feed as exception_feed
 from app.exception_queue import models as exception_queue_models
 from app.exception_queue import team_snapshot
 from app.integrations import token_store_db
-from app.invoicing import correction_models, qbo_change_models
+from app.invoicing import correction_models, milestone_models, qbo_change_models
 from app.invoicing import models as invoicing_models
+from app.rollout import models as rollout_models
 from app.work_queue import models as work_queue_models
 
 MODEL_MODULES = (
@@ -26,6 +27,7 @@ MODEL_MODULES = (
     activation_models,
     invoicing_models,
     correction_models,
+    milestone_models,
     qbo_change_models,
     exception_queue_models,
     exception_feed,
@@ -34,5 +36,6 @@ MODEL_MODULES = (
     exactly_once_models,
     slack_posts,
     work_queue_models,
+    rollout_models,
     token_store_db,
 )

@@ -22,6 +22,12 @@ class DealStatus(StrEnum):
     REJECTED = "rejected"
     BILLABLE = "billable"
     INVOICED = "invoiced"
+    SIMULATED = "simulated"
+    """Shadow mode: the invoice it would become is recorded, nothing was sent."""
+    OUT_OF_SCOPE = "out_of_scope"
+    """Outside the policy's pilot: skipped (no approvals, invoice or exceptions)."""
+    BEFORE_LIVE = "before_live"
+    """Won before the switch from shadow to live, or already simulated in shadow: invoiced only by a backfill."""
 
 
 class AccountBase(SQLModel):

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.db import persisted_id
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.deals.models import Account, Deal, DealLine
+from app.deals.scope import ScopeFacts
 from app.integrations.exact_json import plain_json
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
 
@@ -57,6 +58,23 @@ def deal_facts(session: Session, deal: Deal) -> DealFacts:
         currency=deal.currency or "USD", account=_account_facts(account, deal),
         lines=tuple(_line_facts(line) for line in lines_of(session, deal)),
     )
+
+
+def scope_facts(session: Session, deal: Deal) -> ScopeFacts:
+    """What the pilot filter reads: the deal, its account, and the optional fields of its Salesforce snapshot."""
+    account = account_of(session, deal)
+    record_type = deal.snapshot.get("RecordType") if isinstance(deal.snapshot, dict) else None
+    return ScopeFacts(
+        business_unit=_text(deal.snapshot.get("Business_Unit__c")),
+        record_type=_text(record_type.get("Name")) if isinstance(record_type, dict) else None,
+        owner_id=deal.owner_sf_id, owner_email=deal.owner_email,
+        account_id=account.sf_id if account else None, account_name=account.name if account else None,
+        segment=account.segment if account else None, amount=deal.amount,
+    )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _account_facts(account: Account | None, deal: Deal) -> AccountFacts:

@@ -210,3 +210,23 @@ def parse_description(data: Mapping[str, Any]) -> SfObjectDescription:
                    for field in data.get("fields") or ())
     return SfObjectDescription(name=str(data.get("name", "")), queryable=data.get("queryable") is not False,
                                updateable=data.get("updateable") is True, fields=fields)
+
+
+@dataclass(frozen=True)
+class MilestoneFields:
+    """The custom object and fields that hold a deal's billing schedule (from the policy)."""
+
+    object: str
+    parent: str
+    amount: str
+    percent: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SfMilestone:
+    id: str
+    name: str
+    amount: Decimal | None
+    percent: Decimal | None
+    status: str | None

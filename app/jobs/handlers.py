@@ -26,8 +26,11 @@ from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
 from app.pipeline import activation
+from app.pipeline.milestones import invoice_milestones
 from app.pipeline.owner_notices import queue_notice_refresh
+from app.pipeline.shadow import simulate_invoice
 from app.pipeline.summaries import summarize_decision, summarize_request
+from app.policy import RolloutMode
 from app.runtime import Runtime
 from app.slack.blocks.approval import approval_message, approval_request_blocks, approval_request_text
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
@@ -130,6 +133,13 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
 
 def create_invoice(rt: Runtime, payload: Payload) -> None:
     deal_id = payload["deal_id"]
+    if rt.policy.mode == RolloutMode.SHADOW:        # record what would be created; nothing is sent
+        simulate_invoice(rt, deal_id=deal_id)
+        return
+    if payload.get("shadow"):                       # queued in shadow mode: going live decides afresh
+        return
+    if invoice_milestones(rt, deal_id=deal_id):      # a billing schedule: one invoice per due milestone
+        return
     with session_scope(rt.engine) as session:
         plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=rt.settings.qbo_realm_id or "",
                                        clock=rt.clock)
@@ -152,12 +162,9 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
 
 def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException | None]:
     """A backlog of CREATE_INVOICE items: one QuickBooks batch request (a lone item takes the single path)."""
-    if len(payloads) == 1:
-        try:
-            create_invoice(rt, payloads[0])
-        except Exception as error:  # the worker records it on the item, as for a single handler
-            return [error]
-        return [None]
+    if (len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW or rt.policy.milestones is not None
+            or any(p.get("shadow") for p in payloads)):
+        return [_one(rt, payload) for payload in payloads]
     context = batch_invoicing.BatchContext(
         engine=rt.engine, quickbooks=rt.quickbooks, policy=rt.policy, clock=rt.clock,
         realm_id=rt.settings.qbo_realm_id or "",
@@ -167,6 +174,14 @@ def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException 
     _queue_invoice_follow_ups(rt, [deal_id for deal_id, outcome in zip(deal_ids, outcomes, strict=True)
                                    if outcome is None])
     return outcomes
+
+
+def _one(rt: Runtime, payload: Payload) -> BaseException | None:
+    try:
+        create_invoice(rt, payload)
+    except Exception as error:  # the worker records it on the item, as for a single handler
+        return error
+    return None
 
 
 def _queue_invoice_follow_ups(rt: Runtime, deal_ids: list[int]) -> None:

@@ -30,6 +30,7 @@ from app.policy.fields import (
 )
 from app.policy.metrics import MetricsPolicy
 from app.policy.posting import ExceptionFeed, WeeklyReview
+from app.policy.rollout import InvoiceNumbering, MilestonePolicy, PilotScope, RolloutMode, ShadowReportPolicy
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
@@ -260,6 +261,14 @@ class Policy(_Strict):
     field_locks: FieldLocks = FieldLocks()
     """Optional: the amount tolerance of the field lock (approval locks)."""
     metrics: MetricsPolicy = MetricsPolicy()
+    invoice_number: InvoiceNumbering = InvoiceNumbering.QUICKBOOKS
+    """quickbooks: QuickBooks' own sequence; opportunity: DocNumber = the opportunity id."""
+    mode: RolloutMode = RolloutMode.LIVE
+    pilot: PilotScope | None = None
+    """Optional: only the deals in this scope are handled; the others are skipped."""
+    shadow_report: ShadowReportPolicy = ShadowReportPolicy()
+    milestones: MilestonePolicy | None = None
+    """Optional: deals with a billing schedule get one invoice per approved or delivered milestone."""
 
     @field_validator("root_causes")
     @classmethod

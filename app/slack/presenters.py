@@ -12,6 +12,7 @@ from app.pipeline.activation import ActivationForm
 from app.pipeline.summaries import DecisionSummary, RequestSummary
 from app.slack.blocks.activation import ActivationModal, Alike
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
+from app.slack.blocks.format import money
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
 from app.slack.blocks.levels import LevelLine
@@ -27,7 +28,10 @@ CORRECTION_STATUS_LABELS = {"proposed": "awaiting approval", "approved": "approv
                             "rejected": "rejected", "failed": "failed: see the exception"}
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
-                 "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
+                 "billable": "Billable: invoice being created", "invoiced": "Invoiced",
+                 "simulated": "Shadow mode: invoice simulated, not created",
+                 "out_of_scope": "Skipped: outside the pilot", "before_live": "Skipped: won before going live"}
+SKIPPED_STATUSES = ("out_of_scope", "before_live")
 
 
 def approval_card(request: RequestSummary, *, instance_url: str | None) -> ApprovalCard:
@@ -91,6 +95,10 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None,
         invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
         tax=standing.tax, can_correct=can_correct,
+        problems_title="Why it is skipped" if standing.gate_status in SKIPPED_STATUSES else "Blocking the invoice",
+        milestones=tuple(f"• {m.number}. {m.name}: {money(m.amount, standing.currency)}, "
+                         + (f"invoice {m.invoice_number}" if m.status == "created" else "invoice being created")
+                         for m in standing.milestones),
         corrections=tuple(CorrectionLine(KIND_LABELS.get(c.kind, c.kind),
                                          CORRECTION_STATUS_LABELS.get(c.status, c.status), c.amount,
                                          c.credit_memo_number) for c in standing.corrections),

@@ -16,8 +16,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from app.db import session_scope
+from app.errors import IntegrationError
 from app.exception_queue import queries
 from app.exception_queue.digest import ItemView
+from app.golive.shadow_report import build_shadow_report
 from app.links import record_url
 from app.metrics.roi import WINDOWS, BadWindow, RoiMetrics, parse_window, roi_metrics
 from app.runtime import Runtime
@@ -101,6 +103,17 @@ class Dashboard:
                                    last=max(1, -(-total // PAGE_SIZE)), as_of=views.when(now, viewer.zone),
                                    zone=viewer.zone_name), viewer)
 
+    def shadow(self, request: Request) -> Response:
+        """Reads QuickBooks (queries only) for finance's invoices; a vendor failure is a clear 503 page."""
+        if (refusal := self._guard(request)) is not None:
+            return refusal
+        try:
+            report = build_shadow_report(self.runtime)
+        except IntegrationError as error:
+            return self._error(503, f"QuickBooks could not be read for the shadow report: {error}")
+        return self._page("shadow.html", rows=views.shadow_rows(report), mode=self.runtime.policy.mode.value,
+                          window=report.window_days, summary=views.shadow_summary(report))
+
     def api_metrics(self, request: Request) -> Response:
         access = self.gate.check(request)
         if access is Access.DENIED:
@@ -133,6 +146,7 @@ def build_dashboard_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/dashboard", include_in_schema=False)
     router.add_api_route("", dashboard.overview, methods=["GET"])
     router.add_api_route("/exceptions", dashboard.exceptions, methods=["GET"])
+    router.add_api_route("/shadow", dashboard.shadow, methods=["GET"])
     router.add_api_route("/api/metrics", dashboard.api_metrics, methods=["GET"])
     return router
 
