@@ -43,7 +43,7 @@ from bench.intake import throwaway_pg_database
 
 APPROVALS_CHANNEL = "C05APPR0VAL"
 VERIFICATION_TOKEN = "sandbox-verification-token"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0     # a busy machine takes long to import and start a process
 DISCOUNT_ACCOUNT = "Discount Customer"
 
 
