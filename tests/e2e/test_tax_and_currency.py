@@ -19,12 +19,13 @@ from app.deals.models import Account, Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.models import InvoiceJob
 from app.sandbox.book import Book, Line
-from app.sandbox.people import CARL, SAM
+from app.sandbox.people import ANN, BOB, CARL, SAM
 from app.sandbox.quickbooks import DEMO_CLIENT_ID
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID, INCOME_ACCOUNT
 from app.sandbox.stack import DEMO_POLICY, Emulators, Stack, sandbox_settings, start_app, start_emulators
 from app.slack.ids import ActionId
 from tests.e2e.conftest import eventually, poll
+from tests.e2e.test_corrections import correction_request, last_view, submit_form
 
 APPROVALS = "C05APPR0VAL"
 UK_REALM = "9341452000000044"
@@ -264,3 +265,28 @@ def test_an_account_made_exempt_after_its_taxed_invoice_is_rebilled_without_tax(
     memo = eventually(lambda: us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo"), what="the credit")
     assert memo[0]["TotalAmt"] == Decimal("13110.00")                   # the tax credited back too
     assert us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", original["Id"])["Balance"] == 0
+
+
+def test_a_line_credit_on_a_vat_inclusive_invoice_credits_the_gross_with_its_tax(sqlite_url: str,
+                                                                                 tmp_path: Path) -> None:
+    stack = start(sqlite_url, policy_file(tmp_path, _vat("inclusive")), _uk_company)
+    try:
+        book = Book(stack.emulators.salesforce)
+        book.add_account("Acme UK", **LONDON)
+        deal = book.add_deal("Acme UK - Subscription", account="Acme UK", owner_id=stack.emulators.sf_user_ids["sam"],
+                             lines=[Line("Annual Subscription", Decimal(1)), Line("Support Plan", Decimal(1))])
+        poll(stack)
+        invoice = invoice_of(stack, UK_REALM, deal)
+        eventually(lambda: (job := jobs(stack).get(deal)) is not None and job.writeback_done, what="the write-back")
+        stack.slack_side.send_slash_command(ANN.slack_id, "/correct-invoice", deal)
+        submit_form(stack, ANN.slack_id, last_view(stack), kind="lines", lines=[1], reason="Support not delivered")
+        request = correction_request(stack, "Credit memo")
+        stack.slack_side.click_button(BOB.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
+        memo = eventually(lambda: stack.emulators.quickbooks.objects(UK_REALM, "CreditMemo"), what="the credit")[0]
+        assert memo["GlobalTaxCalculation"] == "TaxInclusive" and memo["TotalAmt"] == Decimal("2400.00")
+        assert memo["TxnTaxDetail"]["TotalTax"] == Decimal("114.29")          # the 5% backed out of 2,400
+        balance = eventually(lambda: (b := stack.emulators.quickbooks.get_object(UK_REALM, "Invoice", invoice["Id"])
+                                      ["Balance"]) != invoice["Balance"] and b, what="the credit applied")
+        assert balance == Decimal("12000.00")
+    finally:
+        stack.stop()
