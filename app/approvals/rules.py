@@ -124,10 +124,11 @@ def _discount(deal: DealFacts, policy: Policy) -> ApprovalNeed | None:
     number, level = crossed[-1]
     largest = f" on '{measure.largest_line}'" if measure.largest_line else ""
     ask = f"{_percent(measure.percent)}% discount where {_percent(level.above_percent)}% is the limit"
+    listed, net = _money(measure.list_total, deal.currency), _money(measure.net_total, deal.currency)
     return ApprovalNeed(ApprovalKind.DISCOUNT, level.role, number, ask=ask,
                         detail=f"Largest line discount {_percent(measure.largest_line_percent)}%{largest}; overall "
-                               f"{_percent(measure.overall_percent)}% off list ({_money(measure.list_total)} list, "
-                               f"{_money(measure.net_total)} net). Level {number} of {len(rule.levels)}.")
+                               f"{_percent(measure.overall_percent)}% off list ({listed} list, {net} net). "
+                               f"Level {number} of {len(rule.levels)}.")
 
 
 def _credit_limit(deal: DealFacts, policy: Policy) -> ApprovalNeed | None:
@@ -149,5 +150,5 @@ def _percent(value: Decimal) -> str:
     return _canonical(value.quantize(Decimal("0.01")))
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def _money(amount: Decimal, currency: str | None = None) -> str:
+    return f"{amount:,.2f}" + (f" {currency}" if currency else "")

@@ -116,18 +116,18 @@ def _line_problems(deal: DealFacts, policy: Policy) -> Iterator[Problem]:
         yield Problem(RequiredField.LINE_ITEMS, "missing_field:line_items",
                       "The opportunity has no products: add them so the invoice has lines")
     for line in deal.lines:
-        yield from _line_values(line)
+        yield from _line_values(line, deal.currency)
         yield from _line_mapping(line, policy)
 
 
-def _line_values(line: LineFacts) -> Iterator[Problem]:
+def _line_values(line: LineFacts, currency: str) -> Iterator[Problem]:
     field, name = RequiredField.LINE_ITEMS, line.label
     if line.quantity <= 0:
         yield Problem(field, f"invalid_field:line_items.quantity:{name}",
                       f"Product '{name}' has quantity {line.quantity}: the quantity must be more than zero")
     if line.unit_price < 0:
         yield Problem(field, f"invalid_field:line_items.unit_price:{name}",
-                      f"Product '{name}' has a negative sales price ({_money(line.unit_price)}): correct it")
+                      f"Product '{name}' has a negative sales price ({_money(line.unit_price, currency)}): correct it")
     if line.discount_percent is not None and not 0 <= line.discount_percent <= 100:
         yield Problem(field, f"invalid_field:line_items.discount:{name}",
                       f"Product '{name}' has a discount of {line.discount_percent}%: it must be between 0 and 100%")

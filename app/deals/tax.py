@@ -1,8 +1,9 @@
 """How a deal is taxed under the policy (pure): each line's tax code, the invoice's tax code, the calculation,
 the customer's taxability, and every mapping the policy lacks (each becomes one exception naming it).
 
-- us_automated: each line TAX or NON by its product's category (category `non_taxable` is NON); QuickBooks
-  computes the tax from the ship-to.
+- us_automated: each line TAX or NON by its product's category (category `non_taxable` is NON; every line of a
+  tax-exempt account is NON, so a corrected invoice is untaxed even for a QuickBooks customer still taxable);
+  QuickBooks computes the tax from the ship-to.
 - us_manual: lines TAX or NON as above, and the invoice's one tax code from `tax.codes` by ship-to region.
 - global (VAT/GST): every line's tax code from `tax.codes` by ship-to region and the product's category.
 """
@@ -47,6 +48,8 @@ def tax_treatment(deal: DealFacts, tax: TaxPolicy) -> TaxTreatment:
     categories = [tax.category_for(product_name=line.product_name, product_code=line.product_code)
                   for line in deal.lines]
     problems = list(_exemption_problems(deal.account, tax))
+    if deal.account.tax_exempt and tax.model is not TaxModel.GLOBAL:
+        categories = [NON_TAXABLE] * len(categories)   # an exempt sale is NON even for a customer still taxable
     if tax.model is TaxModel.US_AUTOMATED:
         codes = tuple("NON" if category == NON_TAXABLE else "TAX" for category in categories)
         return TaxTreatment(tax.model, codes, region=region, problems=tuple(problems))

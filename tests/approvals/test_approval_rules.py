@@ -110,7 +110,14 @@ def test_price_cut_below_list_counts_as_a_discount() -> None:
     """No Discount field, but the sales price is 20% under the price book: overall discount 20%."""
     need = only_need(with_lines(line("Annual Subscription", "1", "800.00", list_price="1000.00")))
     assert need.ask == "20% discount where 15% is the limit"
-    assert "overall 20% off list (1,000.00 list, 800.00 net)" in need.detail
+    assert "overall 20% off list (1,000.00 USD list, 800.00 USD net)" in need.detail
+
+
+def test_a_discount_in_another_currency_names_it_with_its_amounts() -> None:
+    """Amounts are shown with their currency everywhere: a EUR deal's list and net read as EUR."""
+    need = only_need(replace(with_lines(line("Annual Subscription", "1", "800.00", list_price="1000.00")),
+                             currency="EUR"))
+    assert "overall 20% off list (1,000.00 EUR list, 800.00 EUR net)" in need.detail
 
 
 def test_amount_below_the_lines_counts_as_a_discount() -> None:

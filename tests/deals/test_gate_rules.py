@@ -200,6 +200,12 @@ def test_invalid_line_values(bad_line: LineFacts, code: str, words: str) -> None
     assert problem.kind is ExceptionKind.INVALID_FIELD
 
 
+def test_a_negative_price_is_shown_with_the_deal_currency() -> None:
+    bad = line(unit_price="-1000.00", total="1000.00")
+    problem = only_problem(evaluate_gate(deal(lines=(bad,), amount=Decimal("1000.00"), currency="EUR"), POLICY))
+    assert "negative sales price (-1,000.00 EUR)" in problem.message
+
+
 def test_full_discount_is_allowed() -> None:
     free = line("Support Plan", "SUP-PREM", discount="100")
     assert evaluate_gate(deal(lines=(line(), free), amount=Decimal("1000.00")), POLICY).billable

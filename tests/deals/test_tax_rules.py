@@ -98,6 +98,14 @@ def test_us_manual_takes_one_code_per_invoice_by_region() -> None:
     assert tax_treatment(texas, tax).transaction_code == "Out of state"
 
 
+def test_every_line_of_an_exempt_account_is_non_taxable_in_the_us() -> None:
+    exempt = replace(DEAL, account=replace(ACCOUNT, billing_country="USA", billing_state="CA", tax_exempt=True))
+    automated = tax_treatment(exempt, TaxPolicy(model=TaxModel.US_AUTOMATED))
+    assert set(automated.line_codes) == {"NON"}
+    manual = tax_treatment(exempt, TaxPolicy(model=TaxModel.US_MANUAL, codes={"US": {"taxable": "State"}}))
+    assert set(manual.line_codes) == {"NON"} and manual.transaction_code is None
+
+
 def test_an_exempt_account_carries_its_reason_and_resale_number() -> None:
     tax = TaxPolicy(model=TaxModel.US_AUTOMATED, exemption_reasons={"Resale": 9})
     exempt = replace(ACCOUNT, tax_exempt=True, tax_exemption_reason="resale", resale_number="R-77")

@@ -19,11 +19,13 @@ from app.deals.models import Account, Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.models import InvoiceJob
 from app.sandbox.book import Book, Line
-from app.sandbox.people import SAM
+from app.sandbox.people import ANN, BOB, CARL, SAM
 from app.sandbox.quickbooks import DEMO_CLIENT_ID
 from app.sandbox.quickbooks.demo import DEMO_REALM_ID, INCOME_ACCOUNT
 from app.sandbox.stack import DEMO_POLICY, Emulators, Stack, sandbox_settings, start_app, start_emulators
+from app.slack.ids import ActionId
 from tests.e2e.conftest import eventually, poll
+from tests.e2e.test_corrections import correction_request, last_view, submit_form
 
 APPROVALS = "C05APPR0VAL"
 UK_REALM = "9341452000000044"
@@ -232,5 +234,59 @@ def test_a_deal_in_eur_for_a_usd_customer_opens_an_exception_naming_the_fix(sqli
             assert account.qbo_currency == "EUR"
         answer = status_answer(stack, euro)
         assert "€2,400.00" in answer
+    finally:
+        stack.stop()
+
+
+# -- a taxability change after the invoice -------------------------------------------------------------------
+
+def test_an_account_made_exempt_after_its_taxed_invoice_is_rebilled_without_tax(us_stack: Stack) -> None:
+    """The credit and corrected invoice proposed for a taxability change: the credit takes the tax back, the
+    corrected invoice carries none (QuickBooks' customer is still taxable: the lines say NON)."""
+    book, owner = Book(us_stack.emulators.salesforce), us_stack.emulators.sf_user_ids["sam"]
+    account_id = book.add_account("Acme Corporation", **CUPERTINO)
+    deal = book.add_deal("Acme - Subscription", account="Acme Corporation", owner_id=owner,
+                         lines=[Line("Annual Subscription", Decimal(1))])
+    poll(us_stack)
+    original = invoice_of(us_stack, DEMO_REALM_ID, deal)
+    assert original["TxnTaxDetail"]["TotalTax"] == Decimal("1110.00")
+    eventually(lambda: (job := jobs(us_stack).get(deal)) is not None and job.writeback_done, what="the write-back")
+
+    us_stack.emulators.salesforce.user_edit("Account", account_id, {"Tax_Exempt__c": True})
+    poll(us_stack)
+    request = eventually(lambda: next((m for m in us_stack.emulators.slack.messages(APPROVALS)
+                                       if not m.thread_ts and "Credit and re-invoice" in json.dumps(m.blocks)), None),
+                         what="the proposed credit and corrected invoice")
+    assert "became tax exempt" in json.dumps(request.blocks)
+    us_stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)   # a controller: 12,000
+
+    corrected = invoice_of(us_stack, DEMO_REALM_ID, f"{deal[:15]}-R1")
+    assert corrected["TxnTaxDetail"]["TotalTax"] == 0 and corrected["TotalAmt"] == Decimal("12000.00")
+    memo = eventually(lambda: us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo"), what="the credit")
+    assert memo[0]["TotalAmt"] == Decimal("13110.00")                   # the tax credited back too
+    assert us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", original["Id"])["Balance"] == 0
+
+
+def test_a_line_credit_on_a_vat_inclusive_invoice_credits_the_gross_with_its_tax(sqlite_url: str,
+                                                                                 tmp_path: Path) -> None:
+    stack = start(sqlite_url, policy_file(tmp_path, _vat("inclusive")), _uk_company)
+    try:
+        book = Book(stack.emulators.salesforce)
+        book.add_account("Acme UK", **LONDON)
+        deal = book.add_deal("Acme UK - Subscription", account="Acme UK", owner_id=stack.emulators.sf_user_ids["sam"],
+                             lines=[Line("Annual Subscription", Decimal(1)), Line("Support Plan", Decimal(1))])
+        poll(stack)
+        invoice = invoice_of(stack, UK_REALM, deal)
+        eventually(lambda: (job := jobs(stack).get(deal)) is not None and job.writeback_done, what="the write-back")
+        stack.slack_side.send_slash_command(ANN.slack_id, "/correct-invoice", deal)
+        submit_form(stack, ANN.slack_id, last_view(stack), kind="lines", lines=[1], reason="Support not delivered")
+        request = correction_request(stack, "Credit memo")
+        stack.slack_side.click_button(BOB.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
+        memo = eventually(lambda: stack.emulators.quickbooks.objects(UK_REALM, "CreditMemo"), what="the credit")[0]
+        assert memo["GlobalTaxCalculation"] == "TaxInclusive" and memo["TotalAmt"] == Decimal("2400.00")
+        assert memo["TxnTaxDetail"]["TotalTax"] == Decimal("114.29")          # the 5% backed out of 2,400
+        balance = eventually(lambda: (b := stack.emulators.quickbooks.get_object(UK_REALM, "Invoice", invoice["Id"])
+                                      ["Balance"]) != invoice["Balance"] and b, what="the credit applied")
+        assert balance == Decimal("12000.00")
     finally:
         stack.stop()
