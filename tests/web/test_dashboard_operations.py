@@ -155,8 +155,18 @@ def test_retry_tag_and_assign_record_the_slack_intents(stack: Stack, seeded: See
     def changed() -> bool:
         with session_scope(stack.runtime.engine) as session:
             item = session.get(ExceptionItem, item_id)
-            return item is not None and (item.root_cause, item.owner_slack_id) == ("missing_po", ANN.slack_id)
-    eventually(changed, what="the worker tagging and assigning")
+            return item is not None and (item.root_cause, item.owner_slack_id, item.retry_count) == (
+                "missing_po", ANN.slack_id, 1)
+    eventually(changed, what="the worker retrying, tagging and assigning")
+    with session_scope(stack.runtime.engine) as session:
+        item = session.get(ExceptionItem, item_id)
+        assert item is not None and item.last_retry_by == ANN.slack_id and item.last_retry_result
+        actions = [(event.action, event.actor) for event in session.exec(
+            select(AuditEvent).where(AuditEvent.exception_id == item_id).order_by(AuditEvent.seq)).all()]
+    assert set(actions) >= {("exception.retried", ANN.slack_id), ("exception.tagged", ANN.slack_id),
+                            ("exception.assigned", ANN.slack_id)}
+    eventually(lambda: {item.status for item in work(stack, "exception_control")} == {"done"},
+               what="every recorded control done, none failed")
 
 
 def test_non_finance_viewer_is_refused_and_nothing_is_recorded(stack: Stack, seeded: Seeded) -> None:
