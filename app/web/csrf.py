@@ -28,8 +28,11 @@ def _key(request: Request) -> bytes:
 
 def binding_of(request: Request) -> str:
     """The browser's binding value (a new one when it has none yet: `remember` sets it on the response)."""
-    return request.cookies.get(CSRF_COOKIE) or request.state.__dict__.setdefault("csrf_binding",
-                                                                                   secrets.token_urlsafe(24))
+    known = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_binding", None)
+    if not known:
+        known = secrets.token_urlsafe(24)
+        request.state.csrf_binding = known
+    return known
 
 
 def token_for(request: Request) -> str:
@@ -46,7 +49,7 @@ def valid(request: Request, token: str | None) -> bool:
 
 def remember(request: Request, response: Response) -> Response:
     """Set the binding cookie when this page made one."""
-    made = request.state.__dict__.get("csrf_binding")
+    made = getattr(request.state, "csrf_binding", None)
     if made and not request.cookies.get(CSRF_COOKIE):
         response.set_cookie(CSRF_COOKIE, made, httponly=True, samesite="strict", path="/dashboard",
                             secure=request.url.scheme == "https")
