@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -14,12 +15,13 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.exception_queue.models import ExceptionItem
+from app.exception_queue.team_snapshot import UsergroupSnapshot
 from app.sandbox.people import ANN, ERIN
 from app.sandbox.stack import Stack
 from app.slack.intents import CloseException, ExceptionControl
 from app.work_queue.models import WorkItem
 from tests.e2e.conftest import eventually
-from tests.web.operations_fixtures import FORMULA, Seeded, as_person, csrf_token, seed, start_stack
+from tests.web.operations_fixtures import FORMULA, NOW, Seeded, as_person, csrf_token, seed, start_stack
 
 
 @pytest.fixture
@@ -191,3 +193,26 @@ def test_forms_need_a_csrf_token_and_a_known_person(stack: Stack, seeded: Seeded
     no_reason = finance.post(f"/dashboard/exceptions/{item_id}/resolve", data={"csrf_token": csrf_token(finance)})
     assert no_reason.status_code == 400 and "a reason is needed" in no_reason.text
     assert work(stack, "exception_control") == [] and work(stack, "close_exception") == []
+
+
+def test_when_only_slack_can_say_the_worker_refuses_by_dm(stack: Stack, seeded: Seeded) -> None:
+    """The finance group's snapshot is an hour old: the web process cannot refuse, so it records the control; the
+    worker reads the group from Slack, refuses, and tells the person by DM. The item stays as it was."""
+    with session_scope(stack.runtime.engine) as session:
+        snapshot = session.get(UsergroupSnapshot, "S05FINTEAM1")
+        assert snapshot is not None
+        snapshot.read_at = NOW - timedelta(hours=1)
+        session.add(snapshot)
+    client = as_person(stack, ERIN.email)
+    item_id = seeded.items["new_unassigned"]
+    answer = client.post(f"/dashboard/exceptions/{item_id}/tag",
+                         data={"csrf_token": csrf_token(client), "cause": "missing_po"})
+    assert answer.status_code == 303
+    dm = stack.emulators.slack.open_dm(ERIN.slack_id)
+    told = eventually(lambda: stack.emulators.slack.messages(dm), what="the refusal by DM")
+    assert told[0].text.startswith(":no_entry: Only the finance team") and "Nothing was changed." in told[0].text
+    eventually(lambda: [item.status for item in work(stack, "exception_control")] == ["done"],
+               what="the refused control done, not failed")
+    with session_scope(stack.runtime.engine) as session:
+        item = session.get(ExceptionItem, item_id)
+        assert item is not None and item.root_cause == "new_product"
