@@ -14,3 +14,10 @@ def invoice_url(qbo_app_url: str | None, invoice_id: str | None) -> str | None:
     if not (qbo_app_url and invoice_id):
         return None
     return f"{qbo_app_url.rstrip('/')}/app/invoice?txnId={invoice_id}"
+
+
+def slack_message_url(channel: str | None, ts: str | None) -> str | None:
+    """A Slack message permalink (slack.com/archives opens it in the viewer's own workspace); None without both."""
+    if not (channel and ts):
+        return None
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"

@@ -35,9 +35,8 @@ Change = Callable[[Session, str, int], Any]
 def exception_control(rt: Runtime, intent: ExceptionControl) -> None:
     try:
         _run_control(rt, intent)
-    except Refusal as refusal:
-        respond(rt, intent.response_url, text=refusal_note(refusal), response_type="ephemeral",
-                replace_original=False)
+    except Refusal as refusal:          # a dashboard control has no response_url: the person hears it by DM
+        tell_user(rt, TellUser(user_id=intent.user_id, text=refusal_note(refusal), response_url=intent.response_url))
 
 
 def _run_control(rt: Runtime, intent: ExceptionControl) -> None:
@@ -84,6 +83,8 @@ def _change(rt: Runtime, actor: str, item_id: int, control: Control, change: Cha
 def _show(rt: Runtime, intent: ExceptionControl, item_id: int, rendered: Rendered) -> None:
     """Swap the item's blocks inside the clicked message; other items in it stay as they are."""
     message = intent.message
+    if message.blocks is None and not intent.response_url:
+        return                               # clicked on the dashboard: it reads the item from the database
     blocks = replace_item_blocks(message.blocks or [], item_id, rendered.blocks) or rendered.blocks
     if message.ephemeral or message.blocks is None or not (message.channel and message.ts):
         respond(rt, intent.response_url, text=rendered.text, blocks=blocks, replace_original=True)

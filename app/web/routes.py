@@ -26,6 +26,7 @@ from app.runtime import Runtime
 from app.web import chart_views, views
 from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
+from app.web.operations import add_operation_routes
 from app.web.overview import BadFilter, read_overview
 from app.web.viewer import remember, viewer_of
 
@@ -148,6 +149,7 @@ def build_dashboard_router(runtime: Runtime) -> APIRouter:
     router.add_api_route("/exceptions", dashboard.exceptions, methods=["GET"])
     router.add_api_route("/shadow", dashboard.shadow, methods=["GET"])
     router.add_api_route("/api/metrics", dashboard.api_metrics, methods=["GET"])
+    add_operation_routes(router, runtime, dashboard.templates, dashboard._guard)
     return router
 
 
