@@ -20,9 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("app.commands.demo", "run everything offline on SQLite with the three emulators"),
     "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
+    "qbo": ("app.commands.qbo", "QuickBooks: connect a company (authorize it and store its tokens)"),
 }
 # Commands that read the settings warn about misspelt variables at start-up (`check` reports them as errors).
-WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness")
+WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness", "qbo")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
