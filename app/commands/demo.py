@@ -24,6 +24,7 @@ from types import FrameType
 from app.logging_setup import configure_logging
 from app.sandbox.book import BLOCKED_DEAL, CFO_DEAL, SELF_APPROVAL_DEAL, seed_demo_book
 from app.sandbox.console import create_console
+from app.sandbox.history import seed_demo_history
 from app.sandbox.people import ANN, BOB, CARL, DANA, SAM
 from app.sandbox.server import bind_socket
 from app.sandbox.split import SplitStack, start_split
@@ -109,6 +110,7 @@ def _run(args: argparse.Namespace, sock: socket.socket, database: Path) -> int:
         settings = sandbox_settings(emulators, database_url=f"sqlite:///{database}", ledgerbridge_poll_seconds=5,
                                     ledgerbridge_scheduler_enabled=True)
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
+        seed_demo_history(settings)
         stack = start_split(emulators, settings, sock=sock, console=create_console)
     except BaseException:
         emulators.stop()
