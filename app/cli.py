@@ -23,9 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
     "audit": ("app.commands.audit", "verify the audit log's hash chain; export decisions for auditors"),
+    "qbo": ("app.commands.qbo", "QuickBooks: connect a company (authorize it and store its tokens)"),
 }
 # Commands that read the settings warn about misspelt variables at start-up (`check` reports them as errors).
-WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness", "audit")
+WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness", "audit", "qbo")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     qbo_discovery_url: AnyHttpUrl | None = Field(
         default=None, description="an OpenID discovery document URL, such as "
                                   "http://127.0.0.1:3003/.well-known/openid_configuration")
+    qbo_redirect_uri: AnyHttpUrl | None = Field(
+        default=None, description="the Redirect URI registered on the Intuit app for `ledgerbridge qbo connect`, "
+                                  "such as http://localhost:8765/quickbooks/callback")
     qbo_app_url: AnyHttpUrl | None = Field(
         default=None, description="the QuickBooks Online web app's base URL for invoice links, such as "
                                   "https://app.qbo.intuit.com")

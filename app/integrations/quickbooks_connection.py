@@ -83,6 +83,9 @@ class _TimeoutAuthClient(AuthClient):
         return super().request(method, url, **kwargs)
 
 
+TimeoutAuthClient = _TimeoutAuthClient  # public name for the connect flow (app/integrations/quickbooks_oauth.py)
+
+
 class QuickBooksConnection:
     """Owns the token lifecycle; `call(fn)` runs fn(QuickBooks) with one refresh-and-retry on HTTP 401.
 

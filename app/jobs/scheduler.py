@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.db import Transactions, session_scope
 from app.errors import IntegrationError
+from app.exactly_once.run_alone import run_alone
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
 from app.invoicing.qbo_changes import read_quickbooks_changes
@@ -34,6 +35,7 @@ APPROVAL_EXPIRY_INTERVAL_SECONDS = 300
 DEFAULT_MISFIRE_GRACE = timedelta(seconds=60)
 CATCH_UP_JOB_ID = "exception_digest_catch_up"
 WEEKLY_CATCH_UP_JOB_ID = "weekly_review_catch_up"
+POLL_LOCK = "salesforce_poll"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,16 @@ class Job:
 
 
 def poll_salesforce(rt: Runtime) -> None:
-    """Read what changed since the watermark; a vendor failure waits for the next tick (nothing is lost)."""
+    """Read what changed since the watermark; a vendor failure waits for the next tick (nothing is lost).
+    One poll at a time across every worker: a tick that finds another poll running skips its turn."""
+    with run_alone(rt.engine, POLL_LOCK) as alone:
+        if not alone:
+            log.info("Salesforce poll: another worker is polling; this tick skips its turn")
+            return
+        _poll_salesforce(rt)
+
+
+def _poll_salesforce(rt: Runtime) -> None:
     try:
         report = poll_changes(transactions=Transactions(rt.engine), source=rt.salesforce, customers=rt.quickbooks,
                               policy=rt.policy, clock=rt.clock)

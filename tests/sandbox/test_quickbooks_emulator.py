@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from intuitlib.client import AuthClient
+from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create
@@ -142,6 +144,28 @@ def test_authorization_code_grant(emu: Emu) -> None:
     assert auth.access_token and auth.refresh_token
     with pytest.raises(AuthClientError):
         emu.auth().get_bearer_token(code)  # single use
+
+
+def test_authorize_page_redirects_with_a_code_for_that_redirect_uri_only(emu: Emu) -> None:
+    redirect_uri = "https://app.example/cb"
+    auth = AuthClient(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri, emu.discovery)
+    answer = requests.get(auth.get_authorization_url([Scopes.ACCOUNTING], state_token="st-1"),
+                          allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert query["state"] == ["st-1"] and query["realmId"] == [emu.demo.realm_id]
+    other = AuthClient(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://elsewhere.example/cb", emu.discovery)
+    with pytest.raises(AuthClientError) as caught:
+        other.get_bearer_token(query["code"][0], realm_id=emu.demo.realm_id)
+    assert caught.value.status_code == 400 and json.loads(caught.value.content)["error"] == "invalid_grant"
+
+
+def test_authorize_page_sends_a_scope_without_quickbooks_back_as_an_error(emu: Emu) -> None:
+    auth = AuthClient(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://app.example/cb", emu.discovery)
+    answer = requests.get(auth.get_authorization_url([Scopes.OPENID], state_token="st-2"),
+                          allow_redirects=False, timeout=5)
+    query = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert answer.status_code == 302 and query == {"error": ["invalid_scope"], "state": ["st-2"]}
 
 
 def test_expired_access_token_gets_the_real_lower_case_401(emu: Emu) -> None:

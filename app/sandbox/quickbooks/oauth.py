@@ -54,7 +54,7 @@ def token_response(state: QuickBooksState, request: TokenRequest) -> dict[str, A
         if grant_type == "refresh_token":
             realm_id = _use_refresh_token(state, client_id, request.form.get("refresh_token"))
         elif grant_type == "authorization_code":
-            realm_id = _use_auth_code(state, client_id, request.form.get("code"))
+            realm_id = _use_auth_code(state, client_id, request.form.get("code"), request.form.get("redirect_uri"))
         else:
             raise OAuthError(400, {"error": "unsupported_grant_type"})
         access = state.issue_access_token(client_id, realm_id)
@@ -104,9 +104,13 @@ def _next_refresh_token(state: QuickBooksState, client_id: str, realm_id: str, u
     return newer
 
 
-def _use_auth_code(state: QuickBooksState, client_id: str, code: str | None) -> str:
+def _use_auth_code(state: QuickBooksState, client_id: str, code: str | None, redirect_uri: str | None) -> str:
+    """One use only; the client and the redirect_uri must be those the code was issued for (else invalid_grant)."""
     owner = state.auth_codes.pop(code or "", None)
+    issued_for = state.auth_code_redirects.pop(code or "", None)
     if owner is None or owner[0] != client_id:
+        raise OAuthError(400, dict(INVALID_GRANT))
+    if issued_for is not None and redirect_uri != issued_for:
         raise OAuthError(400, dict(INVALID_GRANT))
     return owner[1]
 

@@ -15,6 +15,7 @@ REVOKE_PATH = "/oauth2/v1/tokens/revoke"
 AUTHORIZE_PATH = "/connect/oauth2"
 USERINFO_PATH = "/v1/openid_connect/userinfo"
 JWKS_PATH = "/op/v1/jwks"
+QUICKBOOKS_SCOPES = {"com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment"}
 
 
 def discovery_document(base_url: str) -> dict[str, object]:
@@ -67,16 +68,34 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def authorize(request: Request) -> Response:
-    """Consent screen stand-in: approves at once and redirects with a code for the first (or asked) realm."""
+    """Consent screen stand-in: approves at once and redirects to redirect_uri with `code`, `state` and `realmId`
+    for the first (or `realm_id`-asked) company. As Intuit: a bad client or redirect_uri is an error page (400);
+    a wrong response_type or a scope without QuickBooks access is redirected back as `error=...` with the state."""
     state: QuickBooksState = request.app.state.qbo
     params = request.query_params
     realm_id = params.get("realm_id") or next(iter(state.realms), None)
     client_id, redirect_uri = params.get("client_id", ""), params.get("redirect_uri")
     if not redirect_uri or client_id not in state.clients or realm_id is None:
         return JSONResponse({"error": "invalid_request"}, status_code=400)
-    code = state.issue_auth_code(client_id, realm_id)
-    query = urlencode({"code": code, "state": params.get("state", ""), "realmId": realm_id})
-    return RedirectResponse(f"{redirect_uri}?{query}", status_code=302)
+    problem = _authorize_problem(params.get("response_type"), params.get("scope", ""))
+    if problem:
+        return RedirectResponse(_with_query(redirect_uri, {"error": problem, "state": params.get("state", "")}),
+                                status_code=302)
+    code = state.issue_auth_code(client_id, realm_id, redirect_uri)
+    query = {"code": code, "state": params.get("state", ""), "realmId": realm_id}
+    return RedirectResponse(_with_query(redirect_uri, query), status_code=302)
+
+
+def _authorize_problem(response_type: str | None, scope: str) -> str | None:
+    if response_type != "code":
+        return "unsupported_response_type"
+    if not set(scope.split()) & QUICKBOOKS_SCOPES:
+        return "invalid_scope"
+    return None
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
 
 
 async def userinfo(request: Request) -> Response:

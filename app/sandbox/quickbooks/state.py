@@ -92,6 +92,7 @@ class QuickBooksState:
         self.refresh_tokens: dict[str, RefreshGrant] = {}
         self.access_tokens: dict[str, AccessGrant] = {}
         self.auth_codes: dict[str, tuple[str, str]] = {}  # code -> (client_id, realm_id)
+        self.auth_code_redirects: dict[str, str] = {}  # code -> the redirect_uri it was issued for
         self.faults: list[FaultPlan] = []
         self.calls: list[CallRecord] = []
 
@@ -157,11 +158,14 @@ class QuickBooksState:
             self.access_tokens[grant.token] = grant
             return grant
 
-    def issue_auth_code(self, client_id: str, realm_id: str) -> str:
+    def issue_auth_code(self, client_id: str, realm_id: str, redirect_uri: str | None = None) -> str:
+        """A one-use code; issued for a `redirect_uri`, the exchange must name the same one (Intuit's rule)."""
         with self.lock:
             self._require_client_and_realm(client_id, realm_id)
             code = "AB-" + secrets.token_urlsafe(16)
             self.auth_codes[code] = (client_id, realm_id)
+            if redirect_uri is not None:
+                self.auth_code_redirects[code] = redirect_uri
             return code
 
     def expire_access_tokens(self) -> None:
