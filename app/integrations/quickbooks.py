@@ -318,6 +318,19 @@ class QuickBooksGateway:
         data = self._connection.call(lambda qb: qb.update_object("Invoice", body, request_id=rid))
         return parse_invoice(data["Invoice"], today=self._today())
 
+    def sparse_update_customer(self, customer_id: str, sync_token: str, fields: Mapping[str, Any], *,
+                               request_id: str) -> QboCustomer:
+        """Change only `fields` of a customer (e.g. {"Taxable": True}); stale sync_token -> code 5010."""
+        reserved = [name for name in fields if name in RESERVED_UPDATE_FIELDS]
+        if reserved or not fields:
+            raise ValueError(f"fields must be non-empty and may not set {', '.join(RESERVED_UPDATE_FIELDS)}")
+        self.guard.check(vendor="quickbooks", what="a customer update")
+        payload = {"Id": customer_id, "SyncToken": sync_token, "sparse": True, **fields}
+        body, rid = dumps_exact(payload), _check_request_id(request_id)
+        data = self._connection.call(lambda qb: qb.update_object("Customer", body, request_id=rid))
+        self.invalidate_references()
+        return parse_customer(data["Customer"])
+
     # -- plumbing
     def _forget_references_after(self, error: IntegrationError) -> None:
         if is_invalid_reference(error):

@@ -2,20 +2,25 @@
 full and issue a corrected one) for finance to approve, instead of leaving only an exception.
 
 What counts as a change here: the deal's net total no longer equals the invoice's (a price, quantity, product
-or discount changed), or the account became tax exempt while the invoice carries tax. The same change is
-proposed once: a pending, rejected, failed or made rebill for the same observed total is not proposed again.
+or discount changed); the account became tax exempt while the invoice carries tax; or, against what the invoice
+was issued for (billed.py), the account became taxable or its ship-to changed (QuickBooks computes the tax from
+both: the corrected invoice is taxed again). The same change is proposed once: a pending, rejected, failed or
+made rebill for the same observed total is not proposed again.
 """
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.approvals.locks import SHIP_TO, TAXABILITY
 from app.approvals.models import ApprovalRequest
 from app.clock import Clock
 from app.deals.facts import DealFacts
 from app.deals.models import Deal
 from app.deals.service import deal_facts
+from app.invoicing.billed import billed_as, last_billed
 from app.invoicing.correction_models import Correction, CorrectionKind
 from app.invoicing.correction_rules import Proposal, Valued
 from app.invoicing.corrections import Proposer, open_correction
@@ -34,7 +39,8 @@ def propose_after_invoice(session: Session, *, deal: Deal, job: InvoiceJob, poli
         return None
     facts = deal_facts(session, deal)
     observed, invoiced = _net(facts), _invoiced_net(job, policy)
-    why = _what_changed(facts, job, observed=observed, invoiced=invoiced)
+    why = _what_changed(facts, job, observed=observed, invoiced=invoiced,
+                        billed=last_billed(session, opportunity_id=deal.sf_id))
     if why is None or _already_proposed(session, deal_id=job.deal_id, observed=observed):
         return None
     if locked_changes:
@@ -63,7 +69,8 @@ def _invoiced_net(job: InvoiceJob, policy: Policy) -> Decimal:
     return total - (job.tax_total or Decimal("0.00"))
 
 
-def _what_changed(facts: DealFacts, job: InvoiceJob, *, observed: Decimal, invoiced: Decimal) -> str | None:
+def _what_changed(facts: DealFacts, job: InvoiceJob, *, observed: Decimal, invoiced: Decimal,
+                  billed: dict[str, Any] | None = None) -> str | None:
     number = job.doc_number or job.qbo_invoice_id
     if abs(observed - invoiced) > TOLERANCE:
         return (f"The deal changed after invoice {number} was issued: its lines now come to {observed:,.2f} "
@@ -71,6 +78,16 @@ def _what_changed(facts: DealFacts, job: InvoiceJob, *, observed: Decimal, invoi
     if facts.account.tax_exempt and (job.tax_total or Decimal(0)) > 0:
         return (f"Account '{facts.account.name}' became tax exempt after invoice {number} was issued with "
                 f"{job.tax_total:,.2f} {facts.currency} of tax")
+    if billed is None:
+        return None
+    now = billed_as(facts)
+    if billed.get(TAXABILITY) == "exempt" and now[TAXABILITY] == "taxable":
+        return (f"Account '{facts.account.name}' became taxable after invoice {number} was issued without tax: "
+                "the QuickBooks customer is made taxable, then the corrected invoice is taxed")
+    if billed.get(SHIP_TO) is not None and billed.get(SHIP_TO) != now[SHIP_TO]:
+        return (f"The ship-to of '{facts.account.name}' changed after invoice {number} was issued: "
+                f"{billed.get(SHIP_TO) or 'the bill-to'} -> {now[SHIP_TO] or 'the bill-to'}; the corrected invoice "
+                "ships there and its tax is computed again")
     return None
 
 

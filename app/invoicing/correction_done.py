@@ -9,6 +9,7 @@ from app.clock import Clock
 from app.db import require
 from app.deals.models import Deal
 from app.integrations.quickbooks_models import QboInvoice
+from app.invoicing.billed import billed_as
 from app.invoicing.correction_models import Correction, CorrectionStatus
 from app.invoicing.correction_qbo import CorrectionOutcome
 from app.invoicing.corrections import CorrectionPlan
@@ -33,7 +34,8 @@ def record_done(session: Session, *, plan: CorrectionPlan, outcome: CorrectionOu
                           "credit_memo_number": memo.doc_number, "credit_total": memo.total,
                           "payment_id": outcome.payment_id, "invoice_id": outcome.invoice.id,
                           "invoice_balance": outcome.invoice.balance, "rebill_invoice_id": correction.rebill_invoice_id,
-                          "adopted_existing": outcome.adopted, "attempt": plan.attempt}, clock=clock,
+                          "adopted_existing": outcome.adopted, "attempt": plan.attempt,
+                          **({"billed": billed_as(plan.facts)} if outcome.rebill is not None else {})}, clock=clock,
                  after={"status": correction.status, "invoice_balance": outcome.invoice.balance},
                  links=Links(deal_id=deal.id, invoice_id=outcome.invoice.id))
     session.flush()

@@ -3,14 +3,22 @@ rebill the corrected invoice. Each write carries its own `requestid` derived fro
 attempt after the first looks up what an earlier attempt may have made (a lost answer) before sending again."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.deals.regions import ship_to_region
 from app.integrations.quickbooks_credits import CreditApplication, QboCreditMemo
-from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft, QboAddress, QboInvoice, QboInvoiceLine
+from app.integrations.quickbooks_models import (
+    InvoiceDraft,
+    InvoiceLineDraft,
+    QboAddress,
+    QboCustomer,
+    QboInvoice,
+    QboInvoiceLine,
+)
 from app.invoicing import service as invoicing
 from app.invoicing.correction_models import CorrectionKind
 from app.invoicing.correction_rules import rebill_doc_number_for
@@ -25,6 +33,9 @@ class CorrectionQuickBooks(invoicing.QuickBooks, Protocol):
     def get_credit_memo(self, credit_memo_id: str) -> QboCreditMemo: ...
     def find_credit_memo_by_doc_number(self, doc_number: str) -> QboCreditMemo | None: ...
     def apply_credit_memo(self, application: CreditApplication, *, request_id: str) -> str: ...
+    def get_customer(self, customer_id: str) -> QboCustomer: ...
+    def sparse_update_customer(self, customer_id: str, sync_token: str, fields: Mapping[str, Any], *,
+                               request_id: str) -> QboCustomer: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,8 @@ class CorrectionOutcome:
 def make_correction(plan: CorrectionPlan, *, quickbooks: CorrectionQuickBooks, policy: Policy,
                     txn_date: date) -> CorrectionOutcome:
     invoice = quickbooks.get_invoice(plan.invoice_id)
+    if plan.kind is CorrectionKind.REBILL:
+        _customer_taxable_again(plan, invoice, quickbooks=quickbooks, policy=policy)
     found = quickbooks.find_credit_memo_by_doc_number(plan.doc_number) if plan.attempt > 1 else None
     memo = found or quickbooks.create_credit_memo(
         credit_memo_draft(plan, invoice, quickbooks=quickbooks, policy=policy, txn_date=txn_date),
@@ -50,11 +63,28 @@ def make_correction(plan: CorrectionPlan, *, quickbooks: CorrectionQuickBooks, p
     return CorrectionOutcome(memo, payment_id, quickbooks.get_invoice(plan.invoice_id), rebill, adopted=bool(found))
 
 
+def _customer_taxable_again(plan: CorrectionPlan, invoice: QboInvoice, *, quickbooks: CorrectionQuickBooks,
+                            policy: Policy) -> None:
+    """An account taxable again under automated sales tax: QuickBooks' customer is made taxable (its exemption
+    reason cleared) before the corrected invoice, so QuickBooks taxes it. Read first on every attempt, so the update
+    is sent once however often the correction is tried."""
+    automated = policy.tax is not None and policy.tax.model is TaxModel.US_AUTOMATED
+    if not automated or plan.facts.account.tax_exempt is not False:
+        return
+    customer = quickbooks.get_customer(invoice.customer_id)
+    if customer.taxable is not False:
+        return
+    quickbooks.sparse_update_customer(customer.id, customer.sync_token,
+                                      {"Taxable": True, "TaxExemptionReasonId": None, "ResaleNum": None},
+                                      request_id=f"{plan.idempotency_key}-t")
+
+
 def credit_memo_draft(plan: CorrectionPlan, invoice: QboInvoice, *, quickbooks: CorrectionQuickBooks,
                       policy: Policy, txn_date: date) -> InvoiceDraft:
     inclusive = invoice.tax_calculation == "TaxInclusive"
     if plan.kind is CorrectionKind.REBILL:
-        lines = tuple(_credited(line, inclusive) for line in invoice.lines)
+        untaxed = policy.tax is not None and policy.tax.model is TaxModel.US_AUTOMATED and invoice.total_tax == 0
+        lines = tuple(_credited(line, inclusive, untaxed=untaxed) for line in invoice.lines)
     elif plan.line_indexes:
         lines = tuple(_credited(invoice.lines[index], inclusive) for index in plan.line_indexes)
     else:
@@ -69,11 +99,13 @@ def credit_memo_draft(plan: CorrectionPlan, invoice: QboInvoice, *, quickbooks: 
         transaction_tax_code=invoice.transaction_tax_code if manual else None, ship_address=invoice.ship_address)
 
 
-def _credited(line: QboInvoiceLine, inclusive: bool) -> InvoiceLineDraft:
+def _credited(line: QboInvoiceLine, inclusive: bool, *, untaxed: bool = False) -> InvoiceLineDraft:
+    """`untaxed`: the invoice carried no tax, so neither does its credit (its customer may be taxable by now)."""
     quantity, price = line.quantity or Decimal(1), line.unit_price
     return InvoiceLineDraft(item_id=line.item_id, description=f"Credit: {line.description or 'invoice line'}"[:4000],
                             quantity=quantity, unit_price=price if price is not None else line.amount,
-                            amount=line.amount, tax_code=line.tax_code, tax_inclusive=inclusive)
+                            amount=line.amount, tax_code="NON" if untaxed else line.tax_code,
+                            tax_inclusive=inclusive)
 
 
 def _amount_line(plan: CorrectionPlan, amount: Decimal, *, quickbooks: CorrectionQuickBooks, policy: Policy,

@@ -33,6 +33,7 @@ from app.integrations.quickbooks_models import (
     QboItem,
     QboTerm,
 )
+from app.invoicing.billed import billed_as
 from app.invoicing.mapping import (
     SaleExtras,
     carries_key,
@@ -215,7 +216,7 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
     record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
                  details={"invoice_id": invoice.id, "doc_number": invoice.doc_number, "total": invoice.total,
                           "tax": invoice.total_tax, "currency": job.currency, "adopted_existing": result.adopted,
-                          "attempt": plan.attempt}, clock=clock,
+                          "attempt": plan.attempt, "billed": billed_as(plan.facts)}, clock=clock,
                  after={"status": job.status, "doc_number": invoice.doc_number, "total": invoice.total},
                  links=Links(deal_id=deal.id, invoice_id=invoice.id))
     session.flush()

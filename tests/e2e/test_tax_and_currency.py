@@ -290,3 +290,73 @@ def test_a_line_credit_on_a_vat_inclusive_invoice_credits_the_gross_with_its_tax
         assert balance == Decimal("12000.00")
     finally:
         stack.stop()
+
+
+def test_an_exempt_account_made_taxable_after_its_invoice_is_rebilled_with_tax_once(us_stack: Stack) -> None:
+    """Taxable again after invoicing: the approved correction first makes QuickBooks' customer taxable (sparse
+    update, exemption reason cleared, sent once across a retry), then credits the untaxed invoice and issues the
+    corrected invoice, which QuickBooks taxes."""
+    book, owner = Book(us_stack.emulators.salesforce), us_stack.emulators.sf_user_ids["sam"]
+    account_id = book.add_account("Resale Partners LLC", Tax_Exempt__c=True, Tax_Exemption_Reason__c="Resale",
+                                  Resale_Number__c="SR-1001", **CUPERTINO)
+    deal = book.add_deal("Resale - Subscription", account="Resale Partners LLC", owner_id=owner,
+                         lines=[Line("Annual Subscription", Decimal(1))])
+    poll(us_stack)
+    original = invoice_of(us_stack, DEMO_REALM_ID, deal)
+    assert original["TxnTaxDetail"]["TotalTax"] == 0
+    eventually(lambda: (job := jobs(us_stack).get(deal)) is not None and job.writeback_done, what="the write-back")
+    customer_id = original["CustomerRef"]["value"]
+
+    us_stack.emulators.salesforce.user_edit("Account", account_id, {"Tax_Exempt__c": False,
+                                                                    "Tax_Exemption_Reason__c": None})
+    poll(us_stack)
+    request = eventually(lambda: next((m for m in us_stack.emulators.slack.messages(APPROVALS)
+                                       if not m.thread_ts and "Credit and re-invoice" in json.dumps(m.blocks)), None),
+                         what="the proposed credit and corrected invoice")
+    assert "became taxable" in json.dumps(request.blocks)
+    assert us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Customer", customer_id)["Taxable"] is False
+    us_stack.emulators.quickbooks.inject_fault("error", count=1, path_contains="creditmemo")   # a retry follows
+    us_stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)   # a controller: 12,000
+
+    corrected = invoice_of(us_stack, DEMO_REALM_ID, f"{deal[:15]}-R1")
+    assert corrected["TxnTaxDetail"]["TotalTax"] == Decimal("1110.00") and corrected["TotalAmt"] == Decimal("13110.00")
+    memo = eventually(lambda: us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo"), what="the credit")
+    assert len(memo) == 1 and memo[0]["TotalAmt"] == Decimal("12000.00")   # the untaxed invoice credited as issued
+    assert us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", original["Id"])["Balance"] == 0
+    customer = us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Customer", customer_id)
+    assert customer["Taxable"] is True and customer.get("TaxExemptionReasonId") is None
+    assert customer["SyncToken"] == "1"                                    # updated exactly once
+    poll(us_stack)
+    assert len(us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo")) == 1   # not proposed again
+
+
+def test_a_ship_to_changed_after_the_invoice_is_rebilled_to_the_new_address_with_its_tax(us_stack: Stack) -> None:
+    """A new ship-to after invoicing: the corrected invoice carries the new ShipAddr and QuickBooks computes its
+    tax for that destination (Bayshore, CA: 7.25% state only, where Cupertino added 2% county)."""
+    book, owner = Book(us_stack.emulators.salesforce), us_stack.emulators.sf_user_ids["sam"]
+    account_id = book.add_account("Acme Corporation", **CUPERTINO)
+    deal = book.add_deal("Acme - Subscription", account="Acme Corporation", owner_id=owner,
+                         lines=[Line("Annual Subscription", Decimal(1))])
+    poll(us_stack)
+    original = invoice_of(us_stack, DEMO_REALM_ID, deal)
+    assert original["TxnTaxDetail"]["TotalTax"] == Decimal("1110.00")
+    eventually(lambda: (job := jobs(us_stack).get(deal)) is not None and job.writeback_done, what="the write-back")
+
+    us_stack.emulators.salesforce.user_edit("Account", account_id, {
+        "ShippingStreet": "4581 Finch St.", "ShippingCity": "Bayshore", "ShippingState": "CA",
+        "ShippingPostalCode": "94326", "ShippingCountry": "USA"})
+    poll(us_stack)
+    request = eventually(lambda: next((m for m in us_stack.emulators.slack.messages(APPROVALS)
+                                       if not m.thread_ts and "Credit and re-invoice" in json.dumps(m.blocks)), None),
+                         what="the proposed credit and corrected invoice")
+    assert "ship-to" in json.dumps(request.blocks) and "Bayshore" in json.dumps(request.blocks)
+    us_stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
+
+    corrected = invoice_of(us_stack, DEMO_REALM_ID, f"{deal[:15]}-R1")
+    assert corrected["ShipAddr"]["PostalCode"] == "94326" and corrected["ShipAddr"]["City"] == "Bayshore"
+    assert corrected["TxnTaxDetail"]["TotalTax"] == Decimal("870.00") and corrected["TotalAmt"] == Decimal("12870.00")
+    memo = eventually(lambda: us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo"), what="the credit")
+    assert memo[0]["TotalAmt"] == Decimal("13110.00")
+    assert us_stack.emulators.quickbooks.get_object(DEMO_REALM_ID, "Invoice", original["Id"])["Balance"] == 0
+    poll(us_stack)
+    assert len(us_stack.emulators.quickbooks.objects(DEMO_REALM_ID, "CreditMemo")) == 1   # not proposed again

@@ -12,11 +12,13 @@ from sqlmodel import select
 
 from app.approvals.models import Decision
 from app.approvals.service import decide, requests_for
+from app.audit.service import record_event
 from app.clock import FixedClock
 from app.db import session_scope
 from app.deals.models import Account, Deal, DealStatus
-from app.deals.service import upsert_from_salesforce
+from app.deals.service import deal_facts, upsert_from_salesforce
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
+from app.invoicing.billed import billed_as
 from app.invoicing.correction_models import Correction
 from app.invoicing.models import InvoiceJob, InvoiceJobStatus
 from app.pipeline.advance import Advance, advance_deal
@@ -92,3 +94,36 @@ def test_taxability_changed_after_the_invoice_proposes_a_credit_and_a_corrected_
         (correction,) = session.exec(select(Correction)).all()
         assert (correction.kind, correction.status, correction.amount) == ("rebill", "proposed", Decimal("1000.00"))
         assert correction.source == "change_after_invoice" and correction.doc_number == "006000000000001-C1"
+
+
+def _invoiced_as(engine: Engine, clock: FixedClock, opportunity: SfOpportunity, tax_total: Decimal) -> None:
+    """The invoice as issued for `opportunity`'s taxability and ship-to, recorded as the invoice step records it."""
+    step(engine, clock, opportunity)
+    with session_scope(engine) as session:
+        deal = session.exec(select(Deal)).one()
+        session.add(InvoiceJob(deal_id=deal.id, idempotency_key="lb-inv-x", status=InvoiceJobStatus.CREATED,
+                               qbo_realm_id="9341452000000001", qbo_customer_id="58", qbo_invoice_id="77",
+                               doc_number="1077", total=Decimal("1000.00") + tax_total, tax_total=tax_total,
+                               balance=Decimal("1000.00") + tax_total, currency="USD", created_at=START,
+                               updated_at=START, created_in_qbo_at=START))
+        record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
+                     details={"invoice_id": "77", "billed": billed_as(deal_facts(session, deal))}, clock=clock)
+
+
+def test_an_exempt_account_made_taxable_after_the_invoice_proposes_a_rebill_once(engine: Engine,
+                                                                                 clock: FixedClock) -> None:
+    _invoiced_as(engine, clock, EXEMPT, Decimal("0.00"))
+    assert step(engine, clock, EXEMPT).to_post == []                       # as invoiced
+    changed = step(engine, clock, DEAL)
+    assert [request.kind for request in changed.to_post] == ["rebill"]
+    assert "became taxable" in changed.to_post[0].ask
+    assert step(engine, clock, DEAL).to_post == []                         # proposed once
+
+
+def test_a_ship_to_changed_after_the_invoice_proposes_a_rebill(engine: Engine, clock: FixedClock) -> None:
+    _invoiced_as(engine, clock, DEAL, Decimal("62.50"))
+    moved = replace(DEAL, account=replace(ACCOUNT, shipping_street="9 Elm St", shipping_city="Worcester",
+                                          shipping_state="MA", shipping_postal_code="01608", shipping_country="US"))
+    changed = step(engine, clock, moved)
+    assert [request.kind for request in changed.to_post] == ["rebill"]
+    assert "ship-to" in changed.to_post[0].ask and "Worcester" in changed.to_post[0].ask

@@ -37,6 +37,11 @@ def prepare_customer(book: RealmBook, obj: dict[str, Any], own_id: str | None) -
 
 def _check_exemption(obj: dict[str, Any]) -> None:
     """An exempt customer (Taxable false) may carry QuickBooks' exemption reason id and a resale number."""
+    for cleared in ("TaxExemptionReasonId", "ResaleNum"):       # null (e.g. in a sparse update) clears it
+        if cleared in obj and obj[cleared] is None:
+            del obj[cleared]
+    if obj.get("Taxable") is True:                               # a taxable customer has no exemption reason
+        obj.pop("TaxExemptionReasonId", None)
     reason = obj.get("TaxExemptionReasonId")
     if reason is not None and (not str(reason).isdigit() or int(str(reason)) not in EXEMPTION_REASONS):
         raise invalid_value("TaxExemptionReasonId", f"{reason!r} is not a QuickBooks exemption reason (1-15)")
