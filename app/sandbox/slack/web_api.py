@@ -5,7 +5,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.sandbox.slack import socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
+from app.sandbox.slack import openid, socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
 from app.sandbox.slack.faults import Fault
 from app.sandbox.slack.scopes import accepted_scopes, missing_scope_body, scope_headers, scopes_for_types
 from app.sandbox.slack.state import SlackState
@@ -28,6 +28,7 @@ METHODS: dict[str, Handler] = {
     "conversations.info": web_conversations.conversations_info,
     "users.conversations": web_conversations.users_conversations,
     "apps.connections.open": socket_mode.connections_open,
+    "openid.connect.token": openid.openid_token,
 }
 
 
@@ -65,6 +66,8 @@ def call_method(state: SlackState, method: str, params: dict[str, Any], token: s
 
 
 def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
+    if method == "openid.connect.userInfo":     # authenticated by the user's own sign-in token
+        return openid.openid_user_info(state, token)
     handler = METHODS.get(method)
     if handler is None:
         return fail("unknown_method")
