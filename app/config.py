@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         default=None, min_length=32, description="at least 32 random characters (`openssl rand -hex 32`)")
     ledgerbridge_log_format: Literal["text", "json"] = Field(default="text", description="text or json")
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log redaction filter (never to be shown)."""
+        return [value.get_secret_value() for value in self.__dict__.values()
+                if isinstance(value, SecretStr) and value.get_secret_value()]
+
     @property
     def slack_sign_in(self) -> bool:
         """Sign in with Slack is on: the client id, its secret and the session secret are all set."""
