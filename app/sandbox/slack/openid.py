@@ -8,6 +8,7 @@ authorize page lists the workspace's people to pick from: the demo signs in as a
 """
 from __future__ import annotations
 
+import base64
 import html
 import secrets
 import threading
@@ -25,7 +26,7 @@ from app.sandbox.slack.state import SlackState
 from app.sandbox.slack.web_common import ApiReply, fail, ok, text_param
 
 DEMO_CLIENT_ID = "1111.2222"
-DEMO_CLIENT_SECRET = "sandbox-slack-client-secret"
+DEMO_CLIENT_SECRET = "sandbox-slack-client-secret-for-sign-in-demo"
 TOKEN_SECONDS = 3600
 ISSUER = "https://slack.com"
 NOT_AUTHED = ApiReply({"ok": False, "error": "invalid_auth"})
@@ -54,6 +55,15 @@ def book_of(state: SlackState) -> OpenIdBook:
         if not isinstance(getattr(state, "openid", None), OpenIdBook):
             state.openid = OpenIdBook()  # type: ignore[attr-defined]
         return state.openid  # type: ignore[attr-defined]
+
+
+def basic_credentials(encoded: str, params: dict[str, Any]) -> dict[str, str]:
+    """client_id and client_secret from an HTTP Basic header (the body's own values win)."""
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"client_id": params.get("client_id") or client_id, "client_secret": params.get("client_secret") or secret}
 
 
 def openid_token(state: SlackState, params: dict[str, Any]) -> ApiReply:

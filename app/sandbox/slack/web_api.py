@@ -28,7 +28,6 @@ METHODS: dict[str, Handler] = {
     "conversations.info": web_conversations.conversations_info,
     "users.conversations": web_conversations.users_conversations,
     "apps.connections.open": socket_mode.connections_open,
-    "openid.connect.token": openid.openid_token,
 }
 
 
@@ -49,8 +48,12 @@ def parse_params(query: dict[str, str], body: bytes, content_type: str) -> dict[
 
 
 def bearer_token(authorization: str | None, params: dict[str, Any]) -> str | None:
-    """The token from `Authorization: Bearer`, else the legacy `token` argument (removed from params)."""
+    """The token from `Authorization: Bearer`, else the legacy `token` argument (removed from params).
+    HTTP Basic (how slack_sdk sends a client id and secret to openid.connect.token) fills those two params."""
     from_body = params.pop("token", None)
+    if authorization and authorization.lower().startswith("basic "):
+        params.update(openid.basic_credentials(authorization[6:].strip(), params))
+        return None
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
     return from_body if isinstance(from_body, str) else None
@@ -68,6 +71,8 @@ def call_method(state: SlackState, method: str, params: dict[str, Any], token: s
 def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
     if method == "openid.connect.userInfo":     # authenticated by the user's own sign-in token
         return openid.openid_user_info(state, token)
+    if method == "openid.connect.token":        # authenticated by the app's client id and secret
+        return _run(state, method, openid.openid_token, params)
     handler = METHODS.get(method)
     if handler is None:
         return fail("unknown_method")
