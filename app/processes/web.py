@@ -66,7 +66,8 @@ def _add_access_and_metrics(api: FastAPI, runtime: Runtime) -> None:
     if settings.slack_sign_in and settings.ledgerbridge_session_secret is not None:
         codec = SessionCodec(settings.ledgerbridge_session_secret.get_secret_value())
         api.include_router(build_signin_router(runtime, codec, build_templates()))
-        api.add_middleware(SignInGate, codec=codec, machine_token=settings.ledgerbridge_dashboard_token)
+        api.add_middleware(SignInGate, codec=codec, machine_token=settings.ledgerbridge_dashboard_token,
+                           public_url=str(settings.ledgerbridge_public_url))
     registry.register(OperationsCollector(runtime.engine, runtime.clock, _lane_name))
     api.add_api_route("/metrics", metrics_endpoint(registry, token=settings.ledgerbridge_dashboard_token,
                                                    sign_in=settings.slack_sign_in),

@@ -36,11 +36,13 @@ def token_in(body: bytes, content_type: str, header: str | None) -> str:
     return values[0] if values else ""
 
 
-def same_origin(origin: str | None, host: str | None) -> bool:
-    """No Origin header (older browsers, same-origin GET-less forms) passes; one naming another host fails."""
+def same_origin(origin: str | None, host: str | None, public_url: str) -> bool:
+    """No Origin header (older browsers) passes; one naming neither this host nor LEDGERBRIDGE_PUBLIC_URL's (a
+    proxy in front may change Host) fails."""
     if not origin:
         return True
-    return origin != "null" and urlsplit(origin).netloc == (host or "")
+    netloc = urlsplit(origin).netloc
+    return origin != "null" and netloc in {host or "", urlsplit(public_url).netloc}
 
 
 def accepted(person: Person | None, sent: str) -> bool:

@@ -32,8 +32,9 @@ MAX_FORM_BYTES = 1_000_000
 
 
 class SignInGate:
-    def __init__(self, app: ASGIApp, *, codec: SessionCodec, machine_token: SecretStr | None) -> None:
-        self.app, self.codec, self.machine_token = app, codec, machine_token
+    def __init__(self, app: ASGIApp, *, codec: SessionCodec, machine_token: SecretStr | None,
+                 public_url: str) -> None:
+        self.app, self.codec, self.machine_token, self.public_url = app, codec, machine_token, public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -53,7 +54,7 @@ class SignInGate:
         scope.setdefault("state", {})["person"] = person
         if scope["method"] in csrf.UNSAFE_METHODS:
             body = await _read_body(receive)
-            if body is None or not _csrf_ok(connection.headers, person, body):
+            if body is None or not _csrf_ok(connection.headers, person, body, self.public_url):
                 await _reply(send, 403, "text/plain", b"Forbidden: this form's CSRF token is missing or wrong; "
                                                       b"reload the page and try again.")
                 return
@@ -68,8 +69,8 @@ class SignInGate:
         return scheme.lower() == "bearer" and bool(token) and hmac.compare_digest(token.strip().encode(), expected)
 
 
-def _csrf_ok(headers: Headers, person: Person, body: bytes) -> bool:
-    if not csrf.same_origin(headers.get("origin"), headers.get("host")):
+def _csrf_ok(headers: Headers, person: Person, body: bytes, public_url: str) -> bool:
+    if not csrf.same_origin(headers.get("origin"), headers.get("host"), public_url):
         return False
     return csrf.accepted(person, csrf.token_in(body, headers.get("content-type", ""), headers.get(csrf.HEADER)))
 

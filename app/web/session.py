@@ -66,8 +66,8 @@ class SessionCodec:
         _set(response, connection, SIGN_IN_COOKIE, self._pending.dumps(asdict(pending)), SIGN_IN_SECONDS)
 
     def sign_in(self, response: Response, connection: HTTPConnection, person: Person) -> None:
+        # one Set-Cookie per response (a proxy may fold repeated headers); the sign-in cookie expires by itself
         _set(response, connection, SESSION_COOKIE, self._session.dumps(asdict(person)), SESSION_SECONDS)
-        response.delete_cookie(SIGN_IN_COOKIE, path="/")
 
     @staticmethod
     def sign_out(response: Response) -> None:
