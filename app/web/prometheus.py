@@ -53,8 +53,8 @@ def slack_payload_type(body: bytes, content_type: str) -> str:
             if "command" in form:
                 return "slash_command"
             kind = json.loads(form["payload"][0]).get("type") if "payload" in form else None
-    except (ValueError, AttributeError, KeyError, IndexError):
-        return "malformed"
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError, RecursionError):
+        return "malformed"         # the endpoint answers it 4xx; here it only needs a label
     return kind if kind in SLACK_PAYLOAD_TYPES else "other"
 
 
