@@ -25,6 +25,7 @@ from app.runtime import Runtime
 from app.signing import BodyTooLarge, read_capped
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
+from app.web.exports import build_exports_router
 from app.web.gate import SignInGate
 from app.web.prometheus import OperationsCollector, PrometheusMiddleware, RequestMetrics, metrics_endpoint
 from app.web.readiness import build_readiness_router
@@ -68,6 +69,7 @@ def _add_access_and_metrics(api: FastAPI, runtime: Runtime) -> None:
         api.include_router(build_signin_router(runtime, codec, build_templates()))
         api.add_middleware(SignInGate, codec=codec, machine_token=settings.ledgerbridge_dashboard_token,
                            public_url=str(settings.ledgerbridge_public_url))
+    api.include_router(build_exports_router(runtime))
     registry.register(OperationsCollector(runtime.engine, runtime.clock, _lane_name))
     api.add_api_route("/metrics", metrics_endpoint(registry, token=settings.ledgerbridge_dashboard_token,
                                                    sign_in=settings.slack_sign_in),

@@ -25,7 +25,7 @@ from app.web.session import Person, SessionCodec
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/signin", "/signin/slack", "/signin/callback", "/slack/events",
                         "/salesforce/notify", "/metrics"})
 MACHINE_PREFIX = "/dashboard/api/"
-EVERYONE_PATHS = frozenset({"/dashboard/exceptions", "/signout"})
+EVERYONE_PATHS = frozenset({"/dashboard/exceptions", "/dashboard/exceptions.csv", "/signout"})
 """Pages that show a non-finance person only their own deals (the routes filter by `person_of`)."""
 OWN_DEALS_HOME = "/dashboard/exceptions"
 MAX_FORM_BYTES = 1_000_000

@@ -7,6 +7,8 @@ deal; Sam (sales) sees only the deal he owns. Chromium is the system package (ne
 """
 from __future__ import annotations
 
+import csv
+import io
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -128,6 +130,26 @@ def test_a_seller_sees_only_the_deals_he_owns(page, site: Site) -> None:
     assert SAMS_DEAL in body and ANNS_DEAL not in body
     assert page.goto(site.url + "/dashboard/api/metrics").status == 403
     page.screenshot(path=str(ARTIFACTS / "seller-exceptions.png"), full_page=True)
+
+
+def downloaded_csv(page, site: Site) -> list[dict[str, str]]:
+    with page.expect_download() as download:
+        page.evaluate("url => { const a = document.createElement('a'); a.href = url; a.download = ''; "
+                      "document.body.appendChild(a); a.click(); }", site.url + "/dashboard/exceptions.csv")
+    path = download.value.path()
+    assert download.value.suggested_filename.startswith("exceptions-")
+    return list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+
+
+def test_csv_export_of_the_exceptions_follows_the_same_roles(page, site: Site) -> None:
+    sign_in_as(page, site, DANA.real_name, start="/dashboard/exceptions")
+    everything = downloaded_csv(page, site)
+    assert sorted(row["deal"] for row in everything) == sorted([SAMS_DEAL, ANNS_DEAL])
+    assert all(row["sla_due_at_utc"].endswith("+00:00") and row["opportunity_url"] for row in everything)
+    page.context.clear_cookies()
+    sign_in_as(page, site, SAM.real_name)
+    assert [row["deal"] for row in downloaded_csv(page, site)] == [SAMS_DEAL]
+    assert httpx.get(site.url + "/dashboard/exceptions.csv").status_code == 303          # anonymous: sign in
 
 
 def test_a_forged_post_is_refused_and_the_real_form_signs_out(page, site: Site) -> None:
