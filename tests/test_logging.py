@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -74,3 +76,19 @@ def test_text_lines_are_readable_and_name_the_ids() -> None:
     record.deal_id = 7
     line = TextFormatter().format(record)
     assert "INFO ledgerbridge.jobs: invoice created [deal_id=7]" in line
+
+
+def test_a_process_configured_for_json_writes_parsable_lines_without_secrets() -> None:
+    """configure_logging as the commands call it, in a fresh interpreter (its own root logger)."""
+    script = ("import logging; from app.config import load_settings; from app.logging_setup import configure_logging"
+              ", log_ids\n"
+              f"s = load_settings(slack_bot_token={BOT_TOKEN!r}, database_url='sqlite://', "
+              f"ledgerbridge_log_format='json')\n"
+              "configure_logging(log_format=s.ledgerbridge_log_format, secrets=s.secret_values())\n"
+              "with log_ids(work_item_id=5, approval_id=9):\n"
+              f"    logging.getLogger('app.jobs').warning('Slack refused %s', {BOT_TOKEN!r})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert records == [{"ts": records[0]["ts"], "level": "WARNING", "logger": "app.jobs",
+                        "message": "Slack refused [REDACTED]", "approval_id": 9, "work_item_id": 5}]
+    assert BOT_TOKEN not in done.stderr
