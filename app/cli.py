@@ -13,6 +13,8 @@ from app.errors import ConfigError, IntegrationError
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("app.commands.check", "validate the settings and the policy file (--live: and the vendors)"),
     "readiness": ("app.commands.readiness", "report how ready the Salesforce and QuickBooks data are (reads only)"),
+    "shadow-report": ("app.commands.shadow_report", "compare shadow mode's would-be invoices with finance's own"),
+    "backfill-invoices": ("app.commands.backfill", "invoice the deals held back at the switch to live"),
     "sandbox": ("app.commands.sandbox", "run one API emulator (slack | salesforce | quickbooks)"),
     "serve": ("app.commands.serve", "run the web app and a worker, each in its own process"),
     "web": ("app.commands.web", "run the web app only (Slack endpoint, Salesforce notify, dashboard)"),
@@ -20,9 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("app.commands.demo", "run everything offline on SQLite with the three emulators"),
     "sync": ("app.commands.sync", "read opportunities from Salesforce now (--backfill for history)"),
     "db": ("app.commands.db", "database migrations (upgrade to the newest schema)"),
+    "audit": ("app.commands.audit", "verify the audit log's hash chain; export decisions for auditors"),
 }
 # Commands that read the settings warn about misspelt variables at start-up (`check` reports them as errors).
-WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness")
+WARN_ABOUT_UNKNOWN_SETTINGS = ("serve", "demo", "sync", "db", "readiness", "audit")
 
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from app.integrations.slack_api import RATE_LIMIT_RETRIES, build_slack_api
 from app.integrations.throttle import with_quickbooks_pace
 from app.integrations.throttle_buckets import throttle_for_database
 from app.integrations.token_store_db import DbTokenStore
-from app.policy import Policy, load_policy
+from app.policy import Policy, RolloutMode, load_policy
 from app.runtime import Runtime
 
 
@@ -43,7 +43,7 @@ def build_runtime(settings: Settings, *, policy: Policy | None = None, engine: E
     throttle = throttle_for_database(engine, limits=with_quickbooks_pace(
         per_second=settings.qbo_limit_per_second, per_minute=settings.qbo_limit_per_minute,
         batches_per_minute=settings.qbo_batch_limit_per_minute))
-    return Runtime(
+    runtime = Runtime(
         settings=settings, policy=policy or load_policy(settings.ledgerbridge_policy), engine=engine, clock=clock,
         salesforce=SalesforceGateway.from_settings(settings, clock=clock),
         quickbooks=build_quickbooks_gateway(settings, token_store=DbTokenStore(engine, clock=clock), clock=clock,
@@ -51,3 +51,14 @@ def build_runtime(settings: Settings, *, policy: Policy | None = None, engine: E
         slack=build_slack_api(settings, throttle=throttle, max_wait=vendor_wait.slack_seconds,
                               rate_limit_retries=vendor_wait.slack_rate_limit_retries),
     )
+    guard_writes(runtime)
+    return runtime
+
+
+def guard_writes(runtime: Runtime) -> None:
+    """Shadow mode is enforced in the gateways: while the policy (read at each write) says shadow, no write to
+    QuickBooks or Salesforce leaves the process, whichever path asks for it."""
+    def live() -> bool:
+        return runtime.policy.mode == RolloutMode.LIVE
+    runtime.quickbooks.guard.allowed = live
+    runtime.salesforce.guard.allowed = live

@@ -57,6 +57,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=200.0, help="added to every QuickBooks call")
     parser.add_argument("--announce-wait", type=float, default=30.0,
                         help="seconds to wait after the last invoice for the Slack confirmations")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait for every invoice (default 120 + deals/5); past it the run is "
+                             "reported as it stands, 'losses' then counting the deals not invoiced yet")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL maintenance URL (trust auth)")
     args = parser.parse_args(argv)
     unknown = [key for key in args.configs.split(",") if key not in CONFIGS]
@@ -109,11 +112,13 @@ def measure(config: Config, args: argparse.Namespace, tmp: Path) -> tuple[Measur
             try:
                 launched = time.time()
                 children += [start_worker(env, tmp, f"{config.key}-worker-{n}") for n in range(config.workers)]
-                wait_for_invoices(engine, len(deal_ids), timeout=120 + len(deal_ids) / 5, workers=children[1:])
-                wait_for_announcements(engine, len(deal_ids), timeout=args.announce_wait)
+                timeout = args.timeout or 120 + len(deal_ids) / 5
+                complete = wait_for_invoices(engine, len(deal_ids), timeout=timeout, workers=children[1:])
+                wait_for_announcements(engine, len(deal_ids), timeout=args.announce_wait if complete else 0)
                 for child in children[1:]:
                     child.stop()
-                measured = collect(config.label, engine, quickbooks_url, deal_ids, launched=launched)
+                label = config.label if complete else f"{config.label}, stopped at {timeout:,.0f} s"
+                measured = collect(label, engine, quickbooks_url, deal_ids, launched=launched)
             finally:
                 engine.dispose()
         return measured, mix

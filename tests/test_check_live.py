@@ -51,8 +51,8 @@ def live_env(emulators: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return tmp_path
 
 
-def check_live(capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
-    status = main(["check", "--live", "--policy", str(DEMO_POLICY), "--manifest", str(ROOT / "manifest.yaml")])
+def check_live(capsys: pytest.CaptureFixture[str], policy: Path = DEMO_POLICY) -> tuple[int, list[str]]:
+    status = main(["check", "--live", "--policy", str(policy), "--manifest", str(ROOT / "manifest.yaml")])
     return status, capsys.readouterr().out.splitlines()
 
 
@@ -114,6 +114,20 @@ def test_each_planted_problem_is_reported_with_its_fix(live_env: Path, emulators
                      "Sales form content > Custom transaction numbers: On")
     assert lines[-1] == "live check: 7 problems to fix before going live"
     assert sum(" PROBLEM " in line for line in lines) == 7
+
+
+def test_quickbooks_numbering_needs_custom_transaction_numbers_off(live_env: Path, emulators: Emulators,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    policy = live_env / "policy.yaml"
+    policy.write_text(DEMO_POLICY.read_text().replace("invoice_number: opportunity", "invoice_number: quickbooks"))
+    status, lines = check_live(capsys, policy)
+    assert status == 1
+    problem_with_fix(lines, f"company {DEMO_REALM_ID}: custom transaction numbers are on, so invoices",
+                     "Custom transaction numbers: Off (or set invoice_number: opportunity in the policy)")
+
+    emulators.quickbooks.set_custom_txn_numbers(DEMO_REALM_ID, False)
+    status, lines = check_live(capsys, policy)
+    assert f"quickbooks: OK company {DEMO_REALM_ID}: QuickBooks numbers the invoices itself" in lines
 
 
 def test_a_private_channel_the_bot_cannot_see_and_a_missing_user_group(

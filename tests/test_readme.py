@@ -28,6 +28,6 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_every_documented_subcommand_exists():
-    documented = set(re.findall(r"`ledgerbridge (\w+)", README))
+    documented = set(re.findall(r"`ledgerbridge ([\w-]+)", README))
     assert documented and documented <= set(COMMANDS)
     assert set(COMMANDS) <= documented

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
@@ -17,6 +18,8 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    """Waited longer than the policy allows (`approval_controls.expire_after_hours`); a fresh request replaced it."""
 
 
 class Decision(StrEnum):
@@ -52,6 +55,13 @@ class ApprovalRequest(ApprovalRequestBase, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_values: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    """The values this approval locks (app/approvals/locks.py); NULL on requests made before the field lock."""
+    superseded_why: str | None = Field(default=None, sa_type=Text)
+    """Why the request was superseded: the locked values that changed, old -> new."""
+    reapproval_of: int | None = Field(default=None)
+    """The superseded request this one asks again for (its id), with `changes` the difference."""
+    changes: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
 
 
 class ApprovalDecision(SQLModel, table=True):

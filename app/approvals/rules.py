@@ -1,4 +1,4 @@
-"""Which approvals a deal needs, who may decide them, and when a past approval no longer holds (pure).
+"""Which approvals a deal needs and who may decide them (pure; what an approval locks: app/approvals/locks.py).
 
 Discount measure (see `measure_discount`): the deal's discount is the LARGER of
   - its largest line discount (the Salesforce `Discount` percent on a line), which catches one deep discount
@@ -9,13 +9,11 @@ Discount measure (see `measure_discount`): the deal's discount is the LARGER of
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from app.deals.facts import DealFacts, LineFacts
+from app.deals.facts import DealFacts
 from app.policy import Policy, normalize_name
 
 _HUNDRED = Decimal(100)
@@ -71,23 +69,6 @@ def measure_discount(deal: DealFacts) -> DiscountMeasure:
     return DiscountMeasure(percent=max(largest_percent, overall), largest_line_percent=largest_percent,
                            largest_line=largest.label if largest and largest_percent > 0 else None,
                            overall_percent=overall, list_total=list_total, net_total=net_total)
-
-
-def terms_fingerprint(deal: DealFacts, *, taxability: bool = False) -> str:
-    """sha256 of the approval-relevant terms; a different value after an approval means re-approval.
-
-    `taxability` (when the policy sets a tax treatment) locks the account's tax exemption too: an account whose
-    taxability changes after approval is approved again before it is invoiced."""
-    terms: dict[str, object] = {
-        "account": deal.account.account_id,
-        "payment_terms": normalize_name(deal.payment_terms or ""),
-        "amount": _canonical(deal.amount),
-        "credit_limit": _canonical(deal.account.credit_limit),
-        "lines": sorted(_line_terms(line) for line in deal.lines),
-    }
-    if taxability:
-        terms["tax_exempt"] = deal.account.tax_exempt
-    return hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
 
 
 OWN_REQUEST = "You cannot approve your own request"
@@ -157,12 +138,6 @@ def _credit_limit(deal: DealFacts, policy: Policy) -> ApprovalNeed | None:
                         ask=f"Credit limit {_money(limit)} above the {_money(rule.threshold)} threshold",
                         detail=f"Account '{deal.account.name}' has a credit limit of {_money(limit)}; "
                                f"limits above {_money(rule.threshold)} need approval.")
-
-
-def _line_terms(line: LineFacts) -> list[str]:
-    values = (line.product_code, line.product_name, line.quantity, line.unit_price, line.list_price,
-              line.discount_percent, line.total_price)
-    return [_canonical(value) if isinstance(value, Decimal) else (value or "") for value in values]
 
 
 def _canonical(amount: Decimal | None) -> str:

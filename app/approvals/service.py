@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from app.approvals.locks import FieldChange, LockedValues, describe, diff_locked
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
-from app.approvals.rules import ApprovalNeed, may_decide
-from app.audit.service import record_event
+from app.approvals.rules import ApprovalKind, ApprovalNeed, may_decide
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
 from app.errors import InvalidTransition, NotAllowed
+
+_APPROVAL_KINDS = frozenset(kind.value for kind in ApprovalKind)
 
 
 class ApprovalsState(StrEnum):
@@ -38,18 +42,30 @@ class SyncedRequests:
 
 
 def sync_requests(session: Session, *, deal: Deal, needs: tuple[ApprovalNeed, ...], fingerprint: str,
-                  clock: Clock) -> SyncedRequests:
-    """Open a request per need for these terms; supersede live requests made for other terms (field lock)."""
+                  clock: Clock, locked: LockedValues | None = None,
+                  tolerance_percent: Decimal = Decimal(0)) -> SyncedRequests:
+    """Open a request per need for these terms; supersede live requests whose locked values changed (field lock).
+
+    With `locked` (the deal's locked values now), a request made with locked values holds while none of them
+    changed beyond the amount tolerance; a re-approval request carries the difference. Without, the fingerprint
+    alone decides (requests stored before the field lock kept only it)."""
+    lock = _Lock(fingerprint, dict(locked) if locked is not None else None, tolerance_percent)
     existing = requests_for(session, deal_id=deal.id)
-    superseded = [request for request in existing if _outdated(request, needs, fingerprint)]
-    for request in superseded:
-        _supersede(session, request, clock=clock)
+    for request in existing:
+        _adopt_lock(session, request, lock)
+    superseded: list[ApprovalRequest] = []
+    for request in existing:
+        why = _outdated(request, needs, lock)
+        if why is not None:
+            _supersede(session, request, why=why, lock=lock, clock=clock)
+            superseded.append(request)
     current: list[ApprovalRequest] = []
     opened: list[ApprovalRequest] = []
     for need in needs:
-        found = _find(existing, need, fingerprint)
+        found = _find(existing, need, lock)
         if found is None:
-            found = _open(session, deal=deal, need=need, fingerprint=fingerprint, clock=clock)
+            replaced = next((old for old in reversed(superseded) if old.kind == need.kind), None)
+            found = _open(session, deal=deal, need=need, lock=lock, replaced=replaced, clock=clock)
             opened.append(found)
         current.append(found)
     session.flush()
@@ -93,8 +109,18 @@ def decide(session: Session, *, request_id: int, actor_id: str, actor_name: str 
     record_event(session, actor=actor_id, actor_name=actor_name, action=f"approval.{decision.value}",
                  subject_type="approval_request", subject_id=str(request_id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "comment": comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 before={"status": ApprovalStatus.PENDING.value}, after={"status": request.status},
+                 links=Links(deal_id=request.deal_id, approval_id=request_id))
     return request
+
+
+def record_lock(session: Session, *, request: ApprovalRequest, actor: str, clock: Clock) -> None:
+    """An approval locks the values it was given for: the audit trail keeps them with the approval."""
+    record_event(session, actor=actor, action="approval.locked", subject_type="approval_request",
+                 subject_id=str(request.id),
+                 details={"deal_id": request.deal_id, "kind": request.kind, "locked_values": request.locked_values,
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
 
 
 def _already_decided(session: Session, request: ApprovalRequest) -> str:
@@ -105,34 +131,93 @@ def _already_decided(session: Session, request: ApprovalRequest) -> str:
     return f"Already {request.status} by {who}"
 
 
-def _outdated(request: ApprovalRequest, needs: tuple[ApprovalNeed, ...], fingerprint: str) -> bool:
+@dataclass(frozen=True)
+class _Lock:
+    fingerprint: str
+    values: dict[str, str] | None
+    tolerance_percent: Decimal
+
+    def changes(self, request: ApprovalRequest) -> tuple[FieldChange, ...] | None:
+        """What changed since the request was made; None when it cannot say (no values on one side)."""
+        if self.values is None or request.locked_values is None:
+            return None
+        return diff_locked(request.locked_values, self.values, tolerance_percent=self.tolerance_percent)
+
+    def holds(self, request: ApprovalRequest) -> bool:
+        changes = self.changes(request)
+        return request.terms_fingerprint == self.fingerprint if changes is None else not changes
+
+
+def _adopt_lock(session: Session, request: ApprovalRequest, lock: _Lock) -> None:
+    """A live request made before the field lock stored values (a fingerprint of another recipe) takes today's
+    values as its lock, rather than every in-flight approval being asked again after the upgrade."""
     live = request.status in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+    if lock.values is None or request.locked_values is not None or not live or request.kind not in _APPROVAL_KINDS:
+        return
+    request.locked_values, request.terms_fingerprint = dict(lock.values), lock.fingerprint
+    session.add(request)
+
+
+@dataclass(frozen=True)
+class _Why:
+    text: str
+    changes: tuple[FieldChange, ...] = ()
+
+
+def _outdated(request: ApprovalRequest, needs: tuple[ApprovalNeed, ...], lock: _Lock) -> _Why | None:
+    """Why a live request no longer counts: a locked value changed; or, while pending, it is no longer needed.
+    An approval already given whose need went away (e.g. the customer now exists) stays as it was."""
+    if request.status not in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
+        return None
+    if not lock.holds(request):
+        changes = lock.changes(request) or ()
+        return _Why(describe(changes) if changes else "the deal's terms changed", changes)
     still_needed = any(need.kind == request.kind for need in needs)
-    return live and (request.terms_fingerprint != fingerprint or not still_needed)
+    if not still_needed and request.status == ApprovalStatus.PENDING:
+        return _Why("no longer needed: the deal changed so that this approval is not asked for")
+    return None
 
 
-def _find(existing: list[ApprovalRequest], need: ApprovalNeed, fingerprint: str) -> ApprovalRequest | None:
-    return next((request for request in existing if request.status != ApprovalStatus.SUPERSEDED
-                 and request.kind == need.kind and request.terms_fingerprint == fingerprint), None)
+def _find(existing: list[ApprovalRequest], need: ApprovalNeed, lock: _Lock) -> ApprovalRequest | None:
+    return next((request for request in existing
+                 if request.status not in (ApprovalStatus.SUPERSEDED, ApprovalStatus.EXPIRED)
+                 and request.kind == need.kind and lock.holds(request)), None)
 
 
-def _open(session: Session, *, deal: Deal, need: ApprovalNeed, fingerprint: str, clock: Clock) -> ApprovalRequest:
+def _open(session: Session, *, deal: Deal, need: ApprovalNeed, lock: _Lock, replaced: ApprovalRequest | None,
+          clock: Clock) -> ApprovalRequest:
+    changes = lock.changes(replaced) if replaced is not None else None
     request = ApprovalRequest(deal_id=persisted_id(deal), kind=need.kind, level=need.level, role=need.role,
-                              ask=need.ask, detail=need.detail, terms_fingerprint=fingerprint,
+                              ask=need.ask, detail=need.detail, terms_fingerprint=lock.fingerprint,
                               requester_sf_user_id=deal.owner_sf_id, requester_email=deal.owner_email,
-                              created_at=clock.now())
+                              created_at=clock.now(), locked_values=lock.values,
+                              reapproval_of=replaced.id if replaced is not None else None,
+                              changes=[_change_row(change) for change in changes] if changes else None)
     session.add(request)
     session.flush()
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
-                 subject_id=str(request.id), details={"deal_id": deal.id, "kind": need.kind, "ask": need.ask},
-                 clock=clock)
+                 subject_id=str(request.id),
+                 details={"deal_id": deal.id, "kind": need.kind, "ask": need.ask, "locked_values": lock.values,
+                          "reapproval_of": request.reapproval_of, "changes": request.changes}, clock=clock,
+                 after={"status": request.status, "role": need.role},
+                 links=Links(deal_id=deal.id, approval_id=request.id))
     return request
 
 
-def _supersede(session: Session, request: ApprovalRequest, *, clock: Clock) -> None:
+def _supersede(session: Session, request: ApprovalRequest, *, why: _Why, lock: _Lock, clock: Clock) -> None:
     previous = request.status
     request.status, request.live_marker = ApprovalStatus.SUPERSEDED, None
+    request.superseded_why = why.text
     session.add(request)
     record_event(session, actor="system", action="approval.superseded", subject_type="approval_request",
                  subject_id=str(request.id),
-                 details={"deal_id": request.deal_id, "kind": request.kind, "was": previous}, clock=clock)
+                 details={"deal_id": request.deal_id, "kind": request.kind, "was": previous, "why": why.text,
+                          "changes": [_change_row(change) for change in why.changes],
+                          "before": request.locked_values, "after": lock.values}, clock=clock,
+                 before={"status": previous, "locked_values": request.locked_values},
+                 after={"status": request.status, "locked_values": lock.values},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))
+
+
+def _change_row(change: FieldChange) -> dict[str, str]:
+    return {"field": change.key, "label": change.label, "old": change.old, "new": change.new}

@@ -25,6 +25,7 @@ from types import FrameType
 from app.logging_setup import configure_logging
 from app.sandbox.book import BLOCKED_DEAL, CFO_DEAL, SELF_APPROVAL_DEAL, seed_demo_book
 from app.sandbox.console import create_console
+from app.sandbox.history import seed_demo_history
 from app.sandbox.people import ANN, BOB, CARL, DANA, SAM
 from app.sandbox.server import bind_socket
 from app.sandbox.slack.openid import DEMO_CLIENT_ID as OPENID_CLIENT_ID
@@ -114,6 +115,7 @@ def _run(args: argparse.Namespace, sock: socket.socket, database: Path) -> int:
                                     slack_client_secret=OPENID_CLIENT_SECRET,     # Sign in with Slack, the emulator's
                                     ledgerbridge_session_secret=secrets.token_hex(32))   # app; a key for this run
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
+        seed_demo_history(settings)
         stack = start_split(emulators, settings, sock=sock, console=create_console)
     except BaseException:
         emulators.stop()

@@ -27,6 +27,7 @@ class AccountFacts:
     has_qbo_customer: bool = False
     tax_exemption_reason: str | None = None
     resale_number: str | None = None
+    billing_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

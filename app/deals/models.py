@@ -22,6 +22,12 @@ class DealStatus(StrEnum):
     REJECTED = "rejected"
     BILLABLE = "billable"
     INVOICED = "invoiced"
+    SIMULATED = "simulated"
+    """Shadow mode: the invoice it would become is recorded, nothing was sent."""
+    OUT_OF_SCOPE = "out_of_scope"
+    """Outside the policy's pilot: skipped (no approvals, invoice or exceptions)."""
+    BEFORE_LIVE = "before_live"
+    """Won before the switch from shadow to live, or already simulated in shadow: invoiced only by a backfill."""
 
 
 class AccountBase(SQLModel):
@@ -41,6 +47,7 @@ class AccountBase(SQLModel):
     tax_exempt: bool | None = None
     tax_exemption_reason: str | None = Field(default=None, max_length=255)
     resale_number: str | None = Field(default=None, max_length=80)
+    billing_email: str | None = Field(default=None, max_length=255)
     credit_limit: Decimal | None = Field(default=None, sa_type=Money)
     sf_modstamp: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -55,6 +62,11 @@ class Account(AccountBase, table=True):
     qbo_realm_id: str | None = Field(default=None, max_length=40)
     qbo_currency: str | None = Field(default=None, max_length=3)
     """The linked QuickBooks customer's currency (a customer has one), once Ledgerbridge has seen it."""
+    activated_terms: str | None = Field(default=None, max_length=40)
+    activated_credit_limit: Decimal | None = Field(default=None, sa_type=Money)
+    activated_over: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The terms and credit limit finance approved at activation, and the Salesforce values they replaced
+    (`activated_over`: {"payment_terms": ..., "credit_limit": ...}): they apply while Salesforce still says those."""
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.db import persisted_id
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.deals.models import Account, Deal, DealLine
+from app.deals.scope import ScopeFacts
 from app.integrations.exact_json import plain_json
 from app.integrations.salesforce_models import SfAccount, SfLineItem, SfOpportunity
 
@@ -53,15 +54,35 @@ def deal_facts(session: Session, deal: Deal) -> DealFacts:
     return DealFacts(
         opportunity_id=deal.sf_id, name=deal.name, stage=deal.stage, is_won=deal.is_won,
         billing_status=deal.billing_status, amount=deal.amount, close_date=deal.close_date,
-        payment_terms=deal.payment_terms, po_number=deal.po_number, owner_email=deal.owner_email,
+        payment_terms=_payment_terms(deal, account), po_number=deal.po_number, owner_email=deal.owner_email,
         currency=deal.currency or "USD", account=_account_facts(account, deal),
         lines=tuple(_line_facts(line) for line in lines_of(session, deal)),
     )
 
 
+def scope_facts(session: Session, deal: Deal) -> ScopeFacts:
+    """What the pilot filter reads: the deal, its account, and the optional fields of its Salesforce snapshot."""
+    account = account_of(session, deal)
+    record_type = deal.snapshot.get("RecordType") if isinstance(deal.snapshot, dict) else None
+    return ScopeFacts(
+        business_unit=_text(deal.snapshot.get("Business_Unit__c")),
+        record_type=_text(record_type.get("Name")) if isinstance(record_type, dict) else None,
+        owner_id=deal.owner_sf_id, owner_email=deal.owner_email,
+        account_id=account.sf_id if account else None, account_name=account.name if account else None,
+        segment=account.segment if account else None, amount=deal.amount,
+    )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
 def _account_facts(account: Account | None, deal: Deal) -> AccountFacts:
     if account is None:
         return AccountFacts(account_id="", name="")
+    credit_limit = account.credit_limit
+    if _activated(account, "credit_limit", account.credit_limit):
+        credit_limit = account.activated_credit_limit
     return AccountFacts(
         account_id=account.sf_id, name=account.name, segment=account.segment,
         billing_street=account.billing_street, billing_city=account.billing_city,
@@ -69,10 +90,29 @@ def _account_facts(account: Account | None, deal: Deal) -> AccountFacts:
         billing_country=account.billing_country, shipping_street=account.shipping_street,
         shipping_city=account.shipping_city, shipping_state=account.shipping_state,
         shipping_postal_code=account.shipping_postal_code, shipping_country=account.shipping_country,
-        tax_exempt=account.tax_exempt, credit_limit=account.credit_limit,
+        tax_exempt=account.tax_exempt, credit_limit=credit_limit,
         has_qbo_customer=account.qbo_customer_id is not None,
         tax_exemption_reason=account.tax_exemption_reason, resale_number=account.resale_number,
+        billing_email=account.billing_email,
     )
+
+
+def _payment_terms(deal: Deal, account: Account | None) -> str | None:
+    if account is not None and account.activated_terms and _activated(account, "payment_terms", deal.payment_terms):
+        return account.activated_terms
+    return deal.payment_terms
+
+
+def _activated(account: Account, field: str, salesforce_value: object) -> bool:
+    """Finance's value at activation applies while Salesforce still says what it said then (a later change in
+    Salesforce is a change of a locked value, approved again)."""
+    over = account.activated_over or {}
+    if field not in over or (field == "credit_limit" and account.activated_credit_limit is None):
+        return False
+    said = over[field]
+    if field == "credit_limit":
+        return (None if said is None else Decimal(str(said))) == salesforce_value
+    return (said or None) == (salesforce_value or None)
 
 
 def _line_facts(line: DealLine) -> LineFacts:
@@ -89,7 +129,7 @@ def _upsert_account(session: Session, source: SfAccount, *, now: datetime) -> Ac
     for name in ("billing_street", "billing_city", "billing_state", "billing_postal_code", "billing_country",
                  "shipping_street", "shipping_city", "shipping_state", "shipping_postal_code",
                  "shipping_country", "segment", "tax_exempt", "credit_limit", "tax_exemption_reason",
-                 "resale_number"):
+                 "resale_number", "billing_email"):
         setattr(account, name, getattr(source, name))
     account.name = source.name or account.name
     account.updated_at = now

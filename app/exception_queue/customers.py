@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.deals.facts import AccountFacts
 from app.errors import IntegrationError
+from app.integrations.quickbooks_models import QboAddress, QboCustomer
 
 _SUFFIXES = frozenset({"inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company",
                        "gmbh", "plc", "sa", "ag", "the"})
@@ -44,6 +46,75 @@ def look_alikes(account_name: str, display_names: list[str]) -> LookAlikes:
     found = tuple(sorted({name for name in display_names
                           if company_key(name) == key and name.strip().casefold() != exact}))
     return LookAlikes(account_name, found)
+
+
+# ---- before a customer is activated: the customer itself, or look-alikes to choose between (pure) ---------------
+
+@dataclass(frozen=True, slots=True)
+class LookAlike:
+    customer_id: str
+    name: str
+    email: str
+    address: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """A QuickBooks customer with exactly the account's name IS the customer; one whose name looks the same (case,
+    punctuation and legal suffixes aside), or with the same email, or the same billing street and postal code, is
+    a look-alike an approver must choose ("use this one") or set aside ("create new")."""
+
+    exact: LookAlike | None
+    look_alikes: tuple[LookAlike, ...]
+
+
+def match_customers(account: AccountFacts, customers: list[QboCustomer]) -> Matches:
+    """The customer with exactly the account's name, else the look-alikes an approver must choose between."""
+    wanted = account.name.strip().casefold()
+    active = [customer for customer in customers if customer.active]
+    exact = next((customer for customer in active if customer.display_name.strip().casefold() == wanted), None)
+    if exact is not None:
+        return Matches(_look_alike(exact, "the same name"), ())
+    found = []
+    for customer in active:
+        why = _why_alike(account, customer)
+        if why:
+            found.append(_look_alike(customer, why))
+    return Matches(None, tuple(sorted(found, key=lambda alike: alike.name.casefold())))
+
+
+def _look_alike(customer: QboCustomer, why: str) -> LookAlike:
+    return LookAlike(customer_id=customer.id, name=customer.display_name, email=customer.email or "",
+                     address=_address(customer.billing_address), why=why)
+
+
+def _why_alike(account: AccountFacts, customer: QboCustomer) -> str:
+    reasons = []
+    if company_key(customer.display_name) == company_key(account.name):
+        reasons.append("a similar name")
+    if account.billing_email and (customer.email or "").strip().casefold() == account.billing_email.strip().casefold():
+        reasons.append("the same email")
+    address = customer.billing_address
+    if (address is not None and account.billing_street and account.billing_postal_code
+            and _same(address.line1, account.billing_street) and _same(address.postal_code,
+                                                                     account.billing_postal_code)):
+        reasons.append("the same billing address")
+    return " and ".join(reasons)
+
+
+def _same(left: str | None, right: str | None) -> bool:
+    return " ".join((left or "").casefold().split()) == " ".join((right or "").casefold().split())
+
+
+def _address(address: QboAddress | None) -> str:
+    if address is None:
+        return ""
+    return _joined(address.line1, address.city, address.region, address.postal_code, address.country)
+
+
+def _joined(*parts: str | None) -> str:
+    return ", ".join(" ".join(part.split()) for part in parts if part and part.strip())
 
 
 def check_new_customer(account_name: str, *, quickbooks: CustomerSearch) -> None:

@@ -161,5 +161,16 @@ def claim_replies(session: Session, *, post_id: int, clock: Clock) -> list[tuple
     return owed
 
 
+def release_replies(session: Session, *, post_id: int, owed: list[tuple[int, str]]) -> None:
+    """Replies claimed but not posted (Slack said not now): owed again, for the rescheduled render."""
+    wanted = dict.fromkeys(owed)
+    for item, announced in items_of_post(session, post_id=post_id):
+        if (item.id, "new") in wanted:
+            announced.new_reply_at = None
+        if (item.id, "closed") in wanted:
+            announced.closed_reply_at = None
+        session.add(announced)
+
+
 def post_of(session: Session, post_id: int) -> SlackPost | None:
     return session.get(SlackPost, post_id)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.errors import InvalidTransition, NotAllowed, NotFound
@@ -84,7 +84,8 @@ def open_exception(session: Session, *, new: NewException, policy: Policy, clock
         return _refresh(session, theirs, new, clock)
     _audit(session, item, "exception.opened", actor=SYSTEM, clock=clock,
            details={"kind": item.kind, "dedupe_key": item.dedupe_key, "reason": item.reason,
-                    "sla_due_at": item.sla_due_at, "suggested_root_cause": item.suggested_root_cause})
+                    "sla_due_at": item.sla_due_at, "suggested_root_cause": item.suggested_root_cause},
+           after={"status": item.status, "owner": item.owner_slack_id, "reason": item.reason})
     feed.queue_flush(session, item=item, clock=clock)
     return item
 
@@ -128,7 +129,8 @@ def assign(session: Session, *, item_id: int, owner_slack_id: str, actor: str, c
     previous, item.owner_slack_id = item.owner_slack_id, owner_slack_id
     session.add(item)
     _audit(session, item, "exception.assigned", actor=actor, clock=clock,
-           details={"owner": owner_slack_id, "previous_owner": previous})
+           details={"owner": owner_slack_id, "previous_owner": previous},
+           before={"owner": previous}, after={"owner": owner_slack_id})
     feed.queue_refresh(session, item=item, clock=clock)
     return item
 
@@ -142,7 +144,8 @@ def tag_cause(session: Session, *, item_id: int, cause: str, actor: str, policy:
     previous, item.root_cause = item.root_cause, cause
     session.add(item)
     _audit(session, item, "exception.tagged", actor=actor, clock=clock,
-           details={"root_cause": cause, "previous_root_cause": previous})
+           details={"root_cause": cause, "previous_root_cause": previous},
+           before={"root_cause": previous}, after={"root_cause": cause})
     feed.queue_refresh(session, item=item, clock=clock)
     return item
 
@@ -164,7 +167,9 @@ def close(session: Session, *, item_id: int, status: ExceptionStatus, actor: str
     session.flush()
     action = "exception.auto_resolved" if actor == SYSTEM else f"exception.{status.value}"
     _audit(session, item, action, actor=actor, clock=clock,
-           details={"status": status.value, "why": item.resolution, "root_cause": item.root_cause})
+           details={"status": status.value, "why": item.resolution, "root_cause": item.root_cause},
+           before={"status": ExceptionStatus.OPEN.value},
+           after={"status": status.value, "resolution": item.resolution, "root_cause": item.root_cause})
     queue_message_refresh(session, item=item, clock=clock)
     feed.queue_refresh(session, item=item, clock=clock)
     return item
@@ -228,7 +233,9 @@ def _refresh(session: Session, item: ExceptionItem, new: NewException, clock: Cl
     return item
 
 
-def _audit(session: Session, item: ExceptionItem, action: str, *, actor: str, clock: Clock, details: dict) -> None:
+def _audit(session: Session, item: ExceptionItem, action: str, *, actor: str, clock: Clock, details: dict,
+           before: dict | None = None, after: dict | None = None) -> None:
     session.flush()
     record_event(session, actor=actor, action=action, subject_type="exception", subject_id=persisted_id(item),
-                 details={"deal_id": item.deal_id, **details}, clock=clock)
+                 details={"deal_id": item.deal_id, **details}, clock=clock, before=before, after=after,
+                 links=Links(deal_id=item.deal_id, exception_id=persisted_id(item)))

@@ -78,8 +78,13 @@ def _mapped(policy: Policy, realm_id: str) -> str:
 
 
 def _custom_numbers(preferences: QboPreferences, realm_id: str, policy: Policy) -> Finding:
-    if not uses_custom_doc_numbers(policy):
+    if not uses_custom_doc_numbers(policy) and not preferences.custom_txn_numbers:
         return ready(VENDOR, f"company {realm_id}: QuickBooks numbers the invoices itself")
+    if not uses_custom_doc_numbers(policy):
+        return problem(VENDOR, f"company {realm_id}: custom transaction numbers are on, so invoices Ledgerbridge "
+                               "creates without a number (invoice_number: quickbooks) would get none",
+                       f"turn them off: {CUSTOM_NUMBERS_SETTING.removesuffix('On')}Off (or set invoice_number: "
+                       "opportunity in the policy)")
     if preferences.custom_txn_numbers:
         return ready(VENDOR, f"company {realm_id}: custom transaction numbers are on (invoice numbers come from "
                              "the opportunity)")

@@ -8,6 +8,7 @@ page, QuickBooks customer look-ups) happen between transactions, never inside on
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,7 +21,7 @@ from app.clock import Clock
 from app.db import Transactions
 from app.deals.models import Account
 from app.deals.service import upsert_from_salesforce
-from app.errors import IntegrationError
+from app.errors import IntegrationError, ThrottleFull
 from app.intake.marks import OPPORTUNITY_WATERMARK, load_watermark, save_watermark, take_watermark
 from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
@@ -33,6 +34,8 @@ from app.policy import Policy
 __all__ = ["OPPORTUNITY_WATERMARK", "IntakeReport", "ingest", "load_watermark", "poll_changes",
            "read_opportunities"]
 
+MAX_PACE_WAIT_SECONDS = 30.0
+"""How long one customer look-up may wait for our own QuickBooks throttle (its pace is a few per second)."""
 PAGE_SIZE = 200         # records per committed transaction: short transactions, one commit (and fsync) per page
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -177,8 +180,9 @@ class _Intake:
 class _CustomerLookup:
     """Per poll: one QuickBooks look-up per account name, not one per deal, and none for a linked account."""
 
-    def __init__(self, customers: CustomerDirectory) -> None:
+    def __init__(self, customers: CustomerDirectory, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._customers = customers
+        self._sleep = sleep
         self._seen: dict[str, str | None] = {}
 
     def resolve(self, records: Sequence[SfOpportunity], *,
@@ -200,9 +204,23 @@ class _CustomerLookup:
         if account is None or not account.name or account.id in linked:
             return None
         if account.id not in self._seen:
-            customer = self._customers.find_customer_by_display_name(account.name)
+            customer = self._at_our_pace(account.name)
             self._seen[account.id] = customer.id if customer else None
         return self._seen[account.id]
+
+    def _at_our_pace(self, name: str) -> QboCustomer | None:
+        """A worker's QuickBooks client never waits for a throttle slot (ThrottleFull at once): the poll does, a
+        slot at a time, instead of ending the poll at the first full slot. A vendor 429 still ends it."""
+        waited = 0.0
+        while True:
+            try:
+                return self._customers.find_customer_by_display_name(name)
+            except ThrottleFull as full:
+                wait = full.retry_after or 0.1
+                if waited + wait > MAX_PACE_WAIT_SECONDS:
+                    raise
+                self._sleep(wait)
+                waited += wait
 
 
 def _linked_accounts(session: Session, records: Sequence[SfOpportunity]) -> set[str]:

@@ -17,6 +17,7 @@ from app.integrations.quickbooks_batch import (
     invoice_batch,
 )
 from app.integrations.quickbooks_cache import REFERENCE_TTL, ReferenceCache, is_invalid_reference
+from app.integrations.quickbooks_cdc import CHANGE_ENTITIES, QboChanges, parse_changes
 from app.integrations.quickbooks_connection import INLINE_MAX_WAIT, QboCredentials, QuickBooksConnection
 from app.integrations.quickbooks_credits import (
     CreditApplication,
@@ -48,6 +49,7 @@ from app.integrations.quickbooks_models import (
 from app.integrations.throttle import Throttle
 from app.integrations.timed_cache import TimedCache
 from app.integrations.tokens import TokenStore
+from app.integrations.write_guard import WriteGuard
 
 MAX_REQUEST_ID = 50
 RESERVED_UPDATE_FIELDS = ("Id", "SyncToken", "sparse")
@@ -83,6 +85,7 @@ class QuickBooksGateway:
         self._clock = clock or SystemClock()
         self._references = ReferenceCache(clock=self._clock, ttl=reference_ttl)
         self._tax_codes: TimedCache[str, str] = TimedCache(clock=self._clock)
+        self.guard = WriteGuard()
 
     def invalidate_references(self) -> None:
         """Forget every remembered item, term, customer and tax code (the next look-ups ask QuickBooks)."""
@@ -207,6 +210,24 @@ class QuickBooksGateway:
         row = self._first(f"SELECT * FROM Invoice WHERE DocNumber = {quote_literal(doc_number)}")
         return parse_invoice(row, today=self._today()) if row else None
 
+    def recent_invoices_of(self, customer_id: str, *, limit: int = LIST_PAGE) -> list[QboInvoice]:
+        """The customer's newest invoices first (at most `limit`, one query): where an invoice QuickBooks numbered
+        itself is found again by the key in its PrivateNote (PrivateNote cannot be filtered on)."""
+        rows = self.query(f"SELECT * FROM Invoice WHERE CustomerRef = {quote_literal(customer_id)} "
+                          f"ORDERBY MetaData.CreateTime DESC MAXRESULTS {min(limit, LIST_PAGE)}")
+        return [parse_invoice(row, today=self._today()) for row in rows]
+
+    def invoices_between(self, start: date, end: date) -> list[QboInvoice]:
+        """Every invoice dated start..end (inclusive), page by page: what finance made by hand, for the shadow
+        report."""
+        found: list[QboInvoice] = []
+        while True:
+            rows = self.query(f"SELECT * FROM Invoice WHERE TxnDate >= '{start.isoformat()}' AND "
+                              f"TxnDate <= '{end.isoformat()}' STARTPOSITION {len(found) + 1} MAXRESULTS {LIST_PAGE}")
+            found += [parse_invoice(row, today=self._today()) for row in rows]
+            if len(rows) < LIST_PAGE:
+                return found
+
     def find_invoices_by_doc_numbers(self, doc_numbers: Iterable[str]) -> dict[str, QboInvoice]:
         """The invoices that already carry these DocNumbers (one query per 100), for recovery before a re-send."""
         wanted = sorted({number for number in doc_numbers if number})
@@ -230,6 +251,14 @@ class QuickBooksGateway:
                 for row in part.get("Invoice", [])]
         return [parse_invoice(row, today=self._today()) for row in rows if row.get("status") != "Deleted"]
 
+    def changes_since(self, since: datetime) -> QboChanges:
+        """Credit memos and invoices changed after `since`, deleted ones included, in ONE CDC call (QuickBooks
+        looks back at most 30 days)."""
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        stamp = since.isoformat(timespec="seconds")
+        return parse_changes(self._connection.call(lambda qb: qb.change_data_capture(CHANGE_ENTITIES, stamp)))
+
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice:
         try:
             created = self._create("Invoice", invoice_payload(draft), request_id)
@@ -245,6 +274,7 @@ class QuickBooksGateway:
         A failure of the whole request (throttled, unavailable, refused) raises as any call does; sending the
         same operations again replays QuickBooks' first answer (see quickbooks_batch).
         """
+        self.guard.check(vendor="quickbooks", what="a batch of invoices")
         request = invoice_batch(batch)
         body = dumps_exact(request.body)
         response = self._connection.call(
@@ -282,6 +312,7 @@ class QuickBooksGateway:
         reserved = [name for name in fields if name in RESERVED_UPDATE_FIELDS]
         if reserved or not fields:
             raise ValueError(f"fields must be non-empty and may not set {', '.join(RESERVED_UPDATE_FIELDS)}")
+        self.guard.check(vendor="quickbooks", what="an invoice update")
         payload = {"Id": invoice_id, "SyncToken": sync_token, "sparse": True, **fields}
         body, rid = dumps_exact(payload), _check_request_id(request_id)
         data = self._connection.call(lambda qb: qb.update_object("Invoice", body, request_id=rid))
@@ -293,6 +324,7 @@ class QuickBooksGateway:
             self.invalidate_references()
 
     def _create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
+        self.guard.check(vendor="quickbooks", what=f"a new {entity}")
         body, rid = dumps_exact(payload), _check_request_id(request_id)
         return self._connection.call(lambda qb: qb.create_object(entity, body, request_id=rid))[entity]
 

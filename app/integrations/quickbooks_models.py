@@ -55,6 +55,8 @@ class QboCustomerDraft:
     shipping_address: QboAddress | None = None
     tax: QboCustomerTax | None = None
     currency: str | None = None     # only for a currency other than the company's home one
+    term_id: str | None = None      # SalesTermRef: the customer's default terms
+    notes: str | None = None        # Notes (QuickBooks Online's API has no credit-limit field: it is written here)
 
 
 def customer_payload(draft: QboCustomerDraft) -> dict[str, Any]:
@@ -74,6 +76,10 @@ def customer_payload(draft: QboCustomerDraft) -> dict[str, Any]:
             payload["ResaleNum"] = draft.tax.resale_number
     if draft.currency:
         payload["CurrencyRef"] = {"value": draft.currency}
+    if draft.term_id:
+        payload["SalesTermRef"] = {"value": draft.term_id}
+    if draft.notes:
+        payload["Notes"] = draft.notes[:2000]
     return payload
 
 
@@ -111,6 +117,7 @@ class QboInvoiceLine:
     unit_price: Decimal | None
     amount: Decimal
     tax_code: str | None = None
+    item_name: str | None = None                # ItemRef.name, as QuickBooks answers it
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ class QboInvoice:
     tax_calculation: str | None = None          # GlobalTaxCalculation (non-US companies)
     transaction_tax_code: str | None = None     # TxnTaxDetail.TxnTaxCodeRef
     ship_address: QboAddress | None = None
+    terms_name: str | None = None               # SalesTermRef.name
 
 
 @dataclass(frozen=True)
@@ -281,6 +289,7 @@ def parse_invoice(data: dict[str, Any], *, today: date) -> QboInvoice:
         id=str(data["Id"]), doc_number=data.get("DocNumber"), sync_token=str(data["SyncToken"]),
         customer_id=str((data.get("CustomerRef") or {}).get("value", "")), total=total, balance=balance,
         due_date=due_date, txn_date=_date(data.get("TxnDate")), terms_id=terms.get("value"),
+        terms_name=terms.get("name"),
         status=invoice_status(total, balance, due_date, today), private_note=data.get("PrivateNote") or None,
         email_status=data.get("EmailStatus"),
         total_tax=to_decimal((data.get("TxnTaxDetail") or {}).get("TotalTax")) or Decimal("0.00"),
@@ -301,6 +310,7 @@ def parse_sales_lines(lines: Any) -> tuple[QboInvoiceLine, ...]:
             continue
         found.append(QboInvoiceLine(
             item_id=str((detail.get("ItemRef") or {}).get("value", "")), description=line.get("Description"),
+            item_name=(detail.get("ItemRef") or {}).get("name"),
             quantity=to_decimal(detail.get("Qty")), unit_price=to_decimal(detail.get("UnitPrice")),
             amount=to_decimal(detail.get("TaxInclusiveAmt", line.get("Amount"))) or Decimal("0.00"),
             tax_code=(detail.get("TaxCodeRef") or {}).get("value")))

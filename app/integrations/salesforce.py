@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
 from app.clock import Clock, SystemClock
 from app.config import Settings
@@ -14,17 +14,21 @@ from app.errors import VendorNotFound
 from app.integrations.exact_json import dumps_exact
 from app.integrations.salesforce_client import VENDOR, build_salesforce, translated_errors
 from app.integrations.salesforce_models import (
+    MilestoneFields,
     SfAccount,
     SfLineItem,
+    SfMilestone,
     SfObjectDescription,
     SfOpportunity,
     parse_account,
+    parse_decimal,
     parse_description,
     parse_line_item,
     parse_opportunity,
 )
 from app.integrations.salesforce_soql import (
     ACCOUNT_FIELDS,
+    DESCRIBED_AS,
     LINE_ITEM_FIELDS,
     OPPORTUNITY_FIELDS,
     OPTIONAL_ACCOUNT_FIELDS,
@@ -37,6 +41,7 @@ from app.integrations.salesforce_soql import (
     name_search_query,
     pipeline_and_won_since_query,
 )
+from app.integrations.write_guard import WriteGuard
 
 __all__ = [
     "ACCOUNT_FIELDS", "LINE_ITEM_FIELDS", "OPPORTUNITY_FIELDS", "SalesforceGateway", "SfAccount", "SfLineItem",
@@ -56,6 +61,7 @@ class SalesforceGateway:
         self._clock: Clock = clock or SystemClock()
         self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
         self._org_fields: OrgFields | None = None
+        self.guard = WriteGuard()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
@@ -80,6 +86,19 @@ class SalesforceGateway:
                 found[opportunity.id[:15]] = opportunity
         return [found[record_id[:15]] for record_id in wanted if record_id[:15] in found]
 
+    def billing_milestones(self, opportunity_id: str, *, fields: MilestoneFields) -> list[SfMilestone]:
+        """A deal's billing schedule: the child records the policy names, in Name then Id order."""
+        (wanted,) = checked_ids([opportunity_id])
+        soql = format_soql("SELECT Id, Name, {:literal}, {:literal}, {:literal} FROM {:literal} WHERE {:literal} = {} "
+                           "ORDER BY Name, Id", fields.amount, fields.percent, fields.status, fields.object,
+                           fields.parent, wanted)
+        with translated_errors("query the billing milestones"):
+            rows = list(self._sf.query_all_iter(soql, headers=self._headers))
+        return [SfMilestone(id=str(row["Id"]), name=str(row.get("Name") or ""),
+                            amount=parse_decimal(row.get(fields.amount)),
+                            percent=parse_decimal(row.get(fields.percent)), status=row.get(fields.status))
+                for row in rows]
+
     def find_opportunities_by_name(self, text: str) -> list[SfOpportunity]:
         if not text.strip():
             return []
@@ -93,10 +112,19 @@ class SalesforceGateway:
                                  code="NOT_FOUND", status=404)
         return found[0]
 
+    def user_id_by_email(self, email: str) -> str | None:
+        """The Salesforce User with this e-mail (an active one first), or None."""
+        query = format_soql("SELECT Id, IsActive FROM User WHERE Email = {} LIMIT 10", email.strip())
+        with translated_errors("query users"):
+            records = self._sf.query(query)["records"]
+        ranked = sorted(records, key=lambda record: record.get("IsActive") is not True)
+        return ranked[0]["Id"] if ranked else None
+
     def write_invoice_status(self, opportunity_id: str, *, invoice_id: str | None, invoice_number: str | None,
                              status: str | None, balance: Decimal | None) -> None:
         """PATCH only the QBO_* status fields and QBO_Last_Sync__c."""
         checked_ids([opportunity_id])
+        self.guard.check(vendor=VENDOR, what="the opportunity's invoice status")
         payload: dict[str, Any] = {
             "QBO_Invoice_Id__c": invoice_id, "QBO_Invoice_Number__c": invoice_number,
             "QBO_Invoice_Status__c": status,
@@ -119,7 +147,8 @@ class SalesforceGateway:
             opportunity = {field.name for field in self.describe("Opportunity").fields}
             account = {field.name for field in self.describe("Account").fields}
             self._org_fields = OrgFields(
-                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS if name in opportunity),
+                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS
+                                  if DESCRIBED_AS.get(name, name) in opportunity),
                 account=tuple(name for name in OPTIONAL_ACCOUNT_FIELDS if name in account))
         return self._org_fields
 

@@ -29,6 +29,7 @@ class SfAccount:
     website: str | None = None
     tax_exemption_reason: str | None = None     # when the org has Tax_Exemption_Reason__c
     resale_number: str | None = None            # when the org has Resale_Number__c
+    billing_email: str | None = None            # when the org has Billing_Email__c
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def parse_account(record: Mapping[str, Any] | None, account_id: str | None = Non
         credit_limit=parse_decimal(record.get("Credit_Limit__c")), phone=_text(record, "Phone"),
         website=_text(record, "Website"),
         tax_exemption_reason=_text(record, "Tax_Exemption_Reason__c"), resale_number=_text(record, "Resale_Number__c"),
+        billing_email=_text(record, "Billing_Email__c"),
     )
 
 
@@ -208,3 +210,23 @@ def parse_description(data: Mapping[str, Any]) -> SfObjectDescription:
                    for field in data.get("fields") or ())
     return SfObjectDescription(name=str(data.get("name", "")), queryable=data.get("queryable") is not False,
                                updateable=data.get("updateable") is True, fields=fields)
+
+
+@dataclass(frozen=True)
+class MilestoneFields:
+    """The custom object and fields that hold a deal's billing schedule (from the policy)."""
+
+    object: str
+    parent: str
+    amount: str
+    percent: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SfMilestone:
+    id: str
+    name: str
+    amount: Decimal | None
+    percent: Decimal | None
+    status: str | None

@@ -29,10 +29,14 @@ LINE_ITEM_FIELDS: tuple[str, ...] = (
     "Discount", "TotalPrice", "ServiceDate", "Description", "SortOrder",
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
-OPTIONAL_OPPORTUNITY_FIELDS: tuple[str, ...] = ("CurrencyIsoCode",)
-"""Read when the org has them: CurrencyIsoCode exists only in a multi-currency org."""
-OPTIONAL_ACCOUNT_FIELDS: tuple[str, ...] = ("Tax_Exemption_Reason__c", "Resale_Number__c")
-"""Custom fields an org may add for exempt accounts (the QuickBooks customer gets the reason and the number)."""
+OPTIONAL_OPPORTUNITY_FIELDS: tuple[str, ...] = ("CurrencyIsoCode", "Business_Unit__c", "RecordType.Name")
+"""Read when the org has them: CurrencyIsoCode exists only in a multi-currency org; the business unit and the
+record type (an org with record types has RecordTypeId) scope a pilot."""
+DESCRIBED_AS: dict[str, str] = {"RecordType.Name": "RecordTypeId"}
+"""An optional field read through a relationship exists when its lookup field does."""
+OPTIONAL_ACCOUNT_FIELDS: tuple[str, ...] = ("Tax_Exemption_Reason__c", "Resale_Number__c", "Billing_Email__c")
+"""Custom fields an org may add: for exempt accounts (the QuickBooks customer gets the reason and the number),
+and the billing email a new QuickBooks customer gets (and is matched on before one is created)."""
 
 
 @dataclass(frozen=True)

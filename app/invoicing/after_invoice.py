@@ -26,9 +26,10 @@ TOLERANCE = Decimal("0.01")
 LEDGERBRIDGE = Proposer(slack_id=None, name="Ledgerbridge", source="change_after_invoice")
 
 
-def propose_after_invoice(session: Session, *, deal: Deal, job: InvoiceJob, policy: Policy,
-                          clock: Clock) -> ApprovalRequest | None:
-    """The approval request to post when the deal no longer matches its invoice; None when it does."""
+def propose_after_invoice(session: Session, *, deal: Deal, job: InvoiceJob, policy: Policy, clock: Clock,
+                          locked_changes: str | None = None) -> ApprovalRequest | None:
+    """The approval request to post when the deal no longer matches its invoice; None when it does.
+    `locked_changes` (the approved values that changed, old -> new) is added to the reason."""
     if policy.corrections is None or job.qbo_invoice_id is None or job.total is None:
         return None
     facts = deal_facts(session, deal)
@@ -36,6 +37,8 @@ def propose_after_invoice(session: Session, *, deal: Deal, job: InvoiceJob, poli
     why = _what_changed(facts, job, observed=observed, invoiced=invoiced)
     if why is None or _already_proposed(session, deal_id=job.deal_id, observed=observed):
         return None
+    if locked_changes:
+        why = f"{why}. Approved values changed: {locked_changes}"
     proposal = Proposal(kind=CorrectionKind.REBILL, reason=why, root_cause=None)
     correction, request = open_correction(session, deal=deal, job=job, proposal=proposal,
                                           valued=Valued(amount=invoiced, estimate=job.total), proposer=LEDGERBRIDGE,

@@ -4,13 +4,14 @@ The same three steps as service.py, for up to 30 deals at a time:
   1. one transaction counts an attempt for every deal (`begin_attempt`);
   2. without a transaction: each plan is prepared on its own (customer, items, term; a deal whose preparation
      fails gets its own outcome and never holds up the others); plans that may have reached QuickBooks before
-     (any attempt after the first) are looked up by DocNumber first and the invoices found are adopted; the rest
+     (any attempt after the first) are looked up first (DocNumber, or the key in the PrivateNote when QuickBooks
+     numbers invoices) and the invoices found are adopted; the rest
      go out in one POST /batch (a lone one as a single create). A 6140 duplicate DocNumber means the invoice
      exists already: it is looked up and adopted;
   3. one transaction records every outcome (`record_created`, `record_failure`, or `release_attempt` when our
      own throttle kept the request from leaving).
 A batch whose answer is lost is simply a failure of every deal in it: their next attempt is > 1, so it looks
-the DocNumbers up before anything is sent again.
+them up before anything is sent again.
 """
 from __future__ import annotations
 
@@ -118,20 +119,37 @@ Created = tuple[InvoicePlan, QuickBooksResult]
 
 def _recover(ctx: BatchContext, prepared: list[PreparedInvoice]
              ) -> tuple[list[Created], list[PreparedInvoice], dict[int, BaseException]]:
-    """Plans on a later attempt may have reached QuickBooks: adopt the invoices their DocNumbers find."""
-    retried = [item for item in prepared if item.plan.attempt > 1 and item.draft.doc_number]
+    """Plans on a later attempt may have reached QuickBooks: adopt the invoices found by their DocNumbers (when we
+    number invoices) or by the keys in their PrivateNotes among each customer's recent invoices."""
+    retried = [item for item in prepared if item.plan.attempt > 1]
     if not retried:
         return [], prepared, {}
     try:
-        found = ctx.quickbooks.find_invoices_by_doc_numbers(item.draft.doc_number or "" for item in retried)
+        found = _found_before(ctx, retried)
     except Exception as error:  # never re-send what we could not look up
         retried_ids = {item.plan.deal_id for item in retried}
         first_tries = [item for item in prepared if item.plan.deal_id not in retried_ids]
         return [], first_tries, {deal_id: error for deal_id in retried_ids}
-    adopted = [(item.plan, _adopted(item, found[item.draft.doc_number or ""])) for item in retried
-               if item.draft.doc_number in found]
-    taken = {plan.deal_id for plan, _ in adopted}
-    return adopted, [item for item in prepared if item.plan.deal_id not in taken], {}
+    adopted = [(item.plan, _adopted(item, found[item.plan.deal_id])) for item in retried
+               if item.plan.deal_id in found]
+    return adopted, [item for item in prepared if item.plan.deal_id not in found], {}
+
+
+def _found_before(ctx: BatchContext, retried: list[PreparedInvoice]) -> dict[int, QboInvoice]:
+    """deal id -> the invoice an earlier attempt made; one query per 100 DocNumbers, or one per customer."""
+    numbered = [item for item in retried if item.draft.doc_number]
+    by_number = ctx.quickbooks.find_invoices_by_doc_numbers(item.draft.doc_number or "" for item in numbered)
+    found = {item.plan.deal_id: by_number[item.draft.doc_number or ""] for item in numbered
+             if item.draft.doc_number in by_number}
+    recent: dict[str, list[QboInvoice]] = {}
+    for item in retried:
+        if not item.draft.doc_number:
+            if item.customer_id not in recent:
+                recent[item.customer_id] = ctx.quickbooks.recent_invoices_of(item.customer_id)
+            invoice = invoicing.invoice_with_key(recent[item.customer_id], item.plan.idempotency_key)
+            if invoice is not None:
+                found[item.plan.deal_id] = invoice
+    return found
 
 
 def _send(ctx: BatchContext, to_send: list[PreparedInvoice]) -> tuple[list[Created], dict[int, BaseException]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import require
 from app.deals.models import Deal
@@ -33,7 +33,9 @@ def record_done(session: Session, *, plan: CorrectionPlan, outcome: CorrectionOu
                           "credit_memo_number": memo.doc_number, "credit_total": memo.total,
                           "payment_id": outcome.payment_id, "invoice_id": outcome.invoice.id,
                           "invoice_balance": outcome.invoice.balance, "rebill_invoice_id": correction.rebill_invoice_id,
-                          "adopted_existing": outcome.adopted, "attempt": plan.attempt}, clock=clock)
+                          "adopted_existing": outcome.adopted, "attempt": plan.attempt}, clock=clock,
+                 after={"status": correction.status, "invoice_balance": outcome.invoice.balance},
+                 links=Links(deal_id=deal.id, invoice_id=outcome.invoice.id))
     session.flush()
     return correction
 

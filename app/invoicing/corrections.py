@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.approvals.level_service import open_request_levels
+from app.approvals.levels import levels_needed
 from app.approvals.models import ApprovalRequest, ApprovalStatus
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id, require
 from app.deals.facts import DealFacts
@@ -101,9 +103,11 @@ def _approval_request(session: Session, *, deal: Deal, correction: Correction, v
         created_at=clock.now())
     session.add(request)
     session.flush()
+    open_request_levels(session, request, levels_needed(kind, role, policy, amount=valued.amount))
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
                  subject_id=str(request.id), details={"deal_id": deal.id, "kind": kind, "ask": ask,
-                                                      "correction_id": correction.id}, clock=clock)
+                                                      "correction_id": correction.id}, clock=clock,
+                 links=Links(deal_id=deal.id, approval_id=request.id, invoice_id=correction.invoice_id))
     return request
 
 
@@ -122,7 +126,8 @@ def on_decision(session: Session, *, request: ApprovalRequest, clock: Clock) -> 
     session.add(correction)
     record_event(session, actor="system", action=f"correction.{correction.status}", subject_type="deal",
                  subject_id=str(correction.deal_id), details=_audit_details(correction, request_id=request.id),
-                 clock=clock)
+                 clock=clock, before={"status": CorrectionStatus.PROPOSED.value}, after={"status": correction.status},
+                 links=Links(deal_id=correction.deal_id, approval_id=request.id, invoice_id=correction.invoice_id))
     session.flush()
     return correction
 

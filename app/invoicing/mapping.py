@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from app.deals.facts import DealFacts, LineFacts
 from app.integrations.quickbooks_models import InvoiceDraft, InvoiceLineDraft, QboAddress
-from app.policy import Policy
+from app.policy import InvoiceNumbering, Policy
 
 CENT = Decimal("0.01")
 IDEMPOTENCY_PREFIX = "lb-inv-"
@@ -26,12 +26,19 @@ def doc_number_for(opportunity_id: str) -> str:
 
 
 def uses_custom_doc_numbers(policy: Policy) -> bool:
-    """Whether invoices carry our own DocNumber, which QuickBooks keeps only with Custom transaction numbers on.
+    """Whether invoices carry our own DocNumber (`invoice_number: opportunity`), which QuickBooks keeps only with
+    Custom transaction numbers on; with `quickbooks` no DocNumber is sent and QuickBooks numbers each invoice."""
+    return policy.invoice_number == InvoiceNumbering.OPPORTUNITY
 
-    Today every invoice's DocNumber comes from its opportunity (`doc_number_for`), so always. The one place to
-    change when the policy lets QuickBooks number invoices itself (`invoice_number: quickbooks`).
-    """
-    return True
+
+def key_marker(idempotency_key: str) -> str:
+    """How an invoice's PrivateNote carries its idempotency key: bracketed, so no key matches inside another
+    (`[lb-inv-X]` is not found in `[lb-inv-X-M1]`)."""
+    return f"[{idempotency_key}]"
+
+
+def carries_key(private_note: str | None, idempotency_key: str) -> bool:
+    return key_marker(idempotency_key) in (private_note or "")
 
 
 def idempotency_key_for(opportunity_id: str) -> str:
@@ -67,16 +74,21 @@ def term_name(deal: DealFacts, policy: Policy) -> tuple[str | None, list[Mapping
 
 
 def invoice_draft(deal: DealFacts, *, customer_id: str, item_ids: Mapping[str, str], term_id: str | None,
-                  txn_date: date, extras: SaleExtras | None = None) -> InvoiceDraft:
+                  txn_date: date, extras: SaleExtras | None = None, idempotency_key: str | None = None,
+                  own_number: bool = True) -> InvoiceDraft:
     """The draft QuickBooks receives. Each line's amount is Salesforce's TotalPrice, exactly (tax comes on top,
-    or is inside it when the policy says amounts are tax-inclusive)."""
+    or is inside it when the policy says amounts are tax-inclusive). `own_number`: DocNumber is the opportunity
+    id, else none is sent and QuickBooks numbers it. The PrivateNote carries the idempotency key, so the invoice
+    is found again after a lost answer whichever numbering is used."""
+    note = f"Salesforce opportunity {deal.opportunity_id} ({deal.name})"
+    if idempotency_key:
+        note = f"{key_marker(idempotency_key)} {note}"
     extras = extras or SaleExtras(line_codes=tuple(None for _ in deal.lines))
     lines = tuple(replace(_line(line, item_ids[line.label]), tax_code=code, tax_inclusive=extras.inclusive)
                   for line, code in zip(deal.lines, extras.line_codes, strict=True))
     return InvoiceDraft(
-        customer_id=customer_id, doc_number=doc_number_for(deal.opportunity_id), txn_date=txn_date,
-        lines=lines, terms_id=term_id,
-        private_note=f"Salesforce opportunity {deal.opportunity_id} ({deal.name})"[:4000],
+        customer_id=customer_id, doc_number=doc_number_for(deal.opportunity_id) if own_number else None,
+        txn_date=txn_date, lines=lines, terms_id=term_id, private_note=note[:4000],
         customer_memo=f"PO {deal.po_number}" if deal.po_number else None,
         currency=extras.currency, global_tax_calculation=extras.calculation,
         transaction_tax_code=extras.transaction_code, bill_address=extras.bill_address,

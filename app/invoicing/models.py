@@ -47,3 +47,5 @@ class InvoiceJob(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     created_in_qbo_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_in_qbo_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When CDC first showed the invoice with another total than it was issued with (edited or voided)."""

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import Transactions, persisted_id
 from app.exactly_once.models import SyncWatermark
@@ -60,7 +60,9 @@ def _apply(session: Session, invoice: QboInvoice, *, clock: Clock, write_back_ki
     session.add(job)
     record_event(session, actor="system", action="invoice.status_changed", subject_type="invoice_job",
                  subject_id=persisted_id(job), details={"before": before, "balance": invoice.balance,
-                                                        "status": invoice.status}, clock=clock)
+                                                        "status": invoice.status}, clock=clock,
+                 before=before, after={"balance": invoice.balance, "status": invoice.status},
+                 links=Links(deal_id=job.deal_id, invoice_id=job.qbo_invoice_id))
     enqueue(session, kind=write_back_kind, payload={"deal_id": job.deal_id}, clock=clock,
             dedupe_key=f"{write_back_kind}:{job.deal_id}:{invoice.sync_token}")
     return 1

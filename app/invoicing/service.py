@@ -4,8 +4,9 @@ Three steps with a vendor call between two short transactions:
   1. `begin_attempt` (transaction): get or create the deal's InvoiceJob, count the attempt.
   2. `create_in_quickbooks` (no transaction): customer (stored mapping, then exact DisplayName, else
      create), items and term by the policy, then the invoice with the job's idempotency key as
-     `requestid`. On any attempt after the first it looks the DocNumber up first, so a crash between
-     QuickBooks' answer and our commit adopts the invoice QuickBooks already has.
+     `requestid`. On any attempt after the first it looks the invoice up first (by DocNumber when we number
+     invoices, else by the key in its PrivateNote), so a crash between QuickBooks' answer and our commit adopts
+     the invoice QuickBooks already has.
   3. `record_created` (transaction): store id, number, amounts; the deal is invoiced.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol
 
 from sqlmodel import Session, select
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id, require
 from app.deals.facts import DealFacts
@@ -34,11 +35,13 @@ from app.integrations.quickbooks_models import (
 )
 from app.invoicing.mapping import (
     SaleExtras,
+    carries_key,
     customer_request_id_for,
     idempotency_key_for,
     invoice_draft,
     item_names,
     term_name,
+    uses_custom_doc_numbers,
 )
 from app.invoicing.models import InvoiceJob, InvoiceJobStatus
 from app.invoicing.taxes import (
@@ -63,6 +66,7 @@ class QuickBooks(Protocol):
     def find_term_by_name(self, name: str) -> QboTerm | None: ...
     def find_tax_code_by_name(self, name: str) -> str | None: ...
     def find_invoice_by_doc_number(self, doc_number: str) -> QboInvoice | None: ...
+    def recent_invoices_of(self, customer_id: str, *, limit: int = ...) -> list[QboInvoice]: ...
     def create_invoice(self, draft: InvoiceDraft, *, request_id: str) -> QboInvoice: ...
 
 
@@ -126,13 +130,27 @@ def create_in_quickbooks(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: P
     """The vendor calls. Idempotent: requestid replay plus a DocNumber lookup on every retry."""
     prepared = prepare_invoice(plan, quickbooks=quickbooks, policy=policy, txn_date=txn_date)
     draft, customer_id, currency = prepared.draft, prepared.customer_id, prepared.customer_currency
-    if plan.attempt > 1 and draft.doc_number:
-        existing = quickbooks.find_invoice_by_doc_number(draft.doc_number)
+    if plan.attempt > 1:
+        existing = find_sent_before(prepared, quickbooks=quickbooks)
         if existing is not None:
             return QuickBooksResult(invoice=existing, customer_id=customer_id, adopted=True,
                                     customer_currency=currency)
     invoice = quickbooks.create_invoice(draft, request_id=plan.idempotency_key)
     return QuickBooksResult(invoice=invoice, customer_id=customer_id, adopted=False, customer_currency=currency)
+
+
+def find_sent_before(prepared: PreparedInvoice, *, quickbooks: QuickBooks) -> QboInvoice | None:
+    """The invoice an earlier attempt may have made: by its DocNumber when we number invoices, else by the
+    idempotency key in the PrivateNote among the customer's recent invoices (QuickBooks chose the number)."""
+    if prepared.draft.doc_number:
+        return quickbooks.find_invoice_by_doc_number(prepared.draft.doc_number)
+    return invoice_with_key(quickbooks.recent_invoices_of(prepared.customer_id), prepared.plan.idempotency_key)
+
+
+def invoice_with_key(invoices: list[QboInvoice], idempotency_key: str) -> QboInvoice | None:
+    """The first made (lowest Id) of the invoices whose PrivateNote carries this exact key."""
+    carrying = [invoice for invoice in invoices if carries_key(invoice.private_note, idempotency_key)]
+    return min(carrying, key=lambda invoice: int(invoice.id) if invoice.id.isdigit() else 0, default=None)
 
 
 def prepare_invoice(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy, txn_date: date) -> PreparedInvoice:
@@ -147,7 +165,8 @@ def prepare_invoice(plan: InvoicePlan, *, quickbooks: QuickBooks, policy: Policy
                         bill_address=billing_address(account) if policy.tax is not None else None,
                         ship_address=shipping_address(account) if policy.tax is not None else None)
     draft = invoice_draft(plan.facts, customer_id=customer_id, item_ids=_item_ids(plan.facts, quickbooks, policy),
-                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date, extras=extras)
+                          term_id=_term_id(plan.facts, quickbooks, policy), txn_date=txn_date, extras=extras,
+                          idempotency_key=plan.idempotency_key, own_number=uses_custom_doc_numbers(policy))
     return PreparedInvoice(plan=plan, draft=draft, customer_id=customer_id, customer_currency=currency)
 
 
@@ -196,7 +215,9 @@ def record_created(session: Session, *, plan: InvoicePlan, result: QuickBooksRes
     record_event(session, actor="system", action="invoice.created", subject_type="deal", subject_id=deal.sf_id,
                  details={"invoice_id": invoice.id, "doc_number": invoice.doc_number, "total": invoice.total,
                           "tax": invoice.total_tax, "currency": job.currency, "adopted_existing": result.adopted,
-                          "attempt": plan.attempt}, clock=clock)
+                          "attempt": plan.attempt}, clock=clock,
+                 after={"status": job.status, "doc_number": invoice.doc_number, "total": invoice.total},
+                 links=Links(deal_id=deal.id, invoice_id=invoice.id))
     session.flush()
     return job
 
@@ -286,6 +307,10 @@ def _term_id(facts: DealFacts, quickbooks: QuickBooks, policy: Policy) -> str | 
     if term is None:
         raise MappingFailed(f"QuickBooks has no term named '{name}'", code=f"unmapped_terms:{name}")
     return term.id
+
+
+def address_of(account: Account) -> QboAddress:
+    return _address(account)
 
 
 def _address(account: Account) -> QboAddress:

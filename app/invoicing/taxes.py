@@ -57,7 +57,7 @@ def customer_draft(deal: DealFacts, *, display_name: str, policy: Policy) -> Qbo
     account = deal.account
     tax = customer_tax(account, policy.tax) if policy.tax is not None else None
     return QboCustomerDraft(
-        display_name, company_name=display_name, billing_address=billing_address(account),
+        display_name, company_name=display_name, email=account.billing_email, billing_address=billing_address(account),
         shipping_address=shipping_address(account) if policy.tax is not None else None,
         tax=QboCustomerTax(tax.taxable, tax.exemption_reason_id, tax.resale_number) if tax else None,
         currency=foreign_currency(deal, policy))

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
+
+from app.approvals.activation import parse_credit_limit
+from app.approvals.models import ApprovalRequest
 from app.approvals.roles import members_by_role
 from app.db import session_scope
 from app.errors import IntegrationError, InvalidTransition, NotAllowed
 from app.jobs.notes import respond, tell_user
+from app.pipeline.activation import ActivationChoice, apply_choice
+from app.pipeline.audit_identity import identify_actor
 from app.pipeline.decisions import DecisionMade, decide_request, queue_redraw
 from app.pipeline.summaries import summarize_request
 from app.runtime import Runtime
 from app.slack.blocks.approval import (
     ApprovalCard,
-    approval_decided_blocks,
-    approval_decided_text,
+    approval_message,
     approval_request_blocks,
 )
 from app.slack.blocks.common import to_dicts
@@ -30,9 +35,20 @@ log = logging.getLogger(__name__)
 
 
 def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
+    identify_actor(rt, slack_user_id=intent.user_id)        # the audit event then names the Salesforce user too
+    try:
+        choice = _activation_choice(intent)
+    except ValueError as wrong:             # the listener checked it; an older form may not have
+        _refuse(rt, intent, wrong)
+        return
+
+    def after_decide(session: Session, request: ApprovalRequest) -> None:
+        apply_choice(session, request, choice=choice, actor=intent.user_id, actor_name=intent.user_name,
+                     clock=rt.clock)
     try:
         made = decide_request(rt, request_id=intent.request_id, actor_id=intent.user_id,
-                              actor_name=intent.user_name, decision=intent.decision, comment=intent.comment)
+                              actor_name=intent.user_name, decision=intent.decision, comment=intent.comment,
+                              after_decide=after_decide)
     except NotAllowed as refusal:
         _refuse(rt, intent, refusal)
         return
@@ -43,15 +59,23 @@ def decide_approval(rt: Runtime, intent: DecideApproval) -> None:
     _show_outcome(rt, intent, made)
 
 
+def _activation_choice(intent: DecideApproval) -> ActivationChoice | None:
+    chosen = intent.activation
+    if chosen is None:
+        return None
+    limit = parse_credit_limit(chosen.credit_limit) if chosen.credit_limit else None
+    return ActivationChoice(terms=chosen.terms, credit_limit=limit, choice=chosen.customer)
+
+
 def _show_outcome(rt: Runtime, intent: DecideApproval, made: DecisionMade) -> None:
     channel, ts = made.channel or intent.channel, made.ts or intent.message_ts
     if not (channel and ts):
         return
     card = approval_card(made.request, instance_url=rt.settings.salesforce_base_url)
-    outcome = decided_outcome(made.decision)
+    outcome = decided_outcome(made.decision) if made.decision else None
+    text, blocks = approval_message(card, status="approved" if outcome else "pending", outcome=outcome)
     try:
-        rt.slack.update_message(channel, ts, text=approval_decided_text(card, outcome),
-                                blocks=approval_decided_blocks(card, outcome))
+        rt.slack.update_message(channel, ts, text=text, blocks=blocks)
     except IntegrationError as error:           # the decision stands; the slack lane redraws the message later
         log.warning("approval request %s: message update failed, queued a redraw: %s", intent.request_id, error)
         queue_redraw(rt, request_id=intent.request_id)

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.db import session_scope
+from app.db import persisted_id, session_scope
 from app.deals.models import Deal
+from app.errors import IntegrationError, RateLimited
 from app.exception_queue import feed, queries
 from app.exception_queue.digest import ItemView
 from app.exception_queue.feed import MAX_SUMMARY_DEALS_NAMED
@@ -33,14 +34,19 @@ log = logging.getLogger(__name__)
 
 
 def flush_exception_feed(rt: Runtime, _payload: dict[str, Any]) -> None:
-    """Announce what opened since the last flush (also run by the reminder tick, in case a flush was missed)."""
+    """Announce what opened since the last flush (also run by the reminder tick, in case a flush was missed).
+
+    Each message to show is queued as its own work item, in the transaction that decides it: a 429 or an outage
+    on one message reschedules that message alone, and never loses the others (a second flush finds nothing)."""
     with session_scope(rt.engine) as session:
         plan = feed.take_pending(session, policy=rt.policy, clock=rt.clock)
+        for post_id in plan.post_ids:
+            feed.queue_render(session, post_id=post_id, clock=rt.clock)
     if plan.announced:
         log.info("exception feed: %s new exception(s) in %s message(s)%s", plan.announced, len(plan.post_ids),
                  " (a burst summary)" if plan.summary else "")
-    for post_id in plan.post_ids:
-        show_feed_post(rt, post_id)
+    if plan.post_ids:
+        rt.wake_worker()
 
 
 def refresh_exception_thread(rt: Runtime, payload: dict[str, Any]) -> None:
@@ -48,13 +54,31 @@ def refresh_exception_thread(rt: Runtime, payload: dict[str, Any]) -> None:
 
 
 def show_feed_post(rt: Runtime, post_id: int) -> None:
-    posted = show_post(rt, post_id=post_id, render=partial(_render, rt, post_id),
+    owner = _owner_in_slack(rt, post_id)
+    posted = show_post(rt, post_id=post_id, render=partial(_render, rt, post_id, owner),
                        channel_for=lambda: rt.policy.channels.exceptions)
     if posted is not None:
         _reply_in_thread(rt, post_id, posted)
 
 
-def _render(rt: Runtime, post_id: int, session: Session, _channel: str) -> Shown | None:
+def _owner_in_slack(rt: Runtime, post_id: int) -> str | None:
+    """The deal owner's Slack id (found by email, remembered by the directory), read before the render's session;
+    None when Slack does not know them or cannot say now (the message then names them)."""
+    with session_scope(rt.engine) as session:
+        post = feed.post_of(session, post_id)
+        deal = session.get(Deal, post.deal_id) if post is not None and post.deal_id is not None else None
+        email = deal.owner_email if deal is not None else None
+    if not email:
+        return None
+    try:
+        user = rt.slack.lookup_user_by_email(email)
+    except IntegrationError as error:
+        log.info("deal owner not looked up in Slack (%s); the message names them", error)
+        return None
+    return user.id if user is not None else None
+
+
+def _render(rt: Runtime, post_id: int, owner_slack_id: str | None, session: Session, _channel: str) -> Shown | None:
     post = feed.post_of(session, post_id)
     rows = feed.items_of_post(session, post_id=post_id)
     if post is None or not rows:
@@ -67,7 +91,8 @@ def _render(rt: Runtime, post_id: int, session: Session, _channel: str) -> Shown
         return _burst(rt, views, opened_at=rows[0][1].announced_at)
     deal = deals.get(post.deal_id) if post.deal_id is not None else None
     thread = ThreadView(deal_name=deal.name if deal else None, deal_url=views[0].opportunity_url,
-                        owner_name=deal.owner_name if deal else None, items=tuple(views))
+                        owner_name=deal.owner_name if deal else None, items=tuple(views),
+                        owner_slack_id=owner_slack_id)
     return Shown(thread_text(thread), thread_blocks(thread, policy=rt.policy, tz=rt.policy.zone, now=now))
 
 
@@ -91,9 +116,16 @@ def _reply_in_thread(rt: Runtime, post_id: int, posted: PostedMessage) -> None:
         if post is None or post.kind != feed.THREAD_KIND:
             return
         owed = feed.claim_replies(session, post_id=post_id, clock=rt.clock)
-        replies = [(reply_text(_view(rt, item, None, rt.clock.now()), event)) for item, event in owed]
-    for text in replies:
+        replies = [(persisted_id(item), event, reply_text(_view(rt, item, None, rt.clock.now()), event))
+                   for item, event in owed]
+    for index, (_, _, text) in enumerate(replies):
         try:
             rt.slack.post_message(posted.channel, text=text, thread_ts=posted.ts)
+        except RateLimited:
+            # Slack's "not now" (or our own pace): these replies are owed again, and the item is rescheduled
+            with session_scope(rt.engine) as session:
+                feed.release_replies(session, post_id=post_id,
+                                     owed=[(item_id, event) for item_id, event, _ in replies[index:]])
+            raise
         except Exception as error:  # a lost notice, logged; the message above it is up to date
             log.warning("exception thread reply not posted (%s): %s", posted.ts, error)

@@ -5,7 +5,6 @@ import functools
 import logging
 from typing import Any
 
-from slack_sdk.models.blocks import Block
 from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalRequest, ApprovalStatus
@@ -26,18 +25,14 @@ from app.jobs.corrections import announce_correction, create_correction
 from app.jobs.digest import refresh_message
 from app.jobs.sla_pings import give_up, send_sla_ping
 from app.jobs.worker import BatchHandler, Handler, stored_id
+from app.pipeline import activation
+from app.pipeline.milestones import invoice_milestones
 from app.pipeline.owner_notices import queue_notice_refresh
+from app.pipeline.shadow import simulate_invoice
 from app.pipeline.summaries import summarize_decision, summarize_request
+from app.policy import RolloutMode
 from app.runtime import Runtime
-from app.slack.blocks.approval import (
-    ApprovalCard,
-    DecidedOutcome,
-    approval_decided_blocks,
-    approval_decided_text,
-    approval_request_blocks,
-    approval_request_text,
-    approval_superseded_blocks,
-)
+from app.slack.blocks.approval import approval_message, approval_request_blocks, approval_request_text
 from app.slack.blocks.invoice import invoice_created_blocks, invoice_created_text
 from app.slack.presenters import approval_card, decided_outcome, invoice_confirmation
 from app.work_queue.kinds import WorkKind
@@ -50,7 +45,7 @@ TICK_PREFIX = "tick_"
 LOGGED_ONLY = frozenset({WorkKind.REFRESH_EXCEPTION_MESSAGE, WorkKind.FLUSH_EXCEPTION_FEED,
                          WorkKind.REFRESH_EXCEPTION_THREAD, WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER,
                          WorkKind.RETRY_READ_DEAL, WorkKind.RETRY_QUICKBOOKS_STEP, WorkKind.RETRY_SALESFORCE_STEP,
-                         WorkKind.RETRY_SLACK_STEP})
+                         WorkKind.RETRY_SLACK_STEP, WorkKind.PING_APPROVAL_LEVEL})
 """Slack messages about something already tracked (an exception, a deal's state), and a Retry on one (its step's
 own failure is the retry's outcome): a final failure is logged, never opened as one more exception."""
 
@@ -67,6 +62,8 @@ def build_handlers(runtime: Runtime) -> dict[str, Handler]:
         WorkKind.REFRESH_EXCEPTION_MESSAGE: refresh_exception_message,
         WorkKind.SEND_SLA_PING: send_sla_ping,
         WorkKind.CREATE_CORRECTION: create_correction,
+        WorkKind.PREPARE_ACTIVATION: prepare_activation,
+        WorkKind.ACTIVATE_CUSTOMER: activate_customer,
         WorkKind.ANNOUNCE_CORRECTION: announce_correction,
     }
     return {kind.value: functools.partial(handler, runtime) for kind, handler in table.items()}
@@ -88,6 +85,11 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         request = session.get(ApprovalRequest, payload["request_id"])
         if request is None or request.slack_ts or request.status != ApprovalStatus.PENDING:
             return
+        if activation.needs_preparing(session, request):      # QuickBooks' look-alikes first, in its own lane
+            enqueue(session, kind=WorkKind.PREPARE_ACTIVATION, payload={"request_id": request.id},
+                    dedupe_key=f"prepare_activation:{request.id}", clock=rt.clock)
+            rt.wake_worker()
+            return
         email = request.requester_email
     requester = rt.slack.lookup_user_by_email(email) if email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
@@ -104,6 +106,14 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
         session.add(request)
 
 
+def prepare_activation(rt: Runtime, payload: Payload) -> None:
+    activation.prepare(rt, request_id=payload["request_id"])
+
+
+def activate_customer(rt: Runtime, payload: Payload) -> None:
+    activation.activate_customer(rt, activation_id=payload["activation_id"])
+
+
 def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
     """Render the request as it stands now: pending (buttons), decided (outcome), or superseded."""
     with session_scope(rt.engine) as session:
@@ -114,22 +124,22 @@ def redraw_approval_message(rt: Runtime, payload: Payload) -> None:
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
         decided = decision_for(session, request_id=request.id)
-        text, blocks = _approval_message(request.status, card,
-                                         decided_outcome(summarize_decision(decided)) if decided else None)
+        text, blocks = approval_message(card, status=request.status,
+                                        outcome=decided_outcome(summarize_decision(decided)) if decided else None,
+                                        expire_after_hours=rt.policy.approval_controls.expire_after_hours,
+                                        why=request.superseded_why)
     rt.slack.update_message(channel, ts, text=text, blocks=blocks)
-
-
-def _approval_message(status: str, card: ApprovalCard, outcome: DecidedOutcome | None) -> tuple[str, list[Block]]:
-    if status == ApprovalStatus.SUPERSEDED:
-        reason = "The deal's terms changed after this request; a new request replaces it."
-        return f"Superseded: {card.deal_name}", approval_superseded_blocks(card, reason)
-    if outcome is not None:
-        return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
-    return approval_request_text(card), approval_request_blocks(card)
 
 
 def create_invoice(rt: Runtime, payload: Payload) -> None:
     deal_id = payload["deal_id"]
+    if rt.policy.mode == RolloutMode.SHADOW:        # record what would be created; nothing is sent
+        simulate_invoice(rt, deal_id=deal_id)
+        return
+    if payload.get("shadow"):                       # queued in shadow mode: going live decides afresh
+        return
+    if invoice_milestones(rt, deal_id=deal_id):      # a billing schedule: one invoice per due milestone
+        return
     with session_scope(rt.engine) as session:
         plan = invoicing.begin_attempt(session, deal_id=deal_id, realm_id=rt.settings.qbo_realm_id or "",
                                        clock=rt.clock)
@@ -152,12 +162,9 @@ def create_invoice(rt: Runtime, payload: Payload) -> None:
 
 def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException | None]:
     """A backlog of CREATE_INVOICE items: one QuickBooks batch request (a lone item takes the single path)."""
-    if len(payloads) == 1:
-        try:
-            create_invoice(rt, payloads[0])
-        except Exception as error:  # the worker records it on the item, as for a single handler
-            return [error]
-        return [None]
+    if (len(payloads) == 1 or rt.policy.mode == RolloutMode.SHADOW or rt.policy.milestones is not None
+            or any(p.get("shadow") for p in payloads)):
+        return [_one(rt, payload) for payload in payloads]
     context = batch_invoicing.BatchContext(
         engine=rt.engine, quickbooks=rt.quickbooks, policy=rt.policy, clock=rt.clock,
         realm_id=rt.settings.qbo_realm_id or "",
@@ -167,6 +174,14 @@ def create_invoices(rt: Runtime, payloads: list[Payload]) -> list[BaseException 
     _queue_invoice_follow_ups(rt, [deal_id for deal_id, outcome in zip(deal_ids, outcomes, strict=True)
                                    if outcome is None])
     return outcomes
+
+
+def _one(rt: Runtime, payload: Payload) -> BaseException | None:
+    try:
+        create_invoice(rt, payload)
+    except Exception as error:  # the worker records it on the item, as for a single handler
+        return error
+    return None
 
 
 def _queue_invoice_follow_ups(rt: Runtime, deal_ids: list[int]) -> None:

@@ -12,7 +12,8 @@ INTERACTIVE_IDLE_WAIT = 0.1
 
 LANES: tuple[Lane, ...] = (
     Lane("quickbooks", frozenset({WorkKind.CREATE_INVOICE, WorkKind.TICK_INVOICE_STATUSES, WorkKind.CREATE_CORRECTION,
-                                  WorkKind.RETRY_QUICKBOOKS_STEP}),
+                                  WorkKind.RETRY_QUICKBOOKS_STEP, WorkKind.PREPARE_ACTIVATION,
+                                  WorkKind.ACTIVATE_CUSTOMER, WorkKind.TICK_QUICKBOOKS_CHANGES}),
          threads=QUICKBOOKS_THREADS),
     Lane("salesforce", frozenset({WorkKind.READ_OPPORTUNITIES, WorkKind.WRITE_BACK_INVOICE,
                                   WorkKind.TICK_SALESFORCE_POLL, WorkKind.RETRY_READ_DEAL,
@@ -23,7 +24,7 @@ LANES: tuple[Lane, ...] = (
                              WorkKind.TICK_SLA_REMINDERS, WorkKind.ANNOUNCE_CORRECTION,
                              WorkKind.FLUSH_EXCEPTION_FEED, WorkKind.REFRESH_EXCEPTION_THREAD,
                              WorkKind.SHOW_OWNER_NOTICE, WorkKind.DM_INVOICE_TO_OWNER, WorkKind.TICK_WEEKLY_REVIEW,
-                             WorkKind.RETRY_SLACK_STEP})),
+                             WorkKind.RETRY_SLACK_STEP, WorkKind.PING_APPROVAL_LEVEL, WorkKind.TICK_APPROVAL_EXPIRY})),
     Lane("internal", frozenset({WorkKind.TICK_PURGE_FINISHED_WORK})),
     Lane("interactive", frozenset(INTERACTIVE_KINDS), threads=INTERACTIVE_THREADS, idle_wait=INTERACTIVE_IDLE_WAIT),
 )

@@ -17,10 +17,12 @@ from app.db import Transactions, session_scope
 from app.errors import IntegrationError
 from app.intake.service import poll_changes
 from app.invoicing.payments import refresh_payments
+from app.invoicing.qbo_changes import read_quickbooks_changes
 from app.jobs.digest import MAX_LATENESS, run_digest
 from app.jobs.exception_feed import flush_exception_feed
 from app.jobs.reminders import run_reminders
 from app.jobs.weekly_review import run_weekly_review, weekly_trigger
+from app.pipeline.expiry import expire_due_requests
 from app.runtime import Runtime
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import FINISHED_WORK_KEPT, enqueue, purge_finished
@@ -28,6 +30,7 @@ from app.work_queue.service import FINISHED_WORK_KEPT, enqueue, purge_finished
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL_SECONDS = 300
 INVOICE_STATUS_INTERVAL_SECONDS = 300
+APPROVAL_EXPIRY_INTERVAL_SECONDS = 300
 DEFAULT_MISFIRE_GRACE = timedelta(seconds=60)
 CATCH_UP_JOB_ID = "exception_digest_catch_up"
 WEEKLY_CATCH_UP_JOB_ID = "weekly_review_catch_up"
@@ -104,6 +107,31 @@ def invoice_statuses(rt: Runtime) -> None:
         rt.wake_worker()
 
 
+def approval_expiry(rt: Runtime) -> None:
+    """Pending requests older than the policy's limit expire; each gets one fresh request (see app/pipeline/expiry)."""
+    if rt.policy.approval_controls.expire_after_hours is None:
+        return
+    with session_scope(rt.engine) as session:
+        expired = expire_due_requests(session, policy=rt.policy, clock=rt.clock)
+    if expired:
+        log.info("approval requests expired and posted again: %s", [item.expired_id for item in expired])
+        rt.wake_worker()
+
+
+def quickbooks_changes(rt: Runtime) -> None:
+    """Credit memos (ours and made by hand) and invoice edits or voids in QuickBooks, for first-pass acceptance."""
+    realm_id = rt.settings.qbo_realm_id or rt.policy.mappings.entities.default_realm_id
+    try:
+        report = read_quickbooks_changes(transactions=Transactions(rt.engine), quickbooks=rt.quickbooks,
+                                         clock=rt.clock, realm_id=realm_id)
+    except IntegrationError as error:
+        log.warning("QuickBooks credit memo read failed, will retry next tick: %s", error)
+        return
+    if report.credit_memos or report.invoices_changed:
+        log.info("QuickBooks changes: %s new credit memo(s), %s invoice(s) changed after issue",
+                 report.credit_memos, report.invoices_changed)
+
+
 def purge_finished_work(rt: Runtime) -> None:
     with session_scope(rt.engine) as session:
         purged = purge_finished(session, older_than=rt.clock.now() - FINISHED_WORK_KEPT)
@@ -132,7 +160,13 @@ JOBS: list[Job] = [
     Job("invoice_statuses", WorkKind.TICK_INVOICE_STATUSES, invoice_statuses,
         lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS),
         every=lambda rt: timedelta(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
+    Job("quickbooks_changes", WorkKind.TICK_QUICKBOOKS_CHANGES, quickbooks_changes,
+        lambda rt: IntervalTrigger(seconds=INVOICE_STATUS_INTERVAL_SECONDS),
+        every=lambda rt: timedelta(seconds=INVOICE_STATUS_INTERVAL_SECONDS)),
     Job("weekly_review", WorkKind.TICK_WEEKLY_REVIEW, weekly_review, weekly_trigger, misfire_grace_time=MAX_LATENESS),
+    Job("approval_expiry", WorkKind.TICK_APPROVAL_EXPIRY, approval_expiry,
+        lambda rt: IntervalTrigger(seconds=APPROVAL_EXPIRY_INTERVAL_SECONDS),
+        every=lambda rt: timedelta(seconds=APPROVAL_EXPIRY_INTERVAL_SECONDS)),
     Job("purge_finished_work", WorkKind.TICK_PURGE_FINISHED_WORK, purge_finished_work,
         lambda rt: IntervalTrigger(hours=6), every=lambda rt: timedelta(hours=6)),
 ]

@@ -8,7 +8,7 @@ after a lost answer never posts twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
@@ -63,7 +63,8 @@ def run_weekly_review(rt: Runtime) -> bool:
 
 def post_weekly_review(rt: Runtime, *, slot: datetime) -> None:
     with session_scope(rt.engine) as session:
-        numbers = weekly_numbers(session, until=slot, tz=rt.policy.zone)
+        numbers = weekly_numbers(session, until=slot, tz=rt.policy.zone,
+                                 window=timedelta(days=rt.policy.metrics.first_pass_window_days))
         post_id = persisted_id(ensure_post(session, key=f"{JOB_NAME}:{slot.isoformat()}", kind=JOB_NAME,
                                            clock=rt.clock))
     label = partial(_cause, rt)

@@ -26,6 +26,9 @@ class ExceptionRow:
     sla_due_at: datetime
     resolved_at: datetime | None = None
     status: str = ExceptionStatus.OPEN
+    resolved_by: str | None = None
+    segment: str | None = None
+    realm_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,9 @@ def load_rows(session: Session, *, since: datetime) -> list[ExceptionRow]:
 
 
 def exception_metrics(session: Session, *, now: datetime, since: datetime, tz: tzinfo) -> ExceptionMetrics:
-    rows = load_rows(session, since=since)
+    return metrics_of(load_rows(session, since=since), now=now, tz=tz)
+
+
+def metrics_of(rows: Sequence[ExceptionRow], *, now: datetime, tz: tzinfo) -> ExceptionMetrics:
     return ExceptionMetrics(by_cause=counts_by_cause(rows), weekly_by_cause=weekly_trend(rows, tz),
                             time_to_resolve=resolve_times(rows), breach_rate=breach_rate(rows, now=now))

@@ -6,8 +6,9 @@ Definitions (the dashboard and its JSON say the same):
   CloseDate, the moment we first saw it won) to `created_in_qbo_at`; an invoice made before its close date
   counts as 0 days.
 - first-pass acceptance: share of invoiced deals that needed no human fix: no exception ever opened on the
-  deal, no rejected approval, the invoice job succeeded on its first attempt, and no correction (credit memo,
-  write-off or re-invoice) was made to the invoice afterwards.
+  deal, no rejected approval, the invoice job succeeded on its first attempt, and no correction within the
+  policy's window after issue (`metrics.first_pass_window_days`): no credit memo, write-off or re-invoice
+  approved in Slack, no credit memo made by hand in QuickBooks, no change of its total or void there (CDC).
 - credit-memo frequency: share of invoiced deals whose invoice got at least one credit memo (a correction made).
 - error rate: share of won deals first seen won in the window that had at least one exception.
 - invoiced total in the home currency: each invoice converted at the exchange rate QuickBooks stored on it
@@ -28,13 +29,15 @@ from sqlmodel import Session, col, select
 
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.db import persisted_id
-from app.deals.models import Deal
+from app.deals.models import Account, Deal
 from app.exception_queue.models import ExceptionItem
 from app.invoicing.correction_models import CORRECTION_KINDS, Correction, CorrectionStatus
 from app.invoicing.models import InvoiceJob
+from app.metrics.credit_memos import corrected_after_issue
 
 ONE_DECIMAL = Decimal("0.1")
 SECONDS_PER_DAY = Decimal(86400)
+DEFAULT_FIRST_PASS_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +56,12 @@ class InvoicedDeal:
     had_exception: bool = False
     had_rejection: bool = False
     had_correction: bool = False
+    """A correction within the policy's first-pass window after issue (Slack, a QuickBooks credit memo or edit)."""
+    segment: str | None = None
+    realm_id: str | None = None
+    balance: Decimal | None = None
+    due_date: date | None = None
+    exchange_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +69,8 @@ class WonDeal:
     deal_id: int
     won_seen_at: datetime
     had_exception: bool
+    segment: str | None = None
+    realm_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,35 +184,42 @@ def _had_rejection():
                            col(ApprovalDecision.decision) == Decision.REJECTED))
 
 
-def _had_correction():
-    return exists().where(col(Correction.deal_id) == Deal.id, col(Correction.status) == CorrectionStatus.DONE)
-
-
-def invoiced_deals(session: Session, *, since: datetime) -> list[InvoicedDeal]:
-    """Deals whose QuickBooks invoice was created at or after `since`."""
-    statement = (sa_select(InvoiceJob, Deal, _had_exception(), _had_rejection(), _had_correction())  # > 4 columns
+def invoiced_deals(session: Session, *, since: datetime,
+                   window: timedelta = DEFAULT_FIRST_PASS_WINDOW) -> list[InvoicedDeal]:
+    """Deals whose QuickBooks invoice was created at or after `since`; `window`: how long after issue a
+    correction still takes the invoice out of first-pass acceptance."""
+    statement = (sa_select(InvoiceJob, Deal, col(Account.segment), _had_exception(), _had_rejection())  # > 4 columns
                  .join(Deal, col(Deal.id) == InvoiceJob.deal_id)
+                 .outerjoin(Account, col(Account.id) == Deal.account_id)
                  .where(col(InvoiceJob.created_in_qbo_at).is_not(None), col(InvoiceJob.created_in_qbo_at) >= since))
+    rows = session.execute(statement).all()
+    issued = {persisted_id(job): (persisted_id(deal), job.created_in_qbo_at, job.changed_in_qbo_at)
+              for job, deal, *_ in rows}
+    corrected = corrected_after_issue(session, issued, window)
     invoiced = []
-    for job, deal, exception, rejection, correction in session.execute(statement).all():
+    for job, deal, segment, exception, rejection in rows:
         assert job.created_in_qbo_at is not None            # the WHERE clause above
         invoiced.append(InvoicedDeal(
             deal_id=persisted_id(deal), close_date=deal.close_date, won_seen_at=deal.won_seen_at,
             invoiced_at=job.created_in_qbo_at, total=job.total, currency=job.currency or deal.currency or "USD",
             home_total=job.home_total,
             attempts=job.attempts, had_exception=bool(exception), had_rejection=bool(rejection),
-            had_correction=bool(correction)))
+            had_correction=persisted_id(job) in corrected, segment=segment, realm_id=job.qbo_realm_id,
+            balance=job.balance, due_date=job.due_date, exchange_rate=job.exchange_rate))
     return invoiced
 
 
 def won_deals(session: Session, *, since: datetime) -> list[WonDeal]:
     """Won deals we first saw won at or after `since`."""
-    statement = (select(Deal.id, Deal.won_seen_at, _had_exception())
+    statement = (sa_select(col(Deal.id), col(Deal.won_seen_at), _had_exception(), col(Account.segment),
+                           col(Account.qbo_realm_id))
+                 .outerjoin(Account, col(Account.id) == Deal.account_id)
                  .where(col(Deal.won_seen_at).is_not(None), col(Deal.won_seen_at) >= since))
     won = []
-    for deal_id, seen, exception in session.exec(statement).all():
+    for deal_id, seen, exception, segment, realm in session.execute(statement).all():
         assert deal_id is not None and seen is not None      # a stored row; the WHERE clause above
-        won.append(WonDeal(deal_id=deal_id, won_seen_at=seen, had_exception=bool(exception)))
+        won.append(WonDeal(deal_id=deal_id, won_seen_at=seen, had_exception=bool(exception), segment=segment,
+                           realm_id=realm))
     return won
 
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session
 
 from app.exception_queue.queries import Filter as QueueFilter
 from app.exception_queue.queries import count_open
-from app.metrics.exceptions import ExceptionMetrics, exception_metrics
+from app.metrics.exceptions import ExceptionMetrics, exception_metrics, metrics_of
+from app.metrics.facts import exception_rows
 from app.metrics.invoicing import (
+    DEFAULT_FIRST_PASS_WINDOW,
     DaysToInvoice,
     InvoiceTotals,
     Rate,
@@ -23,8 +25,9 @@ from app.metrics.invoicing import (
     window_start,
     won_deals,
 )
+from app.metrics.series import Scope
 
-WINDOWS = (7, 30, 90)
+WINDOWS = (7, 30, 90, 365)
 DEFAULT_WINDOW = 30
 
 
@@ -33,7 +36,7 @@ class BadWindow(ValueError):
 
 
 def parse_window(raw: str | None) -> int:
-    """'7' / '30' / '90' (or nothing: 30) -> days; anything else raises BadWindow with a clear message."""
+    """'7' / '30' / '90' / '365' (or nothing: 30) -> days; anything else raises BadWindow with a clear message."""
     if raw is None or raw.strip() == "":
         return DEFAULT_WINDOW
     choices = ", ".join(str(days) for days in WINDOWS)
@@ -62,16 +65,26 @@ class RoiMetrics:
     corrections_by_cause: dict[str, int] | None = None
 
 
-def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_currency: str = "USD") -> RoiMetrics:
+def roi_metrics(session: Session, *, now: datetime, days: int, tz: tzinfo, home_currency: str = "USD",
+                scope: Scope | None = None, window: timedelta = DEFAULT_FIRST_PASS_WINDOW) -> RoiMetrics:
     """Everything over the last `days` days; the open-exception count is as of `now`, whatever the period.
-    Invoiced amounts are also summed in `home_currency` at the rates QuickBooks stored."""
+    Invoiced amounts are also summed in `home_currency` at the rates QuickBooks stored. `scope`: one segment or
+    QuickBooks company only; `window`: the first-pass window after issue."""
     since = window_start(now, days)
-    invoiced = invoiced_deals(session, since=since)
+    if scope is None:
+        invoiced = invoiced_deals(session, since=since, window=window)
+        won = won_deals(session, since=since)
+        exceptions = exception_metrics(session, now=now, since=since, tz=tz)
+    else:
+        invoiced = [row for row in invoiced_deals(session, since=since, window=window)
+                    if scope.holds(row.segment, row.realm_id)]
+        won = [row for row in won_deals(session, since=since) if scope.holds(row.segment, row.realm_id)]
+        exceptions = metrics_of([row for row in exception_rows(session, since=since) if row.opened_at >= since
+                                 and scope.holds(row.segment, row.realm_id)], now=now, tz=tz)
     return RoiMetrics(
         days=days, since=since, now=now, days_to_invoice=days_to_invoice(invoiced, tz),
-        first_pass=first_pass_acceptance(invoiced), error_rate=error_rate(won_deals(session, since=since)),
+        first_pass=first_pass_acceptance(invoiced), error_rate=error_rate(won),
         invoices=invoice_totals(invoiced, home_currency=home_currency),
-        open_exceptions=count_open(session, filter_=QueueFilter()),
-        exceptions=exception_metrics(session, now=now, since=since, tz=tz),
+        open_exceptions=count_open(session, filter_=QueueFilter()), exceptions=exceptions,
         credit_memos=credit_memo_frequency(invoiced), corrections_by_cause=corrections_by_cause(session, since=since),
     )

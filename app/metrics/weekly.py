@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from decimal import Decimal
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.deals.models import Deal, DealStatus
 from app.exception_queue.models import ExceptionItem
+from app.metrics.credit_memos import CreditMemos, credit_memos_issued
 from app.metrics.exceptions import UNTAGGED, breach_rate, load_rows
 from app.metrics.invoicing import (
+    DEFAULT_FIRST_PASS_WINDOW,
     DaysToInvoice,
     Rate,
     days_to_invoice,
@@ -34,12 +35,6 @@ INCOMPLETE_KINDS = (ExceptionKind.MISSING_FIELD, ExceptionKind.INVALID_FIELD)
 _NOT_AT_THE_GATE = (DealStatus.NOT_WON, DealStatus.NOT_ELIGIBLE)
 
 
-@dataclass(frozen=True, slots=True)
-class CreditMemos:
-    count: int
-    total_by_currency: dict[str, Decimal]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WeeklyNumbers:
     since: datetime
@@ -49,7 +44,8 @@ class WeeklyNumbers:
     first_pass: Rate
     error_rate: Rate
     credit_memos: CreditMemos | None
-    """None while credit memos are not read from QuickBooks: the review says so instead of showing a number."""
+    """Credit memos issued in the week: corrections made from Slack and those made by hand in QuickBooks (CDC),
+    each once (app/metrics/credit_memos.py). None: not measured."""
     opened_by_cause: dict[str, int]
     closed_by_cause: dict[str, int]
     sla_breach_rate: float | None
@@ -68,16 +64,11 @@ def latest_slot(now: datetime, *, days: tuple[Weekday, ...], hour: int, minute: 
     return None
 
 
-def credit_memos_issued(session: Session, *, since: datetime, until: datetime) -> CreditMemos | None:
-    """Credit memos created in QuickBooks in the window. Not read from QuickBooks yet (pending: the credit-memo
-    read-back, issue 12): None, which the review shows as "not measured yet", never as a number."""
-    return None
-
-
-def weekly_numbers(session: Session, *, until: datetime, tz: tzinfo) -> WeeklyNumbers:
+def weekly_numbers(session: Session, *, until: datetime, tz: tzinfo,
+                   window: timedelta = DEFAULT_FIRST_PASS_WINDOW) -> WeeklyNumbers:
     since = until - WEEK
-    invoiced = [row for row in invoiced_deals(session, since=since) if row.invoiced_at < until]
-    before = [row for row in invoiced_deals(session, since=since - WEEK) if row.invoiced_at < since]
+    invoiced = [row for row in invoiced_deals(session, since=since, window=window) if row.invoiced_at < until]
+    before = [row for row in invoiced_deals(session, since=since - WEEK, window=window) if row.invoiced_at < since]
     won = [row for row in won_deals(session, since=since) if row.won_seen_at < until]
     opened = [row for row in load_rows(session, since=since) if row.opened_at < until]
     return WeeklyNumbers(
@@ -87,7 +78,7 @@ def weekly_numbers(session: Session, *, until: datetime, tz: tzinfo) -> WeeklyNu
         opened_by_cause=dict(Counter(row.cause or UNTAGGED for row in opened).most_common()),
         closed_by_cause=_closed_by_cause(session, since=since, until=until),
         sla_breach_rate=breach_rate(opened, now=until),
-        billable_completeness=_completeness(session, since=since, until=until))
+        billable_completeness=billable_completeness(session, since=since, until=until))
 
 
 def _closed_by_cause(session: Session, *, since: datetime, until: datetime) -> dict[str, int]:
@@ -97,7 +88,7 @@ def _closed_by_cause(session: Session, *, since: datetime, until: datetime) -> d
     return dict(causes.most_common())
 
 
-def _completeness(session: Session, *, since: datetime, until: datetime) -> Rate:
+def billable_completeness(session: Session, *, since: datetime, until: datetime) -> Rate:
     """Won deals first seen won in the window that reached the gate (won and billing-eligible): how many had
     every required field, i.e. never a missing- or invalid-field exception."""
     incomplete = exists().where(col(ExceptionItem.deal_id) == Deal.id,

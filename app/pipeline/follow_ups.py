@@ -23,7 +23,8 @@ def enqueue_follow_ups(session: Session, *, deal: Deal, advance: Advance, clock:
                 dedupe_key=f"withdraw_approval:{request.id}", clock=clock)
         queued += 1
     if advance.create_invoice:
-        enqueue(session, kind=WorkKind.CREATE_INVOICE, payload={"deal_id": deal.id},
-                dedupe_key=f"create_invoice:{deal.id}", clock=clock)
+        shadow = {"shadow": True} if advance.shadow else {}
+        enqueue(session, kind=WorkKind.CREATE_INVOICE, payload={"deal_id": deal.id, **shadow},
+                dedupe_key=f"create_invoice:{deal.id}" + (":shadow" if advance.shadow else ""), clock=clock)
         queued += 1
     return queued + queue_owner_notice(session, deal=deal, advance=advance, clock=clock)

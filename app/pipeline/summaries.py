@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.approvals.activation import activation_for
+from app.approvals.level_service import level_states
+from app.approvals.levels import open_levels
 from app.approvals.models import ApprovalDecision, ApprovalRequest
 from app.approvals.roles import role_label
 from app.db import require
@@ -15,6 +18,20 @@ from app.deals.service import account_of
 from app.invoicing.correction_models import CORRECTION_KINDS
 from app.invoicing.corrections import correction_for_request
 from app.policy import Policy
+
+
+@dataclass(frozen=True, kw_only=True)
+class LevelSummary:
+    """One level of a request: its role, whether it runs beside others, and who decided it when."""
+
+    position: int
+    role_label: str
+    status: str
+    parallel: bool
+    open_now: bool
+    decider_slack_id: str | None
+    decider_name: str | None
+    decided_at: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +50,12 @@ class RequestSummary:
     amount: Decimal
     currency: str
     customer_name: str
+    levels: tuple[LevelSummary, ...] = ()
+    changes: tuple[str, ...] = ()
+    """A re-approval: what changed since the superseded approval, one "Field: old -> new" per locked field."""
+    superseded_why: str | None = None
+    proposed_customer: tuple[tuple[str, str], ...] = ()
+    """A customer activation: the customer as proposed ("Name", ...), and its QuickBooks look-alikes."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +83,40 @@ def summarize_request(session: Session, request: ApprovalRequest, *, policy: Pol
         request_id=request.id, kind=request.kind, ask=request.ask, role_label=role_label(policy, request.role),
         requester_name=requester, requester_slack_id=request.requester_slack_id, created_at=request.created_at,
         deal_name=deal.name, opportunity_id=deal.sf_id, amount=amount, currency=currency,
-        customer_name=account.name if account else "(no account)",
+        customer_name=account.name if account else "(no account)", levels=summarize_levels(session, request, policy),
+        changes=tuple(f"{row.get('label')}: {row.get('old')} -> {row.get('new')}" for row in request.changes or ()),
+        superseded_why=request.superseded_why,
+        proposed_customer=_proposed_customer(session, request),
     )
+
+
+def summarize_levels(session: Session, request: ApprovalRequest, policy: Policy) -> tuple[LevelSummary, ...]:
+    levels = level_states(session, request)
+    steps = [level.step for level in levels]
+    waiting = {level.position for level in open_levels(levels)}
+    return tuple(LevelSummary(position=level.position, role_label=role_label(policy, level.role),
+                              status=level.status, parallel=steps.count(level.step) > 1,
+                              open_now=level.position in waiting, decider_slack_id=level.decided_by,
+                              decider_name=level.decided_by_name, decided_at=level.decided_at)
+                 for level in levels)
+
+
+def _proposed_customer(session: Session, request: ApprovalRequest) -> tuple[tuple[str, str], ...]:
+    row = activation_for(session, request_id=request.id) if request.kind == "customer_activation" else None
+    if row is None:
+        return ()
+    shown = row.proposed
+    limit = str(shown.get("credit_limit") or "")
+    rows = [("Name", shown.get("name")), ("Email", shown.get("email") or "(none in Salesforce)"),
+            ("Bill-to", shown.get("bill_to") or "(none)"), ("Ship-to", shown.get("ship_to") or "(same as bill-to)"),
+            ("Terms", shown.get("terms") or "(none)"), ("Tax status", shown.get("tax_status")),
+            ("Credit limit", f"{Decimal(limit):,.2f}" if limit else "(none)")]
+    exact = shown.get("exact")
+    if exact:
+        rows.append(("In QuickBooks", f"{exact.get('name')} already exists: approving links it"))
+    for alike in row.look_alikes:
+        rows.append(("Look-alike in QuickBooks", f"{alike.get('name')} ({alike.get('why')})"))
+    return tuple((label, str(value or "")) for label, value in rows)
 
 
 def summarize_decision(decision: ApprovalDecision) -> DecisionSummary:

@@ -24,11 +24,13 @@ from app.policy.models import (
     normalize_name,
 )
 from app.policy.problems import PolicyError
+from app.policy.rollout import InvoiceNumbering, MilestonePolicy, PilotScope, RolloutMode, ShadowReportPolicy
 from app.policy.tax import NON_TAXABLE, CurrencyPolicy, TaxCalculation, TaxModel, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
 __all__ = [
-    "NON_TAXABLE", "AmountBand", "CorrectionsPolicy", "CurrencyPolicy", "TaxCalculation", "TaxModel", "TaxPolicy",
+    "NON_TAXABLE", "InvoiceNumbering", "MilestonePolicy", "PilotScope", "RolloutMode", "ShadowReportPolicy",
+    "AmountBand", "CorrectionsPolicy", "CurrencyPolicy", "TaxCalculation", "TaxModel", "TaxPolicy",
     "ApprovalRules", "ApproverRole", "BillingGate", "BusinessHours", "Channels", "CreditLimitRule", "Digest",
     "DiscountLevel", "DiscountRule", "Entities", "ExceptionKind", "Mappings", "PaymentTermsRule", "Policy",
     "PolicyError", "PolicyFileInvalid", "Reminders", "RequiredField", "RoleRule", "RootCause", "SlaHours",

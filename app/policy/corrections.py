@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.policy.controls import LevelOrder
 from app.policy.fields import Money, NonEmptyText, RoleName, policy_error
 
 
@@ -38,7 +39,15 @@ class CorrectionsPolicy(_Strict):
     credit_item: NonEmptyText
     """The QuickBooks item a credit memo of an amount (rather than of invoice lines) credits."""
 
+    order: LevelOrder = LevelOrder.HIGHEST
+    """highest: the highest band crossed decides alone; sequence / parallel: every band crossed is a level."""
+
     _bands = field_validator("credit_memo_levels", "write_off_levels")(_increasing)
+
+    def roles_crossed(self, kind: str, amount: Decimal) -> list[str]:
+        """The roles of every band a correction of `kind` and `amount` crosses, smallest band first."""
+        bands = self.write_off_levels if kind == "write_off" else self.credit_memo_levels
+        return [band.role for band in bands if amount > band.above]
 
     def role_for(self, kind: str, amount: Decimal) -> tuple[str, int]:
         """(role, 1-based level) for a correction of `kind` ("credit_memo" or "write_off") and `amount`."""

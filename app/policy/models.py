@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.policy.controls import ApprovalControls, LevelOrder
 from app.policy.corrections import CorrectionsPolicy
 from app.policy.fields import (
     ClockTime,
@@ -26,7 +28,9 @@ from app.policy.fields import (
     Weekdays,
     policy_error,
 )
+from app.policy.metrics import MetricsPolicy
 from app.policy.posting import ExceptionFeed, WeeklyReview
+from app.policy.rollout import InvoiceNumbering, MilestonePolicy, PilotScope, RolloutMode, ShadowReportPolicy
 from app.policy.tax import CurrencyPolicy, TaxPolicy
 from app.policy.vocabulary import ExceptionKind, RequiredField, Weekday
 
@@ -72,11 +76,25 @@ class ApproverRole(_Strict):
         return self
 
 
-class RoleRule(_Strict):
+class _Levels(_Strict):
+    """`role` decides first; `also` lists further levels (roles), decided in `order` (sequence or parallel)."""
+
+    also: tuple[RoleName, ...] = ()
+    order: LevelOrder = LevelOrder.SEQUENCE
+
+    @field_validator("order")
+    @classmethod
+    def _not_highest(cls, order: LevelOrder) -> LevelOrder:
+        if order == LevelOrder.HIGHEST:
+            raise policy_error("'highest' is for discount levels only: use sequence or parallel")
+        return order
+
+
+class RoleRule(_Levels):
     role: RoleName
 
 
-class PaymentTermsRule(_Strict):
+class PaymentTermsRule(_Levels):
     standard: tuple[NonEmptyText, ...] = Field(min_length=1)
     role: RoleName
     max_days: HoursOrZero | None = None
@@ -89,6 +107,8 @@ class DiscountLevel(_Strict):
 
 class DiscountRule(_Strict):
     levels: tuple[DiscountLevel, ...] = Field(min_length=1)
+    order: LevelOrder = LevelOrder.HIGHEST
+    """highest: the highest level crossed decides alone; sequence / parallel: every level crossed decides."""
 
     @field_validator("levels")
     @classmethod
@@ -101,9 +121,16 @@ class DiscountRule(_Strict):
         return levels
 
 
-class CreditLimitRule(_Strict):
+class CreditLimitRule(_Levels):
     threshold: Money
     role: RoleName
+
+
+class FieldLocks(_Strict):
+    """How far the amount of an approved deal may move before the approval no longer holds (see
+    app/approvals/locks.py): 0 means any change of the amount needs a new approval."""
+
+    amount_tolerance_percent: Percent = Decimal(0)
 
 
 class ApprovalRules(_Strict):
@@ -229,6 +256,19 @@ class Policy(_Strict):
     """Optional: credit memos and write-offs approved in Slack."""
     exception_feed: ExceptionFeed = ExceptionFeed()
     weekly_review: WeeklyReview = WeeklyReview()
+    approval_controls: ApprovalControls = ApprovalControls()
+    """Optional: request expiry and separation of duties beyond "nobody approves their own deal"."""
+    field_locks: FieldLocks = FieldLocks()
+    """Optional: the amount tolerance of the field lock (approval locks)."""
+    metrics: MetricsPolicy = MetricsPolicy()
+    invoice_number: InvoiceNumbering = InvoiceNumbering.QUICKBOOKS
+    """quickbooks: QuickBooks' own sequence; opportunity: DocNumber = the opportunity id."""
+    mode: RolloutMode = RolloutMode.LIVE
+    pilot: PilotScope | None = None
+    """Optional: only the deals in this scope are handled; the others are skipped."""
+    shadow_report: ShadowReportPolicy = ShadowReportPolicy()
+    milestones: MilestonePolicy | None = None
+    """Optional: deals with a billing schedule get one invoice per approved or delivered milestone."""
 
     @field_validator("root_causes")
     @classmethod
@@ -260,6 +300,8 @@ class Policy(_Strict):
             rule = getattr(rules, name)
             if rule is not None:
                 yield f"approval_rules.{name}.role", rule.role
+                for index, role in enumerate(rule.also):
+                    yield f"approval_rules.{name}.also[{index}]", role
         for index, level in enumerate(rules.discount.levels if rules.discount else ()):
             yield f"approval_rules.discount.levels[{index}].role", level.role
         for name in ("credit_memo_levels", "write_off_levels"):

@@ -21,6 +21,7 @@ from app.errors import ConfigError
 from app.intake.notify import MAX_NOTIFY_BYTES, NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
 from app.jobs.lanes import lane_of
+from app.processes.policy_record import record_policy_at_start
 from app.runtime import Runtime
 from app.signing import BodyTooLarge, read_capped
 from app.slack.bolt_app import build_bolt_app
@@ -45,6 +46,7 @@ def create_web_app(runtime: Runtime) -> FastAPI:
     signing_secret = settings.slack_signing_secret.get_secret_value()
     bolt = build_bolt_app(runtime, client=build_async_web_client(settings), signing_secret=signing_secret)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    record_policy_at_start(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app.jobs.assembly import build_worker
 from app.jobs.scheduler import build_scheduler
 from app.jobs.worker import Worker
+from app.processes.policy_record import record_policy_at_start
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class WorkerProcess:
 
 
 def build_worker_process(runtime: Runtime, *, run_scheduler: bool) -> WorkerProcess:
+    record_policy_at_start(runtime)
     worker = build_worker(runtime)
     return WorkerProcess(worker=worker, scheduler=build_scheduler(runtime) if run_scheduler else None)
 

@@ -32,7 +32,7 @@ from app.sandbox.server import RunningServer, serve_in_thread
 from app.sandbox.slack import create_slack_emulator
 from app.sandbox.slack.slack_side import SlackSide
 from app.sandbox.slack.state import DEFAULT_BOT_TOKEN, SlackState
-from app.wiring import build_runtime
+from app.wiring import INLINE_VENDOR_WAIT, VendorWait, build_runtime
 
 DEMO_POLICY = Path(__file__).with_name("demo_policy.yaml")
 SANDBOX_NOTIFY_SECRET = "ledgerbridge-sandbox-notify-secret"
@@ -131,10 +131,13 @@ def sandbox_settings(emulators: Emulators, *, database_url: str, policy_path: Pa
 
 
 def start_app(emulators: Emulators, settings: Settings, *, port: int = 0, clock: Clock | None = None,
-              run_scheduler: bool = False, sock: socket.socket | None = None) -> Stack:
-    """The web app on `port` (or on `sock`, bound already) and a worker in threads, the database migrated first."""
+              run_scheduler: bool = False, sock: socket.socket | None = None,
+              vendor_wait: VendorWait = INLINE_VENDOR_WAIT) -> Stack:
+    """The web app on `port` (or on `sock`, bound already) and a worker in threads, the database migrated first.
+    `vendor_wait`: WORKER_VENDOR_WAIT makes the worker meet throttles and 429s as `ledgerbridge worker` does."""
     upgrade(settings.database_url)
-    runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock())
+    runtime = build_runtime(settings, engine=make_engine(settings.database_url), clock=clock or SystemClock(),
+                            vendor_wait=vendor_wait)
     worker = build_worker_process(runtime, run_scheduler=run_scheduler)
     app = create_web_app(runtime)
     worker.start()

@@ -30,6 +30,9 @@ class ActionId(StrEnum):
     CORRECTION_AMOUNT = "correction_amount"
     CORRECTION_REASON = "correction_reason"
     CORRECTION_CAUSE = "correction_cause"
+    ACTIVATION_TERMS = "activation_terms"
+    ACTIVATION_CREDIT_LIMIT = "activation_credit_limit"
+    ACTIVATION_CUSTOMER = "activation_customer"
 
 
 class BlockId(StrEnum):
@@ -37,6 +40,7 @@ class BlockId(StrEnum):
 
     APPROVAL_ACTIONS = "approval_actions"
     APPROVAL_OUTCOME = "approval_outcome"
+    APPROVAL_LEVELS = "approval_levels"
     REJECT_REASON_INPUT = "approval_reject_reason_input"
     HOME_ACTIONS = "home_actions"
     EXCEPTION_ACTIONS = "exception_actions"
@@ -52,6 +56,9 @@ class BlockId(StrEnum):
     CORRECTION_AMOUNT_INPUT = "correction_amount_input"
     CORRECTION_REASON_INPUT = "correction_reason_input"
     CORRECTION_CAUSE_INPUT = "correction_cause_input"
+    ACTIVATION_TERMS_INPUT = "activation_terms_input"
+    ACTIVATION_CREDIT_LIMIT_INPUT = "activation_credit_limit_input"
+    ACTIVATION_CUSTOMER_INPUT = "activation_customer_input"
 
 
 class CallbackId(StrEnum):
@@ -60,6 +67,7 @@ class CallbackId(StrEnum):
     REJECT_REASON = "approval_reject_reason"
     EXCEPTION_CLOSE = "exception_close"
     CORRECTION_PROPOSAL = "correction_proposal"
+    CUSTOMER_ACTIVATION = "customer_activation"
 
 
 class SlashCommand(StrEnum):

@@ -18,7 +18,7 @@ from app.approvals.models import Decision
 from app.exception_queue.models import ExceptionStatus
 from app.slack.blocks.exceptions import close_values, item_id_of, parse_page_value
 from app.slack.ids import ActionId, BlockId, parse_id
-from app.slack.metadata import CloseExceptionMetadata, MetadataError, RejectReasonMetadata
+from app.slack.metadata import ActivationMetadata, CloseExceptionMetadata, MetadataError, RejectReasonMetadata
 from app.work_queue.kinds import WorkKind
 
 STALE_BUTTON = "This button does not belong to an approval request any more"
@@ -57,6 +57,14 @@ class TellUser(Intent):
     channel: str | None = None
 
 
+class ActivationValues(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    terms: str | None = None
+    credit_limit: str | None = None
+    """As typed (checked by the listener before it acked); the worker parses it again."""
+    customer: str | None = None
+
+
 class DecideApproval(Intent):
     """Approve (a click) or reject (the reason modal) one approval request. `channel`/`message_ts` are where the
     click happened: notes go there, and the message is updated there when the request does not know its own."""
@@ -67,6 +75,8 @@ class DecideApproval(Intent):
     comment: str | None = None
     channel: str | None = None
     message_ts: str | None = None
+    activation: ActivationValues | None = None
+    """A customer activation approved from its modal: the approver's terms, credit limit and customer choice."""
 
 
 class AnswerInvoiceStatus(Intent):
@@ -180,6 +190,20 @@ def reject_submission(body: dict[str, Any], view: dict[str, Any], reason: str, *
         return TellUser(user_id=user_id, text=refusal_note(unreadable), channel=approvals_channel)
     return DecideApproval(user_id=user_id, user_name=user_name, request_id=request_id, decision=Decision.REJECTED,
                           comment=reason, channel=approvals_channel)
+
+
+def activation_submission(body: dict[str, Any], view: dict[str, Any], values: dict[str, str | None], *,
+                          approvals_channel: str) -> DecideApproval | TellUser:
+    """The customer-activation modal: an approval with the approver's terms, credit limit and customer choice."""
+    user_id, user_name = _person(body)
+    try:
+        where = ActivationMetadata.decode(view.get("private_metadata"))
+    except MetadataError as unreadable:
+        return TellUser(user_id=user_id, text=refusal_note(unreadable), channel=approvals_channel)
+    chosen = ActivationValues(terms=values["terms"], credit_limit=values["credit_limit"], customer=values["customer"])
+    return DecideApproval(user_id=user_id, user_name=user_name, request_id=where.request_id,
+                          decision=Decision.APPROVED, channel=where.channel or approvals_channel,
+                          message_ts=where.message_ts, activation=chosen)
 
 
 def reject_reason(view: dict[str, Any]) -> str:

@@ -66,6 +66,14 @@ class RejectReasonMetadata(ModalMetadata):
         return data
 
 
+class ActivationMetadata(ModalMetadata):
+    """The customer-activation modal: which request, and the message the Approve click came from."""
+
+    request_id: int = Field(gt=0, le=MAX_ID)
+    channel: str | None = None
+    message_ts: str | None = None
+
+
 class CloseExceptionMetadata(ModalMetadata):
     """The close-exception modal: the item, and where the clicked message is so the submission can update it."""
 

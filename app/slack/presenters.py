@@ -5,12 +5,17 @@ from decimal import Decimal
 from typing import cast
 
 from app.deals.models import Account
+from app.exception_queue.customers import LookAlike
 from app.invoicing.models import InvoiceJob
 from app.links import invoice_url, record_url
+from app.pipeline.activation import ActivationForm
 from app.pipeline.summaries import DecisionSummary, RequestSummary
+from app.slack.blocks.activation import ActivationModal, Alike
 from app.slack.blocks.approval import ApprovalCard, Ask, DecidedOutcome, Decision
+from app.slack.blocks.format import money
 from app.slack.blocks.home import HomeView, PendingApprovalRow, RecentInvoiceRow
 from app.slack.blocks.invoice import InvoiceConfirmation
+from app.slack.blocks.levels import LevelLine
 from app.slack.blocks.status import ApprovalLine, Candidate, CorrectionLine, InvoiceStatusView
 from app.status.home import HomeSummary
 from app.status.service import ApprovalState, DealMatch, DealStanding
@@ -23,7 +28,10 @@ CORRECTION_STATUS_LABELS = {"proposed": "awaiting approval", "approved": "approv
                             "rejected": "rejected", "failed": "failed: see the exception"}
 STATUS_LABELS = {"not_won": "Not won yet", "not_eligible": "Won, not yet billable", "blocked": "Blocked: data to fix",
                  "awaiting_approval": "Awaiting approval", "rejected": "Rejected: needs rework",
-                 "billable": "Billable: invoice being created", "invoiced": "Invoiced"}
+                 "billable": "Billable: invoice being created", "invoiced": "Invoiced",
+                 "simulated": "Shadow mode: invoice simulated, not created",
+                 "out_of_scope": "Skipped: outside the pilot", "before_live": "Skipped: won before going live"}
+SKIPPED_STATUSES = ("out_of_scope", "before_live")
 
 
 def approval_card(request: RequestSummary, *, instance_url: str | None) -> ApprovalCard:
@@ -34,8 +42,32 @@ def approval_card(request: RequestSummary, *, instance_url: str | None) -> Appro
         amount=request.amount, currency=request.currency,
         asks=(Ask(KIND_LABELS.get(request.kind, request.kind), request.ask),),
         requester_name=request.requester_name, requester_slack_id=request.requester_slack_id,
-        required_role=request.role_label, created_at=request.created_at,
+        required_role=request.role_label, created_at=request.created_at, levels=level_lines(request),
+        changes=request.changes, proposed_customer=request.proposed_customer,
     )
+
+
+def level_lines(request: RequestSummary) -> tuple[LevelLine, ...]:
+    """A request's levels for its message; a one-level request shows none (its role and outcome say it all)."""
+    if len(request.levels) < 2:
+        return ()
+    return tuple(LevelLine(position=level.position, role_label=level.role_label, status=level.status,
+                           decider_slack_id=level.decider_slack_id, decider_name=level.decider_name,
+                           decided_at=level.decided_at, parallel=level.parallel, open_now=level.open_now)
+                 for level in request.levels)
+
+
+def activation_modal_model(form: ActivationForm) -> ActivationModal:
+    proposed = form.proposed
+
+    def alike(found: LookAlike) -> Alike:
+        return Alike(customer_id=found.customer_id, name=found.name, email=found.email, address=found.address,
+                     why=found.why)
+    return ActivationModal(deal_name=form.deal_name, name=proposed.name, email=proposed.email,
+                           bill_to=proposed.bill_to, ship_to=proposed.ship_to, tax_status=proposed.tax_status,
+                           terms=form.terms, credit_limit=form.credit_limit, currency=form.currency,
+                           terms_options=form.terms_options, exact=alike(form.exact) if form.exact else None,
+                           look_alikes=tuple(alike(found) for found in form.look_alikes))
 
 
 def decided_outcome(decision: DecisionSummary) -> DecidedOutcome:
@@ -63,6 +95,10 @@ def invoice_status_view(standing: DealStanding, *, instance_url: str | None,
         invoice_number=standing.invoice_number, amount=standing.amount, balance=standing.balance,
         due_date=standing.due_date, invoice_status=standing.invoice_status, currency=standing.currency,
         tax=standing.tax, can_correct=can_correct,
+        problems_title="Why it is skipped" if standing.gate_status in SKIPPED_STATUSES else "Blocking the invoice",
+        milestones=tuple(f"• {m.number}. {m.name}: {money(m.amount, standing.currency)}, "
+                         + (f"invoice {m.invoice_number}" if m.status == "created" else "invoice being created")
+                         for m in standing.milestones),
         corrections=tuple(CorrectionLine(KIND_LABELS.get(c.kind, c.kind),
                                          CORRECTION_STATUS_LABELS.get(c.status, c.status), c.amount,
                                          c.credit_memo_number) for c in standing.corrections),

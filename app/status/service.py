@@ -17,12 +17,13 @@ from app.deals.models import Deal
 from app.deals.salesforce_ids import canonical_id
 from app.invoicing.correction_models import CORRECTION_KINDS
 from app.invoicing.corrections import corrections_of
+from app.invoicing.milestones import invoiced_milestones
 from app.invoicing.models import InvoiceJob
 from app.invoicing.service import job_for
 
 MAX_CANDIDATES = 25
 MAX_QUERY_CHARS = 200
-_GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible")
+_GATE_PROBLEM_STATUSES = ("blocked", "not_won", "not_eligible", "out_of_scope", "before_live")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,17 @@ class CorrectionState:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class MilestoneState:
+    """One milestone of the deal's billing schedule that is due: its invoice once made."""
+
+    number: int
+    name: str
+    amount: Decimal
+    status: str
+    invoice_number: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class DealStanding:
     """Where one deal stands on its way to a QuickBooks invoice; invoice fields are set once it exists."""
@@ -66,6 +78,7 @@ class DealStanding:
     currency: str = "USD"
     tax: Decimal | None = None
     corrections: tuple[CorrectionState, ...] = ()
+    milestones: tuple[MilestoneState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,9 @@ def standing_of(session: Session, deal: Deal) -> DealStanding:
         corrections=tuple(CorrectionState(kind=c.kind, status=c.status, amount=c.amount, reason=c.reason,
                                           credit_memo_number=c.doc_number if c.qbo_credit_memo_id else None)
                           for c in corrections_of(session, deal_id=deal.id)),
+        milestones=tuple(MilestoneState(row.number, row.name, row.amount, row.status,
+                                        row.doc_number or row.qbo_invoice_id)
+                         for row in invoiced_milestones(session, deal_id=deal.id)) if deal.id is not None else (),
     )
 
 

@@ -13,16 +13,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from app.db import session_scope
+from app.errors import IntegrationError
 from app.exception_queue import queries
 from app.exception_queue.digest import ItemView
+from app.golive.shadow_report import build_shadow_report
 from app.links import record_url
 from app.metrics.roi import WINDOWS, BadWindow, RoiMetrics, parse_window, roi_metrics
 from app.runtime import Runtime
-from app.web import views
+from app.web import chart_views, views
 from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
+from app.web.overview import BadFilter, read_overview
 from app.web.signin import audience_filter
 from app.web.viewer import remember, viewer_of
 
@@ -65,17 +69,26 @@ class Dashboard:
     def overview(self, request: Request) -> Response:
         if (refusal := self._guard(request)) is not None:
             return refusal
+        query = request.query_params
         try:
-            days = parse_window(request.query_params.get("days"))
-        except BadWindow as bad:
+            days = parse_window(query.get("days"))
+            overview = read_overview(self.runtime, days=days, segment=query.get("segment"), realm=query.get("realm"))
+        except (BadWindow, BadFilter) as bad:
             return self._error(400, str(bad))
-        metrics, policy = _read_metrics(self.runtime, days), self.runtime.policy
+        metrics, policy = overview.metrics, self.runtime.policy
         viewer = viewer_of(self.runtime, request)
         causes = views.cause_rows(metrics, policy, policy.zone)
-        return remember(self._page("dashboard.html", metrics=metrics, windows=WINDOWS,
-                                   tiles=views.tiles(metrics, policy), causes=causes, zone=viewer.zone_name,
-                                   as_of=views.when(metrics.now, viewer.zone),
-                                   since=views.when(metrics.since, viewer.zone)), viewer)
+        return remember(self._page(
+            "dashboard.html", metrics=metrics, windows=WINDOWS, overview=overview, causes=causes,
+            tiles=views.tiles(metrics, policy) + chart_views.more_tiles(overview, policy),
+            charts=[Markup(chart) for chart in chart_views.charts(overview.charts,
+                                                                  partial(views.cause_label, policy=policy))],
+            definitions=chart_views.definitions(policy.metrics.first_pass_window_days,
+                                                policy.metrics.minutes_per_manual_invoice,
+                                                policy.metrics.minutes_per_exception_fix, policy.currency.home,
+                                                viewer.zone_name),
+            zone=viewer.zone_name, as_of=views.when(metrics.now, viewer.zone),
+            since=views.when(metrics.since, viewer.zone)), viewer)
 
     def exceptions(self, request: Request) -> Response:
         if (refusal := self._guard(request)) is not None:
@@ -90,6 +103,17 @@ class Dashboard:
         return remember(self._page("exceptions.html", lines=lines, total=total, page=number,
                                    last=max(1, -(-total // PAGE_SIZE)), as_of=views.when(now, viewer.zone),
                                    zone=viewer.zone_name), viewer)
+
+    def shadow(self, request: Request) -> Response:
+        """Reads QuickBooks (queries only) for finance's invoices; a vendor failure is a clear 503 page."""
+        if (refusal := self._guard(request)) is not None:
+            return refusal
+        try:
+            report = build_shadow_report(self.runtime)
+        except IntegrationError as error:
+            return self._error(503, f"QuickBooks could not be read for the shadow report: {error}")
+        return self._page("shadow.html", rows=views.shadow_rows(report), mode=self.runtime.policy.mode.value,
+                          window=report.window_days, summary=views.shadow_summary(report))
 
     def api_metrics(self, request: Request) -> Response:
         access = self.gate.check(request)
@@ -125,6 +149,7 @@ def build_dashboard_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/dashboard", include_in_schema=False)
     router.add_api_route("", dashboard.overview, methods=["GET"])
     router.add_api_route("/exceptions", dashboard.exceptions, methods=["GET"])
+    router.add_api_route("/shadow", dashboard.shadow, methods=["GET"])
     router.add_api_route("/api/metrics", dashboard.api_metrics, methods=["GET"])
     return router
 

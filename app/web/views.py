@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.exception_queue.digest import UNTAGGED, ItemView
+from app.golive.shadow_report import ShadowReport
 from app.metrics.exceptions import UNTAGGED as UNTAGGED_KEY
 from app.metrics.exceptions import week_of
 from app.metrics.invoicing import Rate
@@ -156,3 +157,33 @@ def exception_lines(items: list[ItemView], tz: tzinfo,
                                                                        and item.root_cause else ""),
                           due=when(item.sla_due_at, tz), breached=item.breached)
             for item in items]
+
+
+@dataclass(frozen=True)
+class ShadowLine:
+    verdict: str
+    css: str
+    deal: str
+    customer: str
+    ours: str
+    theirs: str
+    differences: tuple[str, ...]
+
+
+def shadow_rows(report: ShadowReport) -> list[ShadowLine]:
+    lines = []
+    for row in report.rows:
+        ours, theirs = row.comparison.would_be, row.comparison.by_hand
+        either = ours or theirs
+        lines.append(ShadowLine(
+            verdict=row.verdict, css=row.verdict.replace(" ", "-"), deal=row.deal_name,
+            customer=either.customer if either else "",
+            ours=f"{ours.amount:,.2f} on {ours.txn_date.isoformat()}" if ours else "",
+            theirs=f"#{theirs.reference}: {theirs.amount:,.2f} on {theirs.txn_date.isoformat()}" if theirs else "",
+            differences=() if row.comparison.matches else row.comparison.differences))
+    return lines
+
+
+def shadow_summary(report: ShadowReport) -> str:
+    verdicts = ("same", "differs", "missing in QuickBooks", "missing in Ledgerbridge")
+    return ", ".join(f"{report.count(verdict)} {verdict}" for verdict in verdicts) + "."

@@ -15,7 +15,6 @@ from app.approvals.rules import (
     may_decide,
     measure_discount,
     required_approvals,
-    terms_fingerprint,
 )
 from app.deals.facts import AccountFacts, DealFacts, LineFacts
 from app.policy import Policy, load_policy, policy_from_data
@@ -168,32 +167,6 @@ def test_rules_removed_from_the_policy_are_not_asked() -> None:
     risky = replace(deal(payment_terms="Net 60"), account=replace(ACCOUNT, has_qbo_customer=False,
                                                                   credit_limit=Decimal("90000")))
     assert required_approvals(risky, relaxed) == ()
-
-
-# --- terms fingerprint --------------------------------------------------------------------------------
-
-def test_fingerprint_is_stable_and_ignores_representation_and_line_order() -> None:
-    same = deal(amount=Decimal("1500"), lines=tuple(reversed(LINES)), payment_terms="net 30")
-    assert terms_fingerprint(DEAL) == terms_fingerprint(same)
-    assert len(terms_fingerprint(DEAL)) == 64
-
-
-def test_fingerprint_ignores_what_approvers_do_not_judge() -> None:
-    unrelated = deal(billing_status="Accepted", po_number="PO-2", owner_email="other@example.com", name="Renamed")
-    assert terms_fingerprint(unrelated) == terms_fingerprint(DEAL)
-
-
-@pytest.mark.parametrize("changed", [
-    deal(payment_terms="Net 60"),
-    deal(amount=Decimal("1400.00")),
-    deal(account=replace(ACCOUNT, credit_limit=Decimal("20001"))),
-    deal(account=replace(ACCOUNT, account_id="001A000002")),
-    deal(lines=(line("Annual Subscription", "1", "1000.00", "10"), LINES[1])),
-    deal(lines=(line("Annual Subscription", "1", "999.00"), LINES[1])),
-    deal(lines=(line("Annual Subscription", "2", "1000.00"), LINES[1])),
-])
-def test_fingerprint_changes_when_approval_relevant_terms_change(changed: DealFacts) -> None:
-    assert terms_fingerprint(changed) != terms_fingerprint(DEAL)
 
 
 # --- who may decide -----------------------------------------------------------------------------------

@@ -263,3 +263,42 @@ def test_two_sessions_deciding_at_once_leave_exactly_one_decision(engine, deal_i
     assert count == 1
     assert [(row.slack_user_id, row.decision) for row in decisions(engine, request_id)] == [(ANN, "approved")]
     assert actions(engine, request_id) == ["approval.requested", "approval.approved"]
+
+
+# --- the field lock's values ---------------------------------------------------------------------------
+
+LOCKED = {"payment_terms": "Net 60", "taxability": "taxable", "amount": "1000", "currency": "USD"}
+
+
+def sync_locked(engine: Engine, deal_id: int, clock: FixedClock, values: dict[str, str],
+                tolerance: str = "0") -> SyncedRequests:
+    with session_scope(engine) as session:
+        deal = session.get(Deal, deal_id)
+        return sync_requests(session, deal=deal, needs=(TERMS,), fingerprint=str(hash(tuple(values.items()))),
+                             clock=clock, locked=values, tolerance_percent=Decimal(tolerance))
+
+
+def test_a_locked_value_change_supersedes_the_approval_and_the_new_request_carries_the_diff(engine, deal_id, clock):
+    (approved,) = sync_locked(engine, deal_id, clock, LOCKED).opened
+    decide_now(engine, clock, approved.id)
+    changed = sync_locked(engine, deal_id, clock, {**LOCKED, "taxability": "exempt"})
+    old, new = stored(engine, deal_id)
+    assert [r.id for r in changed.superseded] == [approved.id] and old.status == "superseded"
+    assert old.superseded_why == "Taxability: taxable -> exempt"
+    assert new.reapproval_of == old.id and new.locked_values["taxability"] == "exempt"
+    assert new.changes == [{"field": "taxability", "label": "Taxability", "old": "taxable", "new": "exempt"}]
+
+
+def test_the_amount_within_the_tolerance_keeps_the_approval(engine, deal_id, clock):
+    (approved,) = sync_locked(engine, deal_id, clock, LOCKED, tolerance="5").opened
+    decide_now(engine, clock, approved.id)
+    kept = sync_locked(engine, deal_id, clock, {**LOCKED, "amount": "1040"}, tolerance="5")
+    assert kept.superseded == [] and kept.opened == [] and kept.state is ApprovalsState.GRANTED
+
+
+def test_a_request_made_before_the_field_lock_adopts_the_values_instead_of_being_asked_again(engine, deal_id, clock):
+    (legacy,) = sync(engine, deal_id, clock, (TERMS,)).opened          # a fingerprint only, no values
+    decide_now(engine, clock, legacy.id)
+    adopted = sync_locked(engine, deal_id, clock, LOCKED)
+    assert adopted.superseded == [] and adopted.opened == [] and adopted.state is ApprovalsState.GRANTED
+    assert stored(engine, deal_id)[0].locked_values == LOCKED

@@ -53,11 +53,30 @@ def test_hash_is_sha256_over_prev_hash_and_canonical_json(engine: Engine) -> Non
     with Session(engine) as session:
         event = session.scalars(select(AuditEvent)).one()
     canonical = (
-        '{"action":"deal.seen","actor":"U123","actor_name":"Ann","details":{"amount":"1200.00"},'
-        '"occurred_at":"2024-05-01T09:00:00+00:00","subject_id":"42","subject_type":"deal"}'
+        '{"action":"deal.seen","actor":"U123","actor_name":"Ann","actor_sf_id":null,"after":null,"before":null,'
+        '"chain_version":2,"details":{"amount":"1200.00"},'
+        '"links":{"approval":null,"deal":null,"exception":null,"invoice":null},'
+        '"occurred_at":"2024-05-01T09:00:00+00:00","policy_version":null,"seq":1,"subject_id":"42",'
+        '"subject_type":"deal"}'
     )
     assert event.hash == hashlib.sha256(canonical.encode()).hexdigest()
     assert event.details == {"amount": "1200.00"}
+
+
+def test_events_written_before_sequence_numbers_keep_their_hash(engine: Engine) -> None:
+    """A chain-version-1 event (written before migration 0010c) is hashed over its original fields only."""
+    _record(engine, FixedClock(START), "deal.seen", amount=Decimal("1200.00"))
+    v1_canonical = (
+        '{"action":"deal.seen","actor":"U123","actor_name":"Ann","details":{"amount":"1200.00"},'
+        '"occurred_at":"2024-05-01T09:00:00+00:00","subject_id":"42","subject_type":"deal"}'
+    )
+    with session_scope(engine) as session:
+        session.execute(update(AuditEvent).values(chain_version=1,
+                                                  hash=hashlib.sha256(v1_canonical.encode()).hexdigest()))
+    _record(engine, FixedClock(START + timedelta(seconds=5)), "deal.gated")
+    with Session(engine) as session:
+        report = verify_chain(session)
+    assert (report.ok, report.checked, report.tip_seq) == (True, 2, 2)
 
 
 def test_edited_details_are_detected(engine: Engine) -> None:
@@ -66,7 +85,8 @@ def test_edited_details_are_detected(engine: Engine) -> None:
         session.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(details={"level": 2}))
     with Session(engine) as session:
         report = verify_chain(session)
-    assert (report.ok, report.first_bad_id, report.checked) == (False, ids[1], 1)
+    assert (report.ok, report.first_bad_id, report.first_bad_seq, report.checked) == (False, ids[1], 2, 1)
+    assert report.problem == "altered: the event's content does not match its hash"
 
 
 def test_edited_actor_is_detected_even_with_a_recomputed_hash_downstream(engine: Engine) -> None:
@@ -78,6 +98,7 @@ def test_edited_actor_is_detected_even_with_a_recomputed_hash_downstream(engine:
     with Session(engine) as session:
         report = verify_chain(session)
     assert (report.ok, report.first_bad_id) == (False, ids[3])
+    assert report.problem is not None and report.problem.startswith("broken link")
 
 
 def test_deleted_event_is_detected(engine: Engine) -> None:
@@ -86,7 +107,8 @@ def test_deleted_event_is_detected(engine: Engine) -> None:
         session.execute(delete(AuditEvent).where(AuditEvent.id == ids[1]))
     with Session(engine) as session:
         report = verify_chain(session)
-    assert (report.ok, report.first_bad_id) == (False, ids[2])
+    assert (report.ok, report.first_bad_id, report.first_bad_seq) == (False, ids[2], 3)
+    assert report.problem == f"deleted: sequence 2 missing between event seq 1 (id {ids[0]}) and this event"
 
 
 def test_events_for_one_subject_oldest_first(engine: Engine) -> None:

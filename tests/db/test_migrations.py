@@ -20,6 +20,8 @@ EXPECTED_TABLES = {
     "account", "deal", "deal_line", "approval_request", "approval_decision", "invoice_job",
     "exception_item", "audit_event", "sync_watermark", "inbound_event", "job_run", "work_item", "oauth_token",
     "sla_ping", "invoice_correction", "slack_post", "exception_announcement", "slack_usergroup_snapshot",
+    "approval_level", "customer_activation", "qbo_credit_memo", "audit_identity",
+    "shadow_invoice", "rollout_mode_change", "backfill_grant", "milestone_invoice",
 }
 
 

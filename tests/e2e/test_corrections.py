@@ -152,8 +152,8 @@ def test_a_write_off_proposed_with_the_command_needs_the_controller_is_made_once
     request = correction_request(stack, "Write-off")
     assert "2,000.00 USD" in json.dumps(request.blocks) and "Controller" in json.dumps(request.blocks)
     stack.slack_side.click_button(BOB.slack_id, APPROVALS, request.ts, ActionId.APPROVE)   # not a controller
-    eventually(lambda: any("Only members of" in n.text for n in stack.emulators.slack.ephemerals(BOB.slack_id)),
-               what="the role refusal")
+    eventually(lambda: any("may decide this request now" in n.text
+                           for n in stack.emulators.slack.ephemerals(BOB.slack_id)), what="the role refusal")
     stack.emulators.quickbooks.inject_fault("error", count=1, path_contains="creditmemo")     # refused, not made
     stack.emulators.quickbooks.inject_fault("lost_response", count=1, path_contains="payment")  # made, answer lost
     stack.slack_side.click_button(CARL.slack_id, APPROVALS, request.ts, ActionId.APPROVE)

@@ -1,6 +1,7 @@
 """`ledgerbridge demo` as the README starts it: an approval request, an approval, the invoice in QuickBooks."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 
@@ -21,3 +22,7 @@ def test_the_demo_walkthrough_takes_an_approval_and_creates_the_invoice(tmp_path
     assert "own request" in out.split("\n6. ")[1].split("\n")[0]       # the refusal's words may change
     assert "7. Ann clicks Approve on the CFO-level discount" in out and ": refused: " in out.split("\n7. ")[1]
     assert "Traceback" not in done.stderr
+    with sqlite3.connect(tmp_path / "demo.db") as db:                     # the dashboard's made-up history
+        seeded = db.execute("SELECT count(*) FROM audit_event WHERE action = 'demo.history_seeded'").fetchone()
+        history = db.execute("SELECT count(*) FROM deal WHERE sf_id LIKE '006HIST%'").fetchone()
+    assert (seeded, history) == ((1,), (320,))

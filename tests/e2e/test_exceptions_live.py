@@ -13,9 +13,10 @@ from sqlmodel import col, select
 
 from app.db import session_scope
 from app.sandbox.book import Book, Line
-from app.sandbox.people import ANN
-from app.sandbox.stack import DEMO_POLICY, Stack
+from app.sandbox.people import ANN, SAM
+from app.sandbox.stack import DEMO_POLICY, Stack, sandbox_settings, start_app, start_emulators
 from app.slack.ids import ActionId, BlockId, CallbackId
+from app.wiring import WORKER_VENDOR_WAIT
 from app.work_queue.models import WorkItem
 from tests.e2e.conftest import eventually, poll, start_stack
 
@@ -117,3 +118,67 @@ def test_digest_only_posts_nothing_as_it_happens(digest_only_stack: Stack):
                what="the owner's DM (still sent)")
     eventually(lambda: not _flushing(stack), what="the flush")
     assert top_level(stack) == []
+
+
+@pytest.fixture
+def worker_stack(sqlite_url: str):
+    """The worker meets Slack's 429s as `ledgerbridge worker` does: it reschedules the item, never waits inline."""
+    emulators = start_emulators()
+    emulators.slack.set_rate_limit(rate=2.0, burst=1)       # about Slack's one message a second per channel
+    try:
+        running = start_app(emulators, sandbox_settings(emulators, database_url=sqlite_url),
+                            vendor_wait=WORKER_VENDOR_WAIT)
+    except BaseException:
+        emulators.stop()
+        raise
+    yield running
+    running.stop()
+
+
+def test_every_deal_message_of_a_flush_is_posted_through_a_slack_rate_limit(worker_stack: Stack):
+    """Slack's per-channel limit answers 429 to the second deal's message of a flush: that message is posted once
+    the limit allows, not lost with the flush that announced it."""
+    stack, book = worker_stack, Book(worker_stack.emulators.salesforce)
+    blocked(book, stack, "Acme - First", account="Acme Corporation")
+    blocked(book, stack, "Globex - Second", account="Globex Inc")
+    poll(stack)
+    posted = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), timeout=30,
+                        what="one message per deal")
+    texts = [all_text(message) for message in posted]
+    assert any("Acme - First" in text for text in texts) and any("Globex - Second" in text for text in texts)
+
+
+def test_every_thread_gets_its_closing_reply_through_the_channel_limit(worker_stack: Stack):
+    """Two deals fixed in one poll: each deal's message is updated and each thread gets its reply, although the
+    channel takes about one message a second (a reply that meets the limit waits for it, it is not dropped)."""
+    stack, book = worker_stack, Book(worker_stack.emulators.salesforce)
+    first = blocked(book, stack, "Acme - First", account="Acme Corporation")
+    second = blocked(book, stack, "Globex - Second", account="Globex Inc")
+    poll(stack)
+    posted = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), timeout=30,
+                        what="one message per deal")
+    salesforce = stack.emulators.salesforce
+    salesforce.advance_clock(timedelta(seconds=1))
+    for account in ("Acme Corporation", "Globex Inc"):
+        salesforce.user_edit("Account", book.account_ids[account], {"Tax_Exempt__c": False})
+    for deal_id, po in ((first, "ACME-1"), (second, "GLOBEX-2")):
+        salesforce.user_edit("Opportunity", deal_id, {"PO_Number__c": po})
+    poll(stack)
+    for message in posted:
+        eventually(lambda m=message: any("automatically" in r.text for r in replies(stack, m.ts)), timeout=30,
+                   what="the closing reply in each thread")
+
+
+def test_the_deal_owner_is_a_mention_and_an_owner_slack_does_not_know_keeps_the_name(stack: Stack, book: Book):
+    """People appear as Slack mentions in messages (Slack shows each reader the name); the owner is found by email."""
+    blocked(book, stack, "Acme - Owned")
+    stranger = stack.emulators.salesforce.seed("User", {"Name": "Olga Outside", "Email": "olga@elsewhere.example",
+                                                        "Username": "olga@elsewhere.example", "IsActive": True})
+    book.add_account("Globex Inc", Segment__c="Enterprise", Tax_Exempt__c=None)
+    book.add_deal("Globex - Outsider", account="Globex Inc", owner_id=stranger,
+                  lines=[Line("Implementation", Decimal(1))])
+    poll(stack)
+    messages = eventually(lambda: len(top_level(stack)) == 2 and top_level(stack), what="one message per deal")
+    texts = {("Acme" if "Acme - Owned" in all_text(m) else "Globex"): all_text(m) for m in messages}
+    assert f"Opportunity owner: <@{SAM.slack_id}>" in texts["Acme"]
+    assert "Opportunity owner: Olga Outside" in texts["Globex"]

@@ -135,7 +135,7 @@ def test_a_non_approver_click_changes_nothing(stack: Stack, book: Book):
     stack.slack_side.click_button(ERIN.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
 
     note = eventually(lambda: stack.emulators.slack.ephemerals(ERIN.slack_id), what="the ephemeral refusal")
-    assert "Only members of" in note[0].text
+    assert "may decide this request now" in note[0].text
     assert buttons(stack.emulators.slack.find_message(APPROVALS, request.ts)) == [ActionId.APPROVE, ActionId.REJECT]
     with session_scope(stack.runtime.engine) as session:
         assert session.exec(select(ApprovalDecision)).all() == []

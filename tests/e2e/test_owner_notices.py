@@ -9,7 +9,7 @@ from decimal import Decimal
 from app.sandbox.book import Book, Line
 from app.sandbox.people import CARL, SAM
 from app.sandbox.stack import Stack
-from app.slack.ids import ActionId
+from app.slack.ids import ActionId, BlockId
 from tests.e2e.conftest import approval_messages, eventually, poll
 
 EXCEPTIONS = "C05EXCEPT10N"
@@ -71,6 +71,9 @@ def test_one_dm_per_deal_updated_in_place_until_invoiced(stack: Stack, book: Boo
     assert f"*Controller* (<@{CARL.slack_id}>)" in waiting      # a new customer: the controller activates it
     request = eventually(lambda: approval_messages(stack), what="the approval request")[0]
     stack.slack_side.click_button(CARL.slack_id, "C05APPR0VAL", request.ts, ActionId.APPROVE)
+    modal = eventually(lambda: slack.views, what="the activation modal")[-1]       # approved as Salesforce says
+    stack.slack_side.submit_view(CARL.slack_id, modal["id"], {
+        BlockId.ACTIVATION_TERMS_INPUT.value: {ActionId.ACTIVATION_TERMS.value: "Net 30"}})
     eventually(lambda: "Invoiced: Umbrella - Clinic rollout" in slack.find_message(dm, message.ts).text,
                what="the DM saying invoiced")
     invoice_dm = eventually(lambda: [m for m in top_level(stack, dm) if m.ts != message.ts], what="the invoice DM")

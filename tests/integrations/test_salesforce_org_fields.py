@@ -73,4 +73,5 @@ def test_the_gateway_reads_the_optional_fields_only_where_the_org_has_them(sf_se
     multi = SalesforceGateway(build_salesforce(_settings(sf_server)))
     euro = _deal(sf_state, CurrencyIsoCode="EUR")
     assert multi.opportunities_by_ids([euro])[0].currency == "EUR"
-    assert multi.org_fields().opportunity == ("CurrencyIsoCode",)
+    assert multi.org_fields().opportunity == ("CurrencyIsoCode", "Business_Unit__c", "RecordType.Name")
+    assert single.org_fields().opportunity == ("Business_Unit__c", "RecordType.Name")   # the pilot's fields

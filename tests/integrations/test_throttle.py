@@ -104,7 +104,7 @@ def test_keys_count_separately() -> None:
 
 def test_named_limits_and_slack_tiers() -> None:
     assert quickbooks_realm("9130").name == "quickbooks_realm:9130"
-    assert [(r.limit, r.interval) for r in DEFAULT_LIMITS["quickbooks_realm"].rates] == [(9, 1000), (490, 60000)]
+    assert [(r.limit, r.interval) for r in DEFAULT_LIMITS["quickbooks_realm"].rates] == [(9, 1200), (450, 60000)]
     assert [(r.limit, r.interval) for r in DEFAULT_LIMITS[quickbooks_batch("1").limit].rates] == [(38, 60000)]
     assert slack_method("usergroups.users.list") == ThrottleKey("slack_tier2", "usergroups.users.list")
     assert slack_method("users.lookupByEmail").limit == "slack_tier3"
@@ -132,7 +132,7 @@ def test_sqlite_and_no_database_use_buckets_in_this_process(sqlite_url: str) -> 
 
 
 def test_our_quickbooks_pace_can_be_lowered_and_a_minute_never_exceeds_sixty_seconds_worth():
-    from app.integrations.throttle import with_quickbooks_pace
+    from app.integrations.throttle import QUICKBOOKS_SECOND, with_quickbooks_pace
 
     def rates(limits: dict[str, Limit], name: str) -> list[tuple[int, int]]:
         return [(rate.limit, rate.interval) for rate in limits[name].rates]
@@ -141,10 +141,43 @@ def test_our_quickbooks_pace_can_be_lowered_and_a_minute_never_exceeds_sixty_sec
     assert {name: rates(default, name) for name in default} == \
         {name: rates(dict(DEFAULT_LIMITS), name) for name in DEFAULT_LIMITS}
     lowered = with_quickbooks_pace(per_second=2, batches_per_minute=3)
-    assert rates(lowered, quickbooks_realm("r").limit) == [(2, Duration.SECOND), (120, Duration.MINUTE)]
+    assert rates(lowered, quickbooks_realm("r").limit) == [(2, QUICKBOOKS_SECOND), (100, Duration.MINUTE)]
     assert rates(lowered, quickbooks_batch("r").limit) == [(3, Duration.MINUTE)]    # 490/min cannot bind at 2/s
     assert lowered["slack_channel"] is DEFAULT_LIMITS["slack_channel"]
     time = FakeTime()
     throttle = _throttle(time, limits=lowered)
     assert [throttle.try_acquire(quickbooks_realm("r")) for _ in range(3)][:2] == [0.0, 0.0]
     assert throttle.try_acquire(quickbooks_realm("r")) > 0
+
+
+def _arrivals_refused(limits: dict[str, Limit], *, vendor_per_second: int, seconds: int = 6) -> int:
+    """Every millisecond a thread asks for a slot (so a burst at each window edge); an admitted request reaches
+    the vendor 199 ms later in even seconds, at once in odd ones (a busy machine, then an idle one). Returns
+    the 429s Intuit's sliding window (the emulator's counting) would send."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.sandbox.quickbooks.throttle import Throttle as VendorWindow
+    from app.sandbox.quickbooks.throttle import ThrottleLimits
+
+    time = FakeTime()
+    ours = _throttle(time, limits=limits)
+    stamps = []
+    for _ in range(seconds * 1000):
+        if ours.try_acquire(quickbooks_realm("r")) == 0.0:
+            stamps.append(time.now + (0.199 if int(time.now) % 2 == 0 else 0.0))
+        time.now += 0.001
+    vendor = VendorWindow(ThrottleLimits(per_app_per_second=vendor_per_second))
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    return sum(not vendor.admit(realm_id="r", client_id="app", is_batch=False, now=start + timedelta(seconds=at))
+               for at in sorted(stamps))
+
+
+def test_a_request_delayed_on_its_way_never_lands_in_the_vendors_next_window():
+    """Our per-second window is wider than Intuit's by the margin: a burst stamped at one edge and delayed
+    reaches Intuit no closer than a window to the next burst (the flaky 429 of two workers on a busy machine)."""
+    from app.integrations.throttle import with_quickbooks_pace
+
+    assert _arrivals_refused(with_quickbooks_pace(per_second=3), vendor_per_second=3) == 0
+    one_second = {**DEFAULT_LIMITS, "quickbooks_realm": Limit("quickbooks_realm", "quickbooks",
+                                                              (Rate(3, Duration.SECOND),))}
+    assert _arrivals_refused(one_second, vendor_per_second=3) > 0       # the same pace over exactly 1 s

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from app.approvals.locks import terms_fingerprint
 from app.approvals.models import ApprovalRequest, Decision
-from app.approvals.rules import terms_fingerprint
 from app.approvals.service import decide, requests_for
 from app.clock import FixedClock
 from app.db import session_scope
@@ -164,8 +164,11 @@ def test_once_every_approval_is_granted_the_deal_is_billable(engine, clock):
     halfway = step(engine, clock, replace(BILLABLE, payment_terms="Net 60"), qbo_customer=None)
     assert halfway.status is DealStatus.AWAITING_APPROVAL and not halfway.create_invoice
     decide_as(engine, clock, terms, FINANCE, Decision.APPROVED)
-    granted = step(engine, clock, replace(BILLABLE, payment_terms="Net 60"), qbo_customer=None)
+    held = step(engine, clock, replace(BILLABLE, payment_terms="Net 60"), qbo_customer=None)
+    assert held.status is DealStatus.BILLABLE and not held.create_invoice   # the customer is created first
+    granted = step(engine, clock, replace(BILLABLE, payment_terms="Net 60"), qbo_customer="58")
     assert granted.status is DealStatus.BILLABLE and granted.create_invoice and granted.to_post == []
+    assert [request.status for request in requests(engine)] == ["approved", "approved"]   # the activation stays
 
 
 def test_changed_terms_withdraw_posted_requests_and_post_new_ones(engine, clock):

@@ -166,6 +166,7 @@ def test_unknown_realm_is_forbidden_with_a_code(emu: Emu) -> None:
 # -- entities ---------------------------------------------------------------------------------------
 
 def test_create_read_sparse_update_and_stale_sync_token(emu: Emu) -> None:
+    emu.state.set_custom_txn_numbers(emu.demo.realm_id, False)   # QuickBooks numbers sales forms itself
     qb = emu.qb()
     created = qb.create_object("Invoice", _invoice_body(SalesTermRef={"value": "2"}, TxnDate="2024-05-01"),
                                request_id="inv-1")["Invoice"]
@@ -181,6 +182,24 @@ def test_create_read_sparse_update_and_stale_sync_token(emu: Emu) -> None:
         qb.update_object("Invoice", json.dumps({"Id": created["Id"], "SyncToken": "0", "sparse": True,
                                                 "PrivateNote": "late"}))
     assert caught.value.error_code == 5010 and type(caught.value) is QuickbooksException
+
+
+def test_doc_numbers_follow_the_custom_transaction_numbers_preference(emu: Emu) -> None:
+    qb = emu.qb()
+    custom = qb.create_object("Invoice", _invoice_body(), request_id="num-1")["Invoice"]
+    assert "DocNumber" not in custom                          # on, none sent: QuickBooks leaves it empty
+    assert qb.get(f"{qb.api_url}/company/{qb.company_id}/preferences", {})["Preferences"]["SalesFormsPrefs"][
+        "CustomTxnNumbers"] is True
+    emu.state.set_custom_txn_numbers(emu.demo.realm_id, False)
+    numbered = [qb.create_object("Invoice", _invoice_body(), request_id=f"num-{n}")["Invoice"]["DocNumber"]
+                for n in (2, 3)]
+    assert numbered == ["1001", "1002"]                       # off: its own sequence, the last number plus one
+    sent = qb.create_object("Invoice", _invoice_body(DocNumber="1002"), request_id="num-4")["Invoice"]
+    assert sent["DocNumber"] == "1002"                        # off: a sent number is kept and not checked
+    emu.state.set_custom_txn_numbers(emu.demo.realm_id, True)
+    with pytest.raises(QuickbooksException) as caught:
+        qb.create_object("Invoice", _invoice_body(DocNumber="1001"), request_id="num-5")
+    assert caught.value.error_code == 6140                    # on: duplicates are refused
 
 
 def test_library_objects_with_empty_string_defaults_are_accepted(emu: Emu) -> None:

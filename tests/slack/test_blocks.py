@@ -261,9 +261,19 @@ def test_decided_outcome_refuses_unknown_decisions_and_naive_times() -> None:
 def test_superseded_card_has_no_actions_and_says_why() -> None:
     dicts = to_dicts(approval_superseded_blocks(make_card(), "amount changed from $12,500.00 to <$20,000.00>"))
     assert actions_of(dicts) == []
-    assert dicts[0]["text"]["text"] == "Re-approval needed: Acme 2027 renewal"
+    assert dicts[0]["text"]["text"] == "Superseded: Acme 2027 renewal"
     line = dicts[-1]["elements"][0]["text"]
-    assert "amount changed from $12,500.00 to &lt;$20,000.00&gt;" in line and "new approval" in line
+    assert "amount changed from $12,500.00 to &lt;$20,000.00&gt;" in line and "a new request replaces" in line
+    assert "Invoicing is held" in line
+
+
+def test_a_reapproval_request_says_so_and_shows_what_changed() -> None:
+    card = make_card(changes=("Taxability: taxable -> exempt", "Bill-to: 1 Main St -> 9 <Elm> St"))
+    dicts = to_dicts(approval_request_blocks(card))
+    assert dicts[0]["text"]["text"] == "Re-approval needed: Acme 2027 renewal"
+    changed = next(block["text"]["text"] for block in dicts if "Changed since" in block.get("text", {}).get("text", ""))
+    assert "• Taxability: taxable -&gt; exempt" in changed and "9 &lt;Elm&gt; St" in changed
+    assert actions_of(dicts) != []
 
 
 def test_hostile_names_are_escaped_in_every_mrkdwn_text() -> None:

@@ -82,8 +82,10 @@ def seed_exceptions(engine, count: int, *, name: str = "Globex - Renewal") -> li
 
 
 def test_bad_query_values_get_a_400_with_a_clear_message(served: Served):
-    for path, message in [("/dashboard?days=abc", "days must be one of 7, 30, 90, not &#39;abc&#39;"),
-                          ("/dashboard?days=14", "days must be one of 7, 30, 90, not 14"),
+    for path, message in [("/dashboard?days=abc", "days must be one of 7, 30, 90, 365, not &#39;abc&#39;"),
+                          ("/dashboard?days=14", "days must be one of 7, 30, 90, 365, not 14"),
+                          ("/dashboard?segment=" + HOSTILE, "segment must be one of: none yet (not &#39;&lt;script"),
+                          ("/dashboard?realm=9999", "QuickBooks company must be one of: none yet (not &#39;9999&#39;)"),
                           ("/dashboard/exceptions?page=-1", "page must be a whole number from 1 to 100000, not -1"),
                           ("/dashboard/exceptions?page=" + "9" * 30, "page must be a whole number from 1 to 100000"),
                           ("/dashboard/exceptions?page=abc", "page must be a whole number from 1")]:
@@ -92,7 +94,7 @@ def test_bad_query_values_get_a_400_with_a_clear_message(served: Served):
         assert message in response.text and "text/html" in response.headers["content-type"]
     api = httpx.get(served.url + "/dashboard/api/metrics?days=%3Cb%3E")
     assert api.status_code == 400
-    assert api.json() == {"error": "days must be one of 7, 30, 90, not '<b>'"}
+    assert api.json() == {"error": "days must be one of 7, 30, 90, 365, not '<b>'"}
 
 
 def test_metrics_json_gives_decimals_as_strings(served: Served):

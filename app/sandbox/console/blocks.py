@@ -16,6 +16,7 @@ from app.sandbox.console.mrkdwn import Reader, mrkdwn_html, plain_html
 
 SELECTS = frozenset({"static_select", "external_select", "users_select", "conversations_select", "channels_select",
                      "overflow", "radio_buttons"})
+MULTI_PICKERS = frozenset({"checkboxes", "multi_static_select"})
 TEXT_INPUTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input"})
 VALUE_PREFIX = "v|"
 """Modal inputs are posted as "v|<block_id>|<action_id>"."""
@@ -179,7 +180,20 @@ class Renderer:
             return f'<input type="text" name="{name_attr}" value="{initial}" placeholder="{placeholder}"{limit}>'
         if kind in SELECTS:
             return self._select(element, name, submit=False)
+        if kind in MULTI_PICKERS:
+            return self._checkboxes(element, name_attr)
         return f'<span class="bk-unknown">[{html.escape(str(kind))}]</span>'
+
+    def _checkboxes(self, element: dict[str, Any], name: str) -> str:
+        """Checkboxes (and a multi-select, drawn the same way): each chosen option is posted under the name."""
+        chosen = {str(option.get("value", "")) for option in element.get("initial_options") or []
+                  if isinstance(option, dict)}
+        items = []
+        for option_value, option_label in self._options(element):
+            checked = " checked" if option_value in chosen else ""
+            items.append(f'<label class="bk-radio"><input type="checkbox" name="{name}" '
+                         f'value="{html.escape(option_value, quote=True)}"{checked}> {option_label}</label>')
+        return "".join(items)
 
 
 def plain_text_of(obj: Any) -> str:

@@ -44,7 +44,11 @@ def prepare_sale(
     obj["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
     if entity == "Invoice":
         obj["DueDate"] = _due_date(book, obj, txn_date).isoformat()
-    obj["DocNumber"] = _doc_number(book, entity, obj.get("DocNumber"), own_id, check_doc_numbers)
+    number = _doc_number(book, entity, obj.get("DocNumber"), own_id, check_doc_numbers)
+    if number is None:
+        obj.pop("DocNumber", None)
+    else:
+        obj["DocNumber"] = number
     balance = total - applied_to(book, entity, own_id)
     if balance < 0:
         raise business_rule(f"the new total {total} is less than the {total - balance} already applied")
@@ -145,7 +149,11 @@ def _due_date(book: RealmBook, obj: dict[str, Any], txn_date: date) -> date:
     return txn_date + timedelta(days=int(term.get("DueDays", 0))) if term else txn_date
 
 
-def _doc_number(book: RealmBook, entity: str, wanted: Any, own_id: str | None, check: bool) -> str:
+def _doc_number(book: RealmBook, entity: str, wanted: Any, own_id: str | None, check: bool) -> str | None:
+    """As Intuit documents DocNumber: none sent with Custom transaction numbers on stays none; with them off,
+    QuickBooks numbers the sale itself (the last number plus one)."""
+    if wanted in (None, "") and book.custom_txn_numbers:
+        return None
     if wanted in (None, ""):
         numbers = [int(row["DocNumber"]) for row in book.rows(entity) if str(row.get("DocNumber", "")).isdigit()]
         return str(max(numbers, default=FIRST_DOC_NUMBER - 1) + 1)

@@ -104,6 +104,7 @@ ACCOUNT = ObjectSpec(
         *_address("Billing"), *_address("Shipping"),
         _f("Segment__c", T.PICKLIST), _f("Tax_Exempt__c", T.BOOLEAN), _f("Credit_Limit__c", T.CURRENCY),
         _f("Tax_Exemption_Reason__c", T.PICKLIST), _f("Resale_Number__c", T.STRING),
+        _f("Billing_Email__c", T.EMAIL),
         _f("CurrencyIsoCode", T.PICKLIST),
     ),
     required=("Name",),
@@ -123,10 +124,12 @@ OPPORTUNITY = ObjectSpec(
         _f("Payment_Terms__c", T.PICKLIST), _f("QBO_Invoice_Id__c", T.STRING),
         _f("QBO_Invoice_Number__c", T.STRING), _f("QBO_Invoice_Status__c", T.PICKLIST),
         _f("QBO_Balance__c", T.CURRENCY), _f("QBO_Last_Sync__c", T.DATETIME),
-        _f("CurrencyIsoCode", T.PICKLIST),
+        _f("CurrencyIsoCode", T.PICKLIST), _f("Business_Unit__c", T.PICKLIST),
+        _ref("RecordTypeId", "RecordType", "RecordType"),
     ),
     required=("Name", "StageName", "CloseDate"),
-    children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),),
+    children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),
+              ChildRelationship("Billing_Milestones__r", "Billing_Milestone__c", "Opportunity__c")),
 )
 
 OPPORTUNITY_LINE_ITEM = ObjectSpec(
@@ -159,7 +162,27 @@ USER = ObjectSpec(
     required=("Username", "Email"),
 )
 
-OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER)
+RECORD_TYPE = ObjectSpec(
+    "RecordType", "012",
+    _system_fields() + (
+        _f("Name", T.STRING), _f("DeveloperName", T.STRING), _f("SobjectType", T.PICKLIST), _f("IsActive", T.BOOLEAN),
+    ),
+    required=("Name", "SobjectType"),
+)
+
+BILLING_MILESTONE = ObjectSpec(
+    "Billing_Milestone__c", "a0M",
+    _system_fields() + (
+        _f("Name", T.STRING), _ref("Opportunity__c", "Opportunity", "Opportunity__r"),
+        _f("Amount__c", T.CURRENCY), _f("Percent__c", T.PERCENT), _f("Status__c", T.PICKLIST),
+        _f("Due_Date__c", T.DATE),
+    ),
+    required=("Name", "Opportunity__c"),
+)
+"""A deal's billing schedule (a custom object, master-detail to Opportunity): one invoice per milestone."""
+
+OBJECTS: tuple[ObjectSpec, ...] = (ACCOUNT, OPPORTUNITY, OPPORTUNITY_LINE_ITEM, PRODUCT2, USER, RECORD_TYPE,
+                                   BILLING_MILESTONE)
 MULTICURRENCY_FIELD = "CurrencyIsoCode"
 """Exists on every object only in a multi-currency org (SalesforceState.multicurrency); hidden otherwise."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -261,6 +262,7 @@ class _Shaper:
 
     def __init__(self, source: RecordSource, api_version: str) -> None:
         self.source, self.api_version = source, api_version
+        self._children_by_parent: dict[tuple[str, str], dict[Any, list[Row]]] = {}
 
     def attributes(self, sobject: str, record_id: str) -> dict[str, str]:
         return {"type": sobject,
@@ -293,7 +295,7 @@ class _Shaper:
     def children(self, spec: ObjectSpec, row: Row, sub: SubQuery) -> dict[str, Any] | None:
         relationship = _child_spec(spec, sub.relationship)
         child_spec = object_spec(relationship.child_object)
-        linked = [r for r in self.source.rows(child_spec.name) if r.get(relationship.field) == row["Id"]]
+        linked = self._linked(child_spec.name, relationship.field, row["Id"])
         selected = _select(child_spec, self.source, sub.where, sub.order_by, linked)
         if sub.limit is not None:
             selected = selected[:sub.limit]
@@ -301,3 +303,14 @@ class _Shaper:
             return None
         records = [self.record(child_spec, child, sub.fields) for child in selected]
         return {"totalSize": len(records), "done": True, "records": records}
+
+    def _linked(self, child_object: str, field: str, parent_id: str) -> list[Row]:
+        """The children of one parent, in store order. Indexed once per query: a scan of every child per parent
+        made a 10,000-opportunity query with its line items take minutes."""
+        key = (child_object, field)
+        if key not in self._children_by_parent:
+            index: dict[Any, list[Row]] = defaultdict(list)
+            for child in self.source.rows(child_object):
+                index[child.get(field)].append(child)
+            self._children_by_parent[key] = index
+        return self._children_by_parent[key].get(parent_id, [])

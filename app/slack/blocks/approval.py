@@ -25,6 +25,7 @@ from app.slack.blocks.format import (
     truncate,
     when_utc,
 )
+from app.slack.blocks.levels import LevelLine, levels_block
 from app.slack.ids import ActionId, BlockId
 
 Decision = Literal["approved", "rejected"]
@@ -56,6 +57,12 @@ class ApprovalCard:
     requester_slack_id: str | None
     required_role: str
     created_at: datetime
+    levels: tuple[LevelLine, ...] = ()
+    """Shown when the request has more than one level."""
+    proposed_customer: tuple[tuple[str, str], ...] = ()
+    """A customer activation: the proposed customer, field by field (and QuickBooks' look-alikes)."""
+    changes: tuple[str, ...] = ()
+    """A re-approval: the locked values that changed since the superseded approval ("Field: old -> new")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,8 +81,10 @@ class DecidedOutcome:
 
 
 def approval_request_blocks(card: ApprovalCard) -> list[Block]:
-    """The live request: summary plus Approve / Reject buttons whose value is the request id."""
-    return [*_summary_blocks(card, f"Approval needed: {card.deal_name}"), _decision_buttons(card.request_id)]
+    """The live request: summary plus Approve / Reject buttons whose value is the request id. A re-approval says
+    so in its title and shows what changed since the approval it replaces."""
+    title = f"{'Re-approval' if card.changes else 'Approval'} needed: {card.deal_name}"
+    return [*_summary_blocks(card, title), _decision_buttons(card.request_id)]
 
 
 def approval_decided_blocks(card: ApprovalCard, outcome: DecidedOutcome) -> list[Block]:
@@ -86,13 +95,33 @@ def approval_decided_blocks(card: ApprovalCard, outcome: DecidedOutcome) -> list
 
 
 def approval_superseded_blocks(card: ApprovalCard, reason: str) -> list[Block]:
-    """The summary once the deal's terms changed after approval: this approval no longer counts."""
+    """The summary once the deal's locked values changed: this request no longer counts, and why."""
     line = (
-        f"⚠️ Superseded: the deal changed after this was decided ({safe_text(reason, _REASON_LIMIT)}). "
-        "A new approval is needed."
+        f"⚠️ Superseded: {safe_text(reason, _REASON_LIMIT)}. Invoicing is held; a new request replaces this one."
     )
+    outcome_line = context(truncate(line, CONTEXT_TEXT_LIMIT), block_id=BlockId.APPROVAL_OUTCOME.value)
+    return [*_summary_blocks(card, f"Superseded: {card.deal_name}"), outcome_line]
+
+
+def approval_expired_blocks(card: ApprovalCard, *, after_hours: int | None) -> list[Block]:
+    """The summary once the request waited too long: it no longer counts, a fresh request replaces it."""
+    limit = f" ({after_hours} business hours)" if after_hours else ""
+    line = f"⌛ Expired: nobody decided within the policy's limit{limit}. A fresh request was posted."
     outcome_line = context(line, block_id=BlockId.APPROVAL_OUTCOME.value)
-    return [*_summary_blocks(card, f"Re-approval needed: {card.deal_name}"), outcome_line]
+    return [*_summary_blocks(card, f"Expired: {card.deal_name}"), outcome_line]
+
+
+def approval_message(card: ApprovalCard, *, status: str, outcome: DecidedOutcome | None,
+                     expire_after_hours: int | None = None, why: str | None = None) -> tuple[str, list[Block]]:
+    """The request message for the request's state: superseded (and why), expired, decided, or pending."""
+    if status == "superseded":
+        reason = f"the deal changed: {why}" if why else "the deal's terms changed after this request"
+        return f"Superseded: {card.deal_name}: {reason}", approval_superseded_blocks(card, reason)
+    if status == "expired":
+        return f"Expired: {card.deal_name}", approval_expired_blocks(card, after_hours=expire_after_hours)
+    if outcome is not None:
+        return approval_decided_text(card, outcome), approval_decided_blocks(card, outcome)
+    return approval_request_text(card), approval_request_blocks(card)
 
 
 def approval_request_text(card: ApprovalCard) -> str:
@@ -101,6 +130,8 @@ def approval_request_text(card: ApprovalCard) -> str:
     deal = safe_text(card.deal_name, NAME_LIMIT)
     customer = safe_text(card.customer_name, NAME_LIMIT)
     text = f"Approval needed: {deal} for {customer}, {money(card.amount, card.currency)} ({kinds})"
+    if card.changes:
+        text += " (re-approval: " + "; ".join(safe_text(change, _ASK_LIMIT) for change in card.changes) + ")"
     return truncate(text, SECTION_TEXT_LIMIT)
 
 
@@ -121,7 +152,21 @@ def _summary_blocks(card: ApprovalCard, title: str) -> list[Block]:
         ("Opportunity", safe_text(card.opportunity_id, NAME_LIMIT)),
     ]
     meta = f"Request #{card.request_id} · opened {when_utc(card.created_at)}"
-    return [header(title), fields_section(fields), section(_asks_text(card.asks)), context(meta)]
+    levels = [levels_block(card.levels)] if card.levels else []
+    changed = [section(_changes_text(card.changes))] if card.changes else []
+    customer = [section(_customer_text(card.proposed_customer))] if card.proposed_customer else []
+    return [header(title), fields_section(fields), section(_asks_text(card.asks)), *customer, *changed, *levels,
+            context(meta)]
+def _customer_text(rows: tuple[tuple[str, str], ...]) -> str:
+    title = "*Proposed customer*\n"
+    lines = [f"• {safe_text(label, NAME_LIMIT)}: {safe_text(value, _ASK_LIMIT)}" for label, value in rows]
+    return title + join_within(lines, SECTION_TEXT_LIMIT - len(title))
+
+
+def _changes_text(changes: tuple[str, ...]) -> str:
+    title = "*Changed since the last approval*\n"
+    lines = [f"• {safe_text(change, _ASK_LIMIT)}" for change in changes]
+    return title + join_within(lines, SECTION_TEXT_LIMIT - len(title))
 
 
 def _asks_text(asks: tuple[Ask, ...]) -> str:

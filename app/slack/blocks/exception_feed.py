@@ -38,6 +38,8 @@ class ThreadView:
     deal_url: str | None
     owner_name: str | None
     items: tuple[ItemView, ...]
+    owner_slack_id: str | None = None
+    """The owner found in Slack by email: shown as a mention (each reader sees the name); else owner_name."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +70,8 @@ def thread_blocks(view: ThreadView, *, policy: Policy, tz: ZoneInfo, now: dateti
     for item in shown:
         blocks.extend(item_blocks(item, policy=policy, tz=tz, now=now))
     footer = []
-    if view.owner_name:
-        footer.append(f"Opportunity owner: {safe_text(view.owner_name, NAME_LIMIT)}")
+    if view.owner_slack_id or view.owner_name:
+        footer.append(f"Opportunity owner: {mention(view.owner_slack_id, view.owner_name or '')}")
     if len(view.items) > len(shown):
         footer.append(f"{len(view.items) - len(shown)} older ones not shown")
     footer.append(f"`{SlashCommand.EXCEPTIONS.value} all` lists every open exception · updates follow in the thread")

@@ -82,6 +82,9 @@ class InvoiceStatusView:
     tax: Decimal | None = None
     corrections: tuple[CorrectionLine, ...] = ()
     can_correct: bool = False
+    problems_title: str = "Blocking the invoice"
+    milestones: tuple[str, ...] = ()
+    """One line per due milestone of the billing schedule, with its invoice."""
     """Corrections are on in the policy and the deal has an invoice: show the "Propose correction" button."""
 
 
@@ -91,10 +94,13 @@ def invoice_status_blocks(view: InvoiceStatusView, *, tz: ZoneInfo) -> list[Bloc
     blocks: list[Block] = [header(view.deal_name), fields_section(_deal_fields(view))]
     if view.gate_problems:
         problems = [f"• {safe_text(problem, _LINE_LIMIT)}" for problem in view.gate_problems]
-        blocks.append(section(_titled("Blocking the invoice", problems, empty="None.")))
+        blocks.append(section(_titled(view.problems_title, problems, empty="None.")))
     approvals = [_approval_line(approval, tz) for approval in view.approvals]
     blocks.append(section(_titled("Approvals", approvals, empty="None needed.")))
     blocks.append(_invoice_block(view))
+    if view.milestones:
+        blocks.append(section(_titled("Milestones", [safe_text(line, _LINE_LIMIT) for line in view.milestones],
+                                      empty="None.")))
     if view.corrections:
         lines = [_correction_line(c, view.currency) for c in view.corrections]
         blocks.append(section(_titled("Corrections", lines, empty="None.")))

@@ -12,7 +12,6 @@ from app.slack.blocks.common import context, fields_section, header, section
 from app.slack.blocks.format import NAME_LIMIT, escape, join_within, link, money, safe_text, slack_time
 
 NO_VALUE = "—"
-PENDING_CREDIT_MEMOS = "_not measured yet_ (credit memos are not read from QuickBooks yet)"
 
 
 def weekly_review_text(numbers: WeeklyNumbers) -> str:
@@ -55,7 +54,7 @@ def _causes(numbers: WeeklyNumbers, cause_label: Callable[[str], str]) -> str:
 def _credit_memos(numbers: WeeklyNumbers) -> str:
     memos = numbers.credit_memos
     if memos is None:
-        return PENDING_CREDIT_MEMOS
+        return NO_VALUE
     totals = " + ".join(money(amount, currency) for currency, amount in memos.total_by_currency.items())
     return f"{memos.count}" + (f" ({totals})" if totals else "")
 
