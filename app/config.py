@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -104,6 +104,21 @@ class Settings(BaseSettings):
         default=AnyHttpUrl("http://127.0.0.1:8000"),
         description="this service's public base URL, such as https://ledgerbridge.example.com")
     ledgerbridge_dashboard_token: SecretStr | None = None
+    slack_client_id: str | None = Field(default=None, description="the Slack app's Client ID, such as 1234.5678")
+    slack_client_secret: SecretStr | None = None
+    ledgerbridge_session_secret: SecretStr | None = Field(
+        default=None, min_length=32, description="at least 32 random characters (`openssl rand -hex 32`)")
+    ledgerbridge_log_format: Literal["text", "json"] = Field(default="text", description="text or json")
+
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log redaction filter (never to be shown)."""
+        return [value.get_secret_value() for value in self.__dict__.values()
+                if isinstance(value, SecretStr) and value.get_secret_value()]
+
+    @property
+    def slack_sign_in(self) -> bool:
+        """Sign in with Slack is on: the client id, its secret and the session secret are all set."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.ledgerbridge_session_secret)
 
     @field_validator("database_url")
     @classmethod
@@ -170,6 +185,12 @@ def unknown_settings(environ: Mapping[str, str] | None = None, env_file: Path | 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+def missing_for_sign_in(settings: Settings) -> list[str]:
+    """What "Sign in with Slack" on the dashboard still needs (without it only the shared token guards it)."""
+    return [name for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "LEDGERBRIDGE_SESSION_SECRET")
+            if not getattr(settings, name.lower())]
 
 
 def missing_for_production(settings: Settings) -> list[str]:

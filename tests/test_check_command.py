@@ -32,6 +32,9 @@ PRODUCTION_ENV = {
     "QBO_CLIENT_SECRET": "qbo-secret-abc",
     "QBO_REALM_ID": "9341452876543210",
     "QBO_REFRESH_TOKEN": "AB11-refresh-secret-def",
+    "SLACK_CLIENT_ID": "1234.5678",
+    "SLACK_CLIENT_SECRET": "slack-client-secret-ghi",
+    "LEDGERBRIDGE_SESSION_SECRET": "session-secret-" + "x" * 32,
 }
 
 
@@ -157,7 +160,8 @@ def test_production_lists_every_missing_setting_at_once(monkeypatch: pytest.Monk
     missing = [line.removeprefix("settings: missing for production: ").split(" ")[0]
                for line in capsys.readouterr().out.splitlines() if "missing for production" in line]
     assert missing == ["SLACK_SIGNING_SECRET", "SALESFORCE_INSTANCE_URL", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET",
-                       "QBO_REALM_ID", "SALESFORCE_ACCESS_TOKEN", "QBO_REFRESH_TOKEN"]
+                       "QBO_REALM_ID", "SALESFORCE_ACCESS_TOKEN", "QBO_REFRESH_TOKEN", "SLACK_CLIENT_ID",
+                       "SLACK_CLIENT_SECRET", "LEDGERBRIDGE_SESSION_SECRET"]
 
 
 def production_without_refresh_token(monkeypatch: pytest.MonkeyPatch, database: str) -> None:
@@ -213,3 +217,14 @@ def test_serve_names_every_missing_setting_too(monkeypatch: pytest.MonkeyPatch,
         "SLACK_SIGNING_SECRET", "SALESFORCE_INSTANCE_URL", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID",
         "SALESFORCE_ACCESS_TOKEN", "QBO_REFRESH_TOKEN"]
     assert all(line.startswith("ledgerbridge serve: missing setting ") for line in lines)
+
+
+def test_production_check_names_the_missing_sign_in_settings(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    for name, value in PRODUCTION_ENV.items():
+        if name not in ("SLACK_CLIENT_SECRET", "LEDGERBRIDGE_SESSION_SECRET"):
+            monkeypatch.setenv(name, value)
+    status = main(["check", "--production", "--policy", str(EXAMPLE)])
+    output = capsys.readouterr().out
+    assert status == 1
+    assert "missing for production: SLACK_CLIENT_SECRET (Sign in with Slack" in output
+    assert "missing for production: LEDGERBRIDGE_SESSION_SECRET" in output and "1234.5678" not in output

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from app.config import load_settings
 from app.integrations.quickbooks import build_quickbooks_gateway
@@ -63,7 +65,12 @@ def test_salesforce_snippet_reaches_the_emulator(tmp_path: Path) -> None:
 
 def test_slack_snippet_reaches_the_emulator(tmp_path: Path) -> None:
     with sandbox("slack", tmp_path) as (_, env):
-        assert set(env) == {"SLACK_API_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}
+        assert set(env) == {"SLACK_API_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
+                            "SLACK_CLIENT_SECRET"}
         settings = load_settings(**as_settings(env))
         client = WebClient(token=env["SLACK_BOT_TOKEN"], base_url=str(settings.slack_api_url))
         assert client.auth_test()["ok"] is True
+        with pytest.raises(SlackApiError) as refused:       # the app's credentials pass; only the code is unknown
+            WebClient(base_url=str(settings.slack_api_url)).openid_connect_token(
+                client_id=env["SLACK_CLIENT_ID"], client_secret=env["SLACK_CLIENT_SECRET"], code="never-issued")
+        assert refused.value.response["error"] == "invalid_code"

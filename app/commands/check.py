@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.commands.live_check import live_findings, print_findings
 from app.commands.live_settings import missing_for_live_use
-from app.config import Settings, load_settings, unknown_settings
+from app.config import Settings, load_settings, missing_for_sign_in, unknown_settings
 from app.errors import ConfigError
 from app.policy import Policy, parse_policy
 
@@ -76,7 +76,8 @@ def _report_policy(source: str, text: str) -> Policy | None:
 
 
 def _report_production(settings: Settings) -> bool:
-    missing = missing_for_live_use(settings)
+    missing = missing_for_live_use(settings) + [
+        f"{name} (Sign in with Slack for the dashboard)" for name in missing_for_sign_in(settings)]
     for name in missing:
         print(f"settings: missing for production: {name}")
     if not missing:

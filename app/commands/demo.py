@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import secrets
 import shutil
 import signal
 import socket
@@ -27,6 +28,8 @@ from app.sandbox.console import create_console
 from app.sandbox.history import seed_demo_history
 from app.sandbox.people import ANN, BOB, CARL, DANA, SAM
 from app.sandbox.server import bind_socket
+from app.sandbox.slack.openid import DEMO_CLIENT_ID as OPENID_CLIENT_ID
+from app.sandbox.slack.openid import DEMO_CLIENT_SECRET as OPENID_CLIENT_SECRET
 from app.sandbox.split import SplitStack, start_split
 from app.sandbox.stack import sandbox_settings, start_emulators
 from app.sandbox.walkthrough import run_walkthrough, say
@@ -108,7 +111,9 @@ def _run(args: argparse.Namespace, sock: socket.socket, database: Path) -> int:
     emulators = start_emulators()
     try:
         settings = sandbox_settings(emulators, database_url=f"sqlite:///{database}", ledgerbridge_poll_seconds=5,
-                                    ledgerbridge_scheduler_enabled=True)
+                                    ledgerbridge_scheduler_enabled=True, slack_client_id=OPENID_CLIENT_ID,
+                                    slack_client_secret=OPENID_CLIENT_SECRET,     # Sign in with Slack, the emulator's
+                                    ledgerbridge_session_secret=secrets.token_hex(32))   # app; a key for this run
         book = seed_demo_book(emulators.salesforce, emulators.sf_user_ids)
         seed_demo_history(settings)
         stack = start_split(emulators, settings, sock=sock, console=create_console)
@@ -172,5 +177,6 @@ def _what_to_try(stack: SplitStack) -> None:
              f"&c={EXCEPTIONS_CHANNEL}")
     say(out, "  - Slash commands from the box at the bottom (/approvals, /exceptions, /invoice-status); App Home in")
     say(out, "    the sidebar; QuickBooks invoices and Salesforce deals in the top bar.")
-    say(out, f"  - The ROI dashboard and the open exceptions: {stack.app_url}/dashboard")
+    say(out, f"  - The ROI dashboard and the open exceptions: {stack.app_url}/dashboard (Sign in with Slack: the")
+    say(out, "    Slack emulator lists the demo people; Dana or Ann see every deal, Sam only the ones he owns)")
     say(out, "Press Ctrl-C to stop.")

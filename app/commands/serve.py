@@ -22,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
     settings, policy = start.settings, start.policy
     # an unreachable vendor login stops here, in one line, rather than in both children over and over
     build_runtime(settings, policy=policy).engine.dispose()
-    configure_logging()
+    configure_logging(log_format=settings.ledgerbridge_log_format, secrets=settings.secret_values())
     return supervise(web_and_worker(args.host, args.port))

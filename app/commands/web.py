@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if start is None:
         return 2
     settings, policy = start.settings, start.policy
-    configure_logging()
+    configure_logging(log_format=settings.ledgerbridge_log_format, secrets=settings.secret_values())
     die_with_parent(args.parent_pid)
     app = create_web_app(build_runtime(settings, policy=policy))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if start is None:
         return 2
     settings, policy = start.settings, start.policy
-    configure_logging()
+    configure_logging(log_format=settings.ledgerbridge_log_format, secrets=settings.secret_values())
     die_with_parent(args.parent_pid)
     runtime = build_runtime(settings, policy=policy, vendor_wait=WORKER_VENDOR_WAIT)
     run_scheduler = settings.ledgerbridge_scheduler_enabled and not args.no_scheduler

@@ -20,10 +20,19 @@ PING_HORIZON = timedelta(days=10)
 """How far ahead of the SLA a reminder may fall in wall time (business hours skip nights and weekends)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who sees only their own deals: the deal's owner by email, or the exception's owner."""
+
+    slack_id: str
+    email: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Filter:
     owner: str | None = None
     cause: str | None = None
+    visible_to: Person | None = None
 
 
 def cause_column():
@@ -36,7 +45,14 @@ def _open(filter_: Filter | None = None):
         conditions.append(ExceptionItem.owner_slack_id == filter_.owner)
     if filter_ is not None and filter_.cause:
         conditions.append(cause_column() == filter_.cause)
+    if filter_ is not None and filter_.visible_to is not None:
+        conditions.append(_owned_by(filter_.visible_to))
     return conditions
+
+
+def _owned_by(person: Person):
+    owned_deals = select(Deal.id).where(func.lower(Deal.owner_email) == person.email.lower())
+    return or_(col(ExceptionItem.owner_slack_id) == person.slack_id, col(ExceptionItem.deal_id).in_(owned_deals))
 
 
 def queue_counts(session: Session, *, now: datetime, soon_until: datetime) -> QueueCounts:

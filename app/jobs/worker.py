@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from app.clock import Clock
 from app.db import session_scope
 from app.errors import IntegrationError, RateLimited, WaitingOnWork
+from app.logging_setup import log_ids
 from app.work_queue import service as queue
 from app.work_queue.models import WorkItem
 
@@ -31,6 +32,8 @@ Handler = Callable[[dict[str, Any]], None]
 FailureHook = Callable[[WorkItem, BaseException], None]
 SuccessHook = Callable[[WorkItem], None]
 MAX_ATTEMPTS = 8
+PAYLOAD_IDS = ("deal_id", "approval_id", "invoice_id", "exception_id")
+"""Ids a payload may carry that every log line of its work names (LEDGERBRIDGE_LOG_FORMAT=json)."""
 IDLE_WAIT_SECONDS = 0.5
 
 
@@ -218,9 +221,11 @@ class Worker:
         try:
             if handler is None:
                 raise LookupError(f"no handler for work kind {item.kind!r}")
-            handler(dict(item.payload))
+            with log_ids(**ids_of(item, item_id)):
+                handler(dict(item.payload))
         except Exception as error:  # every failure is recorded on the item; none kills the worker
-            self._record_failure(item, item_id, holder, error)
+            with log_ids(**ids_of(item, item_id)):
+                self._record_failure(item, item_id, holder, error)
         else:
             with session_scope(self._engine) as session:
                 queue.complete(session, item_id=item_id, worker_id=holder, clock=self._clock)
@@ -287,6 +292,12 @@ class Worker:
 
 def _kinds(lane: Lane) -> Collection[str] | None:
     return lane.kinds
+
+
+def ids_of(item: WorkItem, item_id: int) -> dict[str, object]:
+    payload = item.payload if isinstance(item.payload, dict) else {}
+    return {"work_item_id": item_id, **{name: payload[name] for name in PAYLOAD_IDS if isinstance(payload.get(name),
+                                                                                                   int | str)}}
 
 
 def stored_id(item: WorkItem) -> int:

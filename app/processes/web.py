@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -19,13 +20,19 @@ from app.db import session_scope
 from app.errors import ConfigError
 from app.intake.notify import MAX_NOTIFY_BYTES, NotifyRejected, parse_notification, verify_notify
 from app.integrations.slack_api import build_async_web_client
+from app.jobs.lanes import lane_of
 from app.processes.policy_record import record_policy_at_start
 from app.runtime import Runtime
 from app.signing import BodyTooLarge, read_capped
 from app.slack.bolt_app import build_bolt_app
 from app.slack.endpoint import handle_slack_request
+from app.web.exports import build_exports_router
+from app.web.gate import SignInGate
+from app.web.prometheus import OperationsCollector, PrometheusMiddleware, RequestMetrics, metrics_endpoint
 from app.web.readiness import build_readiness_router
-from app.web.routes import build_dashboard_router
+from app.web.routes import build_dashboard_router, build_templates
+from app.web.session import SessionCodec
+from app.web.signin import build_signin_router
 from app.work_queue.kinds import WorkKind
 from app.work_queue.service import enqueue
 
@@ -52,7 +59,29 @@ def create_web_app(runtime: Runtime) -> FastAPI:
     api = FastAPI(title="Ledgerbridge", lifespan=lifespan)
     api.state.runtime, api.state.socket_mode = runtime, None
     _add_routes(api, runtime, slack_handler=AsyncSlackRequestHandler(bolt), signing_secret=signing_secret)
+    _add_access_and_metrics(api, runtime)
     return api
+
+
+def _add_access_and_metrics(api: FastAPI, runtime: Runtime) -> None:
+    """Sign in with Slack (when configured) in front of every page, and /metrics with its own registry."""
+    settings, registry = runtime.settings, CollectorRegistry(auto_describe=True)
+    if settings.slack_sign_in and settings.ledgerbridge_session_secret is not None:
+        codec = SessionCodec(settings.ledgerbridge_session_secret.get_secret_value())
+        api.include_router(build_signin_router(runtime, codec, build_templates()))
+        api.add_middleware(SignInGate, codec=codec, machine_token=settings.ledgerbridge_dashboard_token,
+                           public_url=str(settings.ledgerbridge_public_url))
+    api.include_router(build_exports_router(runtime))
+    registry.register(OperationsCollector(runtime.engine, runtime.clock, _lane_name))
+    api.add_api_route("/metrics", metrics_endpoint(registry, token=settings.ledgerbridge_dashboard_token,
+                                                   sign_in=settings.slack_sign_in),
+                      methods=["GET"], include_in_schema=False)
+    api.add_middleware(PrometheusMiddleware, metrics=RequestMetrics(registry))   # outermost: times everything
+
+
+def _lane_name(kind: str) -> str | None:
+    lane = lane_of(kind)
+    return lane.name if lane is not None else None
 
 
 async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:

@@ -11,6 +11,8 @@ from app.sandbox.salesforce.state import (
     DEFAULT_SECURITY_TOKEN,
     DEFAULT_USERNAME,
 )
+from app.sandbox.slack.openid import DEMO_CLIENT_ID as OPENID_CLIENT_ID
+from app.sandbox.slack.openid import DEMO_CLIENT_SECRET as OPENID_CLIENT_SECRET
 from app.sandbox.slack.state import DEFAULT_APP_TOKEN, DEFAULT_BOT_TOKEN
 
 SANDBOX_SIGNING_SECRET = "ledgerbridge-sandbox-signing-secret"
@@ -33,6 +35,8 @@ def env_snippet(which: str, base_url: str) -> list[str]:
     return {
         "slack": [f"SLACK_API_URL={base_url}/api/", f"SLACK_BOT_TOKEN={DEFAULT_BOT_TOKEN}",
                   f"SLACK_SIGNING_SECRET={SANDBOX_SIGNING_SECRET}",
+                  "# Sign in with Slack on the dashboard (the emulator's demo app):",
+                  f"SLACK_CLIENT_ID={OPENID_CLIENT_ID}", f"SLACK_CLIENT_SECRET={OPENID_CLIENT_SECRET}",
                   "# For Socket Mode through this emulator instead of HTTP:", f"# SLACK_APP_TOKEN={DEFAULT_APP_TOKEN}"],
         "salesforce": [f"SALESFORCE_INSTANCE_URL={base_url}", f"SALESFORCE_ACCESS_TOKEN={DEFAULT_ACCESS_TOKEN}"],
         "quickbooks": [f"QBO_API_URL={base_url}/v3",

@@ -1,21 +1,63 @@
-"""CSRF protection for the dashboard's forms: a token bound to the browser's session, checked on every POST.
+"""CSRF protection for every state-changing form.
 
-The binding is a random value in its own cookie (HttpOnly, SameSite=Strict, path /dashboard); the token a form
-carries is an HMAC of it, so a page on another site can neither read nor forge it. A signed Slack session
-(sign-in with Slack) can take the random cookie's place: `token_for` and `valid` only need a binding string.
+Signed in with Slack: the token is bound to the signed session. Each form carries
+`<input type="hidden" name="csrf_token" value="...">` (the session's token); a POST, PUT, PATCH or DELETE whose
+token (form field or X-CSRF-Token header) is not the session's is refused with 403 by the gate (app/web/gate.py),
+and so is one whose Origin names another site. Requests authenticated otherwise (Slack's and Salesforce's signed
+deliveries, the JSON API with its bearer token) carry no cookie to abuse and are not checked here.
+
+Without sign-in (an SSO proxy in front names the person): the binding is a random value in its own cookie
+(HttpOnly, SameSite=Strict, path /dashboard), and the token a form carries is an HMAC of it, so a page on another
+site can neither read nor forge it. `token_for` and `valid` pick whichever applies to the request.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from urllib.parse import parse_qs, urlsplit
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-CSRF_COOKIE = "ledgerbridge_csrf"
+from app.web.session import Person
+
 FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_COOKIE = "ledgerbridge_csrf"
 _PROCESS_KEY = secrets.token_bytes(32)
+
+
+def hidden_field(person: Person | None) -> Markup:
+    """The form field to put in every form that changes state (empty when nobody is signed in)."""
+    if person is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, escape(person.csrf))
+
+
+def token_in(body: bytes, content_type: str, header: str | None) -> str:
+    """The token the request sent: the header, else the url-encoded form field."""
+    if header:
+        return header
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return ""
+    values = parse_qs(body.decode("utf-8", errors="replace")).get(FIELD, [])
+    return values[0] if values else ""
+
+
+def same_origin(origin: str | None, host: str | None, public_url: str) -> bool:
+    """No Origin header (older browsers) passes; one naming neither this host nor LEDGERBRIDGE_PUBLIC_URL's (a
+    proxy in front may change Host) fails."""
+    if not origin:
+        return True
+    netloc = urlsplit(origin).netloc
+    return origin != "null" and netloc in {host or "", urlsplit(public_url).netloc}
+
+
+def accepted(person: Person | None, sent: str) -> bool:
+    return person is not None and bool(sent) and hmac.compare_digest(sent.encode(), person.csrf.encode())
 
 
 def _key(request: Request) -> bytes:
@@ -35,11 +77,23 @@ def binding_of(request: Request) -> str:
     return known
 
 
+def _signed_in(request: Request) -> Person | None:
+    person = request.scope.get("state", {}).get("person")
+    return person if isinstance(person, Person) else None
+
+
 def token_for(request: Request) -> str:
+    """The token a form on this page must carry: the session's when signed in, else the binding cookie's HMAC."""
+    person = _signed_in(request)
+    if person is not None:
+        return person.csrf
     return hmac.new(_key(request), binding_of(request).encode(), hashlib.sha256).hexdigest()
 
 
 def valid(request: Request, token: str | None) -> bool:
+    person = _signed_in(request)
+    if person is not None:
+        return accepted(person, token or "")
     binding = request.cookies.get(CSRF_COOKIE)
     if not (binding and token):
         return False

@@ -28,6 +28,7 @@ from app.web.api_json import metrics_json
 from app.web.auth import COOKIE_MAX_AGE, COOKIE_NAME, Access, DashboardGate, address_without_token
 from app.web.operations import add_operation_routes
 from app.web.overview import BadFilter, read_overview
+from app.web.signin import audience_filter
 from app.web.viewer import remember, viewer_of
 
 PAGE_SIZE = 50
@@ -97,7 +98,7 @@ class Dashboard:
             number = parse_page(request.query_params.get("page"))
         except BadPage as bad:
             return self._error(400, str(bad))
-        total, items, now = _read_exceptions(self.runtime, number)
+        total, items, now = _read_exceptions(self.runtime, number, audience_filter(request))
         viewer = viewer_of(self.runtime, request, people=[item.owner_slack_id for item in items])
         lines = views.exception_lines(items, viewer.zone, name_of=viewer.name_of)
         return remember(self._page("exceptions.html", lines=lines, total=total, page=number,
@@ -143,7 +144,9 @@ class Dashboard:
 
 def build_dashboard_router(runtime: Runtime) -> APIRouter:
     """GET /dashboard, /dashboard/exceptions and /dashboard/api/metrics (plain defs: run in the thread pool)."""
-    dashboard = Dashboard(runtime, build_templates(), DashboardGate(runtime.settings.ledgerbridge_dashboard_token))
+    settings = runtime.settings        # with Sign in with Slack on, app/web/gate.py guards (token for the JSON API)
+    dashboard = Dashboard(runtime, build_templates(),
+                          DashboardGate(None if settings.slack_sign_in else settings.ledgerbridge_dashboard_token))
     router = APIRouter(prefix="/dashboard", include_in_schema=False)
     router.add_api_route("", dashboard.overview, methods=["GET"])
     router.add_api_route("/exceptions", dashboard.exceptions, methods=["GET"])
@@ -159,12 +162,12 @@ def _read_metrics(runtime: Runtime, days: int) -> RoiMetrics:
                            home_currency=runtime.policy.currency.home)
 
 
-def _read_exceptions(runtime: Runtime, number: int) -> tuple[int, list[ItemView], datetime]:
+def _read_exceptions(runtime: Runtime, number: int,
+                     everything: queries.Filter) -> tuple[int, list[ItemView], datetime]:
     """(open count, that page's item views, now): SLA-breached first, then soonest due."""
     now = runtime.clock.now()
     link = partial(record_url, runtime.settings.salesforce_base_url, "Opportunity")
     with session_scope(runtime.engine) as session:
-        everything = queries.Filter()
         total = queries.count_open(session, filter_=everything)
         rows = queries.page_rows(session, filter_=everything, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         items = queries.views(rows, now=now, policy=runtime.policy, record_link=link)

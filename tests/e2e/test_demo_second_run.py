@@ -124,7 +124,10 @@ def test_the_demo_runs_web_and_worker_as_its_own_processes_behind_one_port(first
     base = f"http://127.0.0.1:{first_demo.port}"
     console = httpx.get(base + "/demo/", timeout=10)
     assert console.status_code == 200 and "Ledgerbridge demo console" in console.text
-    assert httpx.get(base + "/dashboard", timeout=10).status_code == 200      # served by the web process
+    dashboard = httpx.get(base + "/dashboard", timeout=10)                    # served by the web process
+    assert dashboard.status_code == 303 and dashboard.headers["location"].startswith("/signin?next=")
+    signin = httpx.get(base + "/signin", timeout=10)                           # Sign in with Slack is on
+    assert signin.status_code == 200 and "Sign in with Slack" in signin.text
 
 
 class _frozen:

@@ -10,6 +10,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
 from app.sandbox.slack.admin import admin_routes
+from app.sandbox.slack.openid import openid_routes
 from app.sandbox.slack.response_urls import deliver_response
 from app.sandbox.slack.socket_mode import SOCKET_PATH, socket_endpoint
 from app.sandbox.slack.state import SlackState
@@ -56,6 +57,7 @@ def create_slack_emulator(state: SlackState | None = None, *, clock: Clock | Non
         Route("/_responses/{url_id}", _response_url, methods=["POST"]),
         WebSocketRoute(SOCKET_PATH, socket_endpoint),
         *admin_routes(),
+        *openid_routes(),
     ]
     app = Starlette(routes=routes)
     app.state.slack = state

@@ -5,7 +5,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.sandbox.slack import socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
+from app.sandbox.slack import openid, socket_mode, web_chat, web_conversations, web_directory, web_history, web_views
 from app.sandbox.slack.faults import Fault
 from app.sandbox.slack.scopes import accepted_scopes, missing_scope_body, scope_headers, scopes_for_types
 from app.sandbox.slack.state import SlackState
@@ -48,8 +48,12 @@ def parse_params(query: dict[str, str], body: bytes, content_type: str) -> dict[
 
 
 def bearer_token(authorization: str | None, params: dict[str, Any]) -> str | None:
-    """The token from `Authorization: Bearer`, else the legacy `token` argument (removed from params)."""
+    """The token from `Authorization: Bearer`, else the legacy `token` argument (removed from params).
+    HTTP Basic (how slack_sdk sends a client id and secret to openid.connect.token) fills those two params."""
     from_body = params.pop("token", None)
+    if authorization and authorization.lower().startswith("basic "):
+        params.update(openid.basic_credentials(authorization[6:].strip(), params))
+        return None
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
     return from_body if isinstance(from_body, str) else None
@@ -65,6 +69,10 @@ def call_method(state: SlackState, method: str, params: dict[str, Any], token: s
 
 
 def _dispatch(state: SlackState, method: str, params: dict[str, Any], token: str | None) -> ApiReply:
+    if method == "openid.connect.userInfo":     # authenticated by the user's own sign-in token
+        return openid.openid_user_info(state, token)
+    if method == "openid.connect.token":        # authenticated by the app's client id and secret
+        return _run(state, method, openid.openid_token, params)
     handler = METHODS.get(method)
     if handler is None:
         return fail("unknown_method")
