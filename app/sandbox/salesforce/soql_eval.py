@@ -133,10 +133,37 @@ def _child_spec(spec: ObjectSpec, relationship: str) -> ChildRelationship:
 
 def _select(spec: ObjectSpec, source: RecordSource, where: Condition | None,
             order_by: Sequence[OrderItem], rows: Sequence[Row] | None = None) -> list[Row]:
-    candidates = source.rows(spec.name) if rows is None else rows
+    candidates = _candidates(spec, source, where) if rows is None else rows
     predicate = _Predicate(spec, source, where) if where is not None else None
     selected = [row for row in candidates if predicate is None or predicate.matches(row)]
     return _sorted(spec, source, selected, order_by) if order_by else selected
+
+
+def _candidates(spec: ObjectSpec, source: RecordSource, where: Condition | None) -> Sequence[Row]:
+    """The rows the WHERE must look at: through the source's SystemModstamp index when the WHERE requires
+    `SystemModstamp >=`, `>` or `=` a datetime (alone or in a top-level AND), so that an incremental poll
+    examines the changed records only; otherwise every row. The WHERE is still applied to each candidate."""
+    since = _modstamp_floor(where)
+    indexed = getattr(source, "rows_stamped_since", None)
+    if since is not None and indexed is not None:
+        found: Sequence[Row] | None = indexed(spec.name, since)
+        if found is not None:
+            return found
+    return source.rows(spec.name)
+
+
+def _modstamp_floor(where: Condition | None) -> Any:
+    if where is None or isinstance(where, Not | Like | InList):
+        return None
+    if isinstance(where, BoolOp):
+        if where.op != "AND":
+            return None
+        floors = [floor for floor in (_modstamp_floor(operand) for operand in where.operands) if floor is not None]
+        return max(floors) if floors else None
+    stamp_field = [part.casefold() for part in where.field.path] == ["systemmodstamp"]
+    if stamp_field and where.op in (">=", ">", "=") and where.value.kind is LiteralKind.DATETIME:
+        return where.value.value
+    return None
 
 
 def value_of(row: Row | None, resolved: _Resolved, source: RecordSource) -> Any:
@@ -307,6 +334,10 @@ class _Shaper:
     def _linked(self, child_object: str, field: str, parent_id: str) -> list[Row]:
         """The children of one parent, in store order. Indexed once per query: a scan of every child per parent
         made a 10,000-opportunity query with its line items take minutes."""
+        indexed = getattr(self.source, "children", None)
+        found: Sequence[Row] | None = indexed(child_object, field, parent_id) if indexed is not None else None
+        if found is not None:
+            return list(found)
         key = (child_object, field)
         if key not in self._children_by_parent:
             index: dict[Any, list[Row]] = defaultdict(list)

@@ -1,9 +1,14 @@
 """In-memory records of the emulated org: typed writes checked against the schema, derived fields on read.
 
+Indexed so that a query costs O(matches), not O(rows): per object the records in SystemModstamp order (what an
+incremental poll's `SystemModstamp >= t` reads), and the line items per opportunity (the Amount roll-up and the
+OpportunityLineItems subquery). A snapshot derives a row only when a query touches it.
+
 Not thread-safe on its own: `SalesforceState` holds the lock around every call.
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +34,8 @@ def object_or_404(name: str) -> ObjectSpec:
 class RecordStore:
     def __init__(self) -> None:
         self._rows: dict[str, dict[str, Row]] = {spec.name: {} for spec in OBJECTS}
+        self._by_modstamp: dict[str, list[tuple[datetime, str]]] = {spec.name: [] for spec in OBJECTS}
+        self._lines_of: dict[str, dict[str, None]] = {}       # opportunity id -> its line ids, in creation order
         self._counter = 0
 
     # -- writes --------------------------------------------------------------------------------
@@ -44,20 +51,37 @@ class RecordStore:
         row.update(_checkbox_defaults(spec))     # Salesforce checkboxes are never null: false until set
         row.update(values)
         self._rows[spec.name][record_id] = row
+        if spec.name == _LINE:
+            self._lines_of.setdefault(row.get("OpportunityId") or "", {})[record_id] = None
         self._stamp(spec, row, now)
         return record_id
 
     def update(self, spec: ObjectSpec, record_id: str, fields: Mapping[str, Any], *, now: datetime) -> None:
         row = self.stored(spec, record_id)
+        before = row.get("OpportunityId")
         row.update(self._typed(spec, fields))
+        if spec.name == _LINE and row.get("OpportunityId") != before:
+            self._lines_of.get(before or "", {}).pop(row["Id"], None)
+            self._lines_of.setdefault(row.get("OpportunityId") or "", {})[row["Id"]] = None
         self._stamp(spec, row, now)
 
     def _stamp(self, spec: ObjectSpec, row: Row, now: datetime) -> None:
-        row["LastModifiedDate"] = row["SystemModstamp"] = now
+        self._restamp(spec.name, row, now)
         if spec.name == _LINE:  # the roll-up of Amount modifies the parent opportunity too
             parent = self._rows[_OPPORTUNITY].get(row.get("OpportunityId") or "")
             if parent is not None:
-                parent["LastModifiedDate"] = parent["SystemModstamp"] = now
+                self._restamp(_OPPORTUNITY, parent, now)
+
+    def _restamp(self, sobject: str, row: Row, now: datetime) -> None:
+        """Set LastModifiedDate and SystemModstamp, keeping the SystemModstamp index sorted."""
+        index = self._by_modstamp[sobject]
+        old = row.get("SystemModstamp")
+        if old is not None:
+            position = bisect.bisect_left(index, (old, row["Id"]))
+            if position < len(index) and index[position] == (old, row["Id"]):
+                del index[position]
+        row["LastModifiedDate"] = row["SystemModstamp"] = now
+        bisect.insort(index, (now, row["Id"]))
 
     def _typed(self, spec: ObjectSpec, fields: Mapping[str, Any]) -> Row:
         if not isinstance(fields, Mapping):
@@ -99,27 +123,51 @@ class RecordStore:
         return row
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self._rows)
+        return Snapshot(self._rows, self._by_modstamp, self._lines_of)
 
 
 class Snapshot:
-    """A `RecordSource` for one query: materializes each object type once, derived fields included."""
+    """A `RecordSource` for one query: derives each row it is asked for once, derived fields included."""
 
-    def __init__(self, rows: Mapping[str, Mapping[str, Row]]) -> None:
+    def __init__(self, rows: Mapping[str, Mapping[str, Row]],
+                 by_modstamp: Mapping[str, list[tuple[datetime, str]]] | None = None,
+                 lines_of: Mapping[str, Mapping[str, None]] | None = None) -> None:
         self._stored = rows
+        self._by_modstamp = by_modstamp
+        self._lines_of = lines_of
         self._cache: dict[str, dict[str, Row]] = {}
+        self.derived = 0
+        """Rows derived so far: what a query examined (the tests check it does not grow with the org)."""
 
     def rows(self, sobject: str) -> Sequence[Row]:
-        return list(self._materialized(sobject).values())
+        return [self._derived(sobject, rid) for rid in self._stored[object_or_404(sobject).name]]
 
     def row(self, sobject: str, record_id: str) -> Row | None:
-        return self._materialized(sobject).get(to_18(record_id) or "")
+        rid = to_18(record_id) or ""
+        return self._derived(sobject, rid) if rid in self._stored[object_or_404(sobject).name] else None
 
-    def _materialized(self, sobject: str) -> dict[str, Row]:
-        if sobject not in self._cache:
-            spec = object_or_404(sobject)
-            self._cache[sobject] = {rid: self._derive(spec, row) for rid, row in self._stored[sobject].items()}
-        return self._cache[sobject]
+    def rows_stamped_since(self, sobject: str, since: datetime) -> Sequence[Row] | None:
+        """The records with SystemModstamp >= `since` (a superset is fine: the WHERE still applies), in
+        SystemModstamp order; None when this snapshot has no index (the caller scans)."""
+        if self._by_modstamp is None:
+            return None
+        index = self._by_modstamp[object_or_404(sobject).name]
+        start = bisect.bisect_left(index, (since, ""))
+        return [self._derived(sobject, rid) for _, rid in index[start:]]
+
+    def children(self, child_object: str, field: str, parent_id: str) -> Sequence[Row] | None:
+        """The line items of one opportunity, in store order; None for a relationship without an index."""
+        if self._lines_of is None or (child_object, field) != (_LINE, "OpportunityId"):
+            return None
+        return [self._derived(_LINE, rid) for rid in self._lines_of.get(parent_id, {})]
+
+    def _derived(self, sobject: str, record_id: str) -> Row:
+        cache = self._cache.setdefault(sobject, {})
+        row = cache.get(record_id)
+        if row is None:
+            row = cache[record_id] = self._derive(object_or_404(sobject), self._stored[sobject][record_id])
+            self.derived += 1
+        return row
 
     def _derive(self, spec: ObjectSpec, stored: Row) -> Row:
         row = {field.name: stored.get(field.name) for field in spec.fields}
@@ -133,7 +181,9 @@ class Snapshot:
         stage = (row.get("StageName") or "").casefold()
         row["IsWon"] = stage == "closed won"
         row["IsClosed"] = stage in ("closed won", "closed lost")
-        lines = [line for line in self._materialized(_LINE).values() if line["OpportunityId"] == row["Id"]]
+        lines = self.children(_LINE, "OpportunityId", row["Id"])
+        if lines is None:
+            lines = [line for line in self.rows(_LINE) if line["OpportunityId"] == row["Id"]]
         row["HasOpportunityLineItem"] = bool(lines)
         if lines:
             row["Amount"] = sum((line["TotalPrice"] or Decimal(0) for line in lines), Decimal(0))
