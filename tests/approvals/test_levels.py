@@ -153,6 +153,16 @@ def test_the_requester_decides_no_level():
         assert choice.refusal is not None and choice.refusal.reason == RefusalReason.OWN_REQUEST
 
 
+@pytest.mark.parametrize("requester", [None, SAM])
+def test_an_empty_actor_or_an_empty_role_never_decides(requester):
+    nobody = choose_level(actor_id="", levels=TWO_IN_SEQUENCE, requesters=(requester,),
+                          members_by_role={"finance_approver": frozenset({""})})
+    assert nobody.level is None and nobody.refusal is not None
+    empty = choose_level(actor_id=ANN, levels=TWO_IN_SEQUENCE, requesters=(requester,),
+                         members_by_role={"finance_approver": frozenset()})
+    assert empty.level is None and empty.refusal is not None and empty.refusal.reason == RefusalReason.NOT_IN_ROLE
+
+
 def test_a_later_level_is_not_decided_before_its_turn():
     choice = choose_level(actor_id=DANA, levels=TWO_IN_SEQUENCE, requesters=(SAM,), members_by_role=MEMBERS)
     assert choice.refusal is not None and choice.refusal.reason == RefusalReason.NOT_IN_ROLE
