@@ -228,3 +228,9 @@ def test_correction_bands_crossed_become_levels_when_the_policy_says_so():
         LevelSpec(1, 1, "finance_approver"),)
     assert levels_needed("write_off", "cfo", policy_with({"corrections.order": "parallel"}),
                          amount=Decimal(20000)) == (LevelSpec(1, 1, "controller"), LevelSpec(2, 1, "cfo"))
+
+
+def test_a_refusal_with_no_open_level_reads_as_plain_english():
+    from app.approvals.levels import Refusal
+    text = refusal_text(Refusal(RefusalReason.NOT_IN_ROLE, ()), POLICY)
+    assert text == "Only an approver may decide this request now"
