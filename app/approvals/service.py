@@ -120,7 +120,8 @@ def record_lock(session: Session, *, request: ApprovalRequest, actor: str, clock
     record_event(session, actor=actor, action="approval.locked", subject_type="approval_request",
                  subject_id=str(request.id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "locked_values": request.locked_values,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 after=dict(request.locked_values or {}), links=Links(deal_id=request.deal_id, approval_id=request.id))
 
 
 def _already_decided(session: Session, request: ApprovalRequest) -> str:
