@@ -313,3 +313,29 @@ def test_a_request_made_before_the_field_lock_adopts_the_values_instead_of_being
     adopted = sync_locked(engine, deal_id, clock, LOCKED)
     assert adopted.superseded == [] and adopted.opened == [] and adopted.state is ApprovalsState.GRANTED
     assert stored(engine, deal_id)[0].locked_values == LOCKED
+
+
+# --- expiry of a re-approval ---------------------------------------------------------------------------
+
+def test_an_expired_re_approval_is_asked_again_with_its_diff_lock_and_levels(engine, deal_id, clock):
+    from app.pipeline.expiry import expire_due_requests
+    approved = sync(engine, deal_id, clock, (TERMS,)).current[0]
+    decide_now(engine, clock, approved.id)
+    reapproval = sync(engine, deal_id, clock, (TERMS,), fingerprint=FP_B).opened[0]
+    with session_scope(engine) as session:
+        stored_request = session.get(ApprovalRequest, reapproval.id)
+        old_locked, old_changes = stored_request.locked_values, stored_request.changes
+        assert stored_request.reapproval_of == approved.id
+    clock.advance(timedelta(days=14))                      # far past 40 business hours
+    with session_scope(engine) as session:
+        (expired,) = expire_due_requests(session, policy=POLICY, clock=clock)
+    with session_scope(engine) as session:
+        fresh = session.get(ApprovalRequest, expired.fresh_id)
+        assert (fresh.reapproval_of, fresh.changes, fresh.locked_values) == (approved.id, old_changes, old_locked)
+        assert fresh.terms_fingerprint == FP_B and fresh.status == "pending"
+        gone = events_for(session, "approval_request", reapproval.id)[-1]
+        assert gone.action == "approval.expired" and (gone.deal_id, gone.approval_id) == (deal_id, reapproval.id)
+        assert (gone.before, gone.after) == ({"status": "pending"}, {"status": "expired"})
+        asked = events_for(session, "approval_request", fresh.id)[-1]
+        assert asked.action == "approval.requested" and (asked.deal_id, asked.approval_id) == (deal_id, fresh.id)
+        assert verify_chain(session).ok
