@@ -335,7 +335,7 @@ def test_an_expired_re_approval_is_asked_again_with_its_diff_lock_and_levels(eng
         assert fresh.terms_fingerprint == FP_B and fresh.status == "pending"
         gone = events_for(session, "approval_request", reapproval.id)[-1]
         assert gone.action == "approval.expired" and (gone.deal_id, gone.approval_id) == (deal_id, reapproval.id)
-        assert (gone.before, gone.after) == ({"status": "pending"}, {"status": "expired"})
+        assert (gone.before, gone.after) == ({"status": "pending"}, {"status": "expired", "fresh_request_id": fresh.id})
         asked = events_for(session, "approval_request", fresh.id)[-1]
         assert asked.action == "approval.requested" and (asked.deal_id, asked.approval_id) == (deal_id, fresh.id)
         assert verify_chain(session).ok
