@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 
 from app.approvals import activation
 from app.approvals.activation_models import CREATE_NEW, ActivationStatus, CustomerActivation
+from app.approvals.level_service import refusal_before_opening
 from app.approvals.locks import lock_fingerprint, locked_values
 from app.approvals.models import ApprovalRequest, ApprovalStatus
-from app.approvals.level_service import refusal_before_opening
 from app.approvals.rules import ApprovalKind
 from app.approvals.service import record_lock
 from app.clock import Clock

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.approvals.level_service import decide_level
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.approvals.rules import ApprovalKind, ApprovalNeed
-from app.approvals.level_service import decide_level
 from app.approvals.service import ApprovalsState, SyncedRequests, requests_for, sync_requests
 from app.audit.service import events_for, verify_chain
 from app.clock import FixedClock

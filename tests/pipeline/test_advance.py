@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from app.approvals.level_service import decide_level
 from app.approvals.locks import terms_fingerprint
 from app.approvals.models import ApprovalRequest, Decision
-from app.approvals.level_service import decide_level
 from app.approvals.service import requests_for
 from app.clock import FixedClock
 from app.db import session_scope
