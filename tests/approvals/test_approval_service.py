@@ -339,3 +339,28 @@ def test_an_expired_re_approval_is_asked_again_with_its_diff_lock_and_levels(eng
         asked = events_for(session, "approval_request", fresh.id)[-1]
         assert asked.action == "approval.requested" and (asked.deal_id, asked.approval_id) == (deal_id, fresh.id)
         assert verify_chain(session).ok
+
+
+# --- App Home: what waits for whom ---------------------------------------------------------------------
+
+def test_app_home_lists_a_parallel_request_for_every_open_level_and_names_each_role(engine, deal_id, clock):
+    from app.approvals.level_service import open_request_levels
+    from app.approvals.levels import LevelSpec
+    from app.status.home import home_for
+    request = sync(engine, deal_id, clock, (DISCOUNT,)).current[0]
+    with session_scope(engine) as session:
+        open_request_levels(session, session.get(ApprovalRequest, request.id),
+                            (LevelSpec(1, 1, "finance_approver"), LevelSpec(2, 1, "cfo")))
+    dana = "U05DANACFO1"
+    members = {"finance_approver": frozenset({ANN}), "cfo": frozenset({dana})}
+    with session_scope(engine) as session:
+        cfo = home_for(session, user_id=dana, members_by_role=members, now=clock.now(), policy=POLICY)
+        finance = home_for(session, user_id=ANN, members_by_role=members, now=clock.now(), policy=POLICY)
+    assert [row.waiting_for for row in cfo.waiting_approvals] == [("Finance approver", "CFO")]
+    assert [row.waiting_for for row in finance.waiting_approvals] == [("Finance approver", "CFO")]
+    decide_now(engine, clock, request.id, actor=ANN)           # Ann's level done: only the CFO's is open
+    with session_scope(engine) as session:
+        cfo = home_for(session, user_id=dana, members_by_role=members, now=clock.now(), policy=POLICY)
+        finance = home_for(session, user_id=ANN, members_by_role=members, now=clock.now(), policy=POLICY)
+    assert [row.waiting_for for row in cfo.waiting_approvals] == [("CFO",)]
+    assert finance.waiting_approvals == ()
