@@ -364,3 +364,26 @@ def test_app_home_lists_a_parallel_request_for_every_open_level_and_names_each_r
         finance = home_for(session, user_id=ANN, members_by_role=members, now=clock.now(), policy=POLICY)
     assert [row.waiting_for for row in cfo.waiting_approvals] == [("CFO",)]
     assert finance.waiting_approvals == ()
+
+
+# --- the auditors' export: one record per decision, each level included ----------------------------------
+
+def test_the_export_has_one_record_per_level_decision_with_its_level_and_role(engine, deal_id, clock):
+    from app.approvals.level_service import open_request_levels
+    from app.approvals.levels import LevelSpec
+    from app.status.audit_trail import decision_records
+    dana = "U05DANACFO1"
+    request = sync(engine, deal_id, clock, (DISCOUNT,)).current[0]
+    with session_scope(engine) as session:
+        open_request_levels(session, session.get(ApprovalRequest, request.id),
+                            (LevelSpec(1, 1, "finance_approver"), LevelSpec(2, 2, "cfo")))
+    members = {"finance_approver": frozenset({ANN}), "cfo": frozenset({dana})}
+    for actor, name in ((ANN, "Ann"), (dana, "Dana")):
+        with session_scope(engine) as session:
+            decide_level(session, request_id=request.id, actor_id=actor, actor_name=name, decision=Decision.APPROVED,
+                         comment=None, members_by_role=members, policy=POLICY, clock=clock)
+    with session_scope(engine) as session:
+        records = decision_records(session, since=clock.now() - timedelta(days=1), until=clock.now() + timedelta(1))
+    assert [(r.slack_user_id, r.decision, r.approval_level, r.approval_role, r.approval_id, r.deal_id)
+            for r in records] == [(ANN, "approved", 1, "finance_approver", request.id, deal_id),
+                                  (dana, "approved", 2, "cfo", request.id, deal_id)]
