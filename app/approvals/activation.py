@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.approvals.activation_models import CREATE_NEW, ActivationStatus, CustomerActivation
 from app.approvals.models import ApprovalRequest
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import require
 from app.deals.facts import AccountFacts
@@ -105,7 +105,9 @@ def approve(session: Session, *, request: ApprovalRequest, terms: str | None, cr
                  subject_type="account", subject_id=account.sf_id,
                  details={"request_id": request.id, "deal_id": request.deal_id, "before": before,
                           "after": {"payment_terms": row.terms, "credit_limit": credit_limit},
-                          "choice": choice, "look_alikes": row.look_alikes}, clock=clock)
+                          "choice": choice, "look_alikes": row.look_alikes}, clock=clock,
+                 before=before, after={"payment_terms": row.terms, "credit_limit": credit_limit, "choice": choice},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))
     return row
 
 
@@ -121,7 +123,11 @@ def link_customer(session: Session, *, activation_id: int, customer_id: str, cre
     record_event(session, actor="system", action="customer.activated", subject_type="account",
                  subject_id=account.sf_id,
                  details={"request_id": row.request_id, "qbo_customer_id": account.qbo_customer_id,
-                          "created": created, "terms": row.terms, "credit_limit": row.credit_limit}, clock=clock)
+                          "created": created, "terms": row.terms, "credit_limit": row.credit_limit}, clock=clock,
+                 before={"qbo_customer_id": None},
+                 after={"qbo_customer_id": account.qbo_customer_id, "created": created, "payment_terms": row.terms,
+                        "credit_limit": row.credit_limit},
+                 links=Links(deal_id=_deal_of(session, row.request_id), approval_id=row.request_id))
     return row
 
 
@@ -130,6 +136,11 @@ def request_account(session: Session, request: ApprovalRequest) -> int:
     if deal.account_id is None:
         raise ValueError(f"deal {deal.id} has no account to activate")
     return deal.account_id
+
+
+def _deal_of(session: Session, request_id: int | None) -> int | None:
+    request = session.get(ApprovalRequest, request_id) if request_id is not None else None
+    return request.deal_id if request else None
 
 
 def _joined(*parts: str | None) -> str:

@@ -16,7 +16,7 @@ from app.approvals.level_models import ApprovalLevel
 from app.approvals.levels import LevelSpec, LevelState, LevelStatus, Outcome
 from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
 from app.approvals.wording import refusal_text
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
@@ -78,6 +78,9 @@ def decide_level(session: Session, *, request_id: int, actor_id: str, actor_name
     if request.status != ApprovalStatus.PENDING:
         raise InvalidTransition(already_decided(session, request))
     levels = level_states(session, request)
+    if rules.outcome(levels) != Outcome.PENDING:     # decided in another session since this one read the request
+        session.refresh(request)
+        raise InvalidTransition(already_decided(session, request))
     choice = rules.choose_level(actor_id=actor_id, levels=levels, requesters=requesters(request),
                                 members_by_role=members_by_role, barred=_barred(session, request, policy))
     if choice.refusal is not None or choice.level is None:
@@ -150,7 +153,9 @@ def _finish(session: Session, request: ApprovalRequest, last: LevelState, *, dec
     record_event(session, actor=last.decided_by or "", actor_name=last.decided_by_name,
                  action=f"approval.{decision.value}", subject_type="approval_request", subject_id=str(request.id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "comment": last.comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 before={"status": ApprovalStatus.PENDING.value}, after={"status": request.status},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))
 
 
 def _audit_level(session: Session, request: ApprovalRequest, level: LevelState, *, policy: Policy,
@@ -160,7 +165,11 @@ def _audit_level(session: Session, request: ApprovalRequest, level: LevelState, 
                  subject_id=str(request.id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "level": level.position,
                           "step": level.step, "role": level.role, "comment": level.comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 before={"level": level.position, "role": level.role, "status": LevelStatus.PENDING.value},
+                 after={"level": level.position, "role": level.role, "status": level.status,
+                        "decided_by": level.decided_by},
+                 links=Links(deal_id=request.deal_id, approval_id=request.id))
 
 
 def _barred(session: Session, request: ApprovalRequest, policy: Policy) -> Collection[str]:

@@ -38,12 +38,6 @@ class ApprovalNeed:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    allowed: bool
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class DiscountMeasure:
     percent: Decimal
     largest_line_percent: Decimal
@@ -69,26 +63,6 @@ def measure_discount(deal: DealFacts) -> DiscountMeasure:
     return DiscountMeasure(percent=max(largest_percent, overall), largest_line_percent=largest_percent,
                            largest_line=largest.label if largest and largest_percent > 0 else None,
                            overall_percent=overall, list_total=list_total, net_total=net_total)
-
-
-OWN_REQUEST = "You cannot approve your own request"
-
-
-def may_decide(*, actor_id: str, requester_slack_id: str | None, role_members: frozenset[str],
-               role: str = "the approver role") -> Verdict:
-    if not actor_id or actor_id not in role_members:
-        return Verdict(False, f"Only members of {role} may decide")
-    if actor_id == requester_slack_id:
-        return Verdict(False, OWN_REQUEST)
-    return Verdict(True, f"Member of {role}")
-
-
-def may_open_decision(*, actor_id: str, requester_slack_id: str | None) -> Verdict:
-    """What is known without the role's members (they come from Slack): the actor did not ask for it.
-    `may_decide` still decides when the decision is submitted."""
-    if not actor_id or actor_id == requester_slack_id:
-        return Verdict(False, OWN_REQUEST)
-    return Verdict(True, "Not the requester")
 
 
 def _customer_activation(deal: DealFacts, policy: Policy) -> ApprovalNeed | None:

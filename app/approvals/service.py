@@ -8,13 +8,12 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from app.approvals.locks import FieldChange, LockedValues, describe, diff_locked
-from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
-from app.approvals.rules import ApprovalKind, ApprovalNeed, may_decide
+from app.approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus
+from app.approvals.rules import ApprovalKind, ApprovalNeed
 from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.deals.models import Deal
-from app.errors import InvalidTransition, NotAllowed
 
 _APPROVAL_KINDS = frozenset(kind.value for kind in ApprovalKind)
 
@@ -81,54 +80,13 @@ def decision_for(session: Session, *, request_id: int | None) -> ApprovalDecisio
     return session.exec(select(ApprovalDecision).where(ApprovalDecision.request_id == request_id)).first()
 
 
-def decide(session: Session, *, request_id: int, actor_id: str, actor_name: str | None, decision: Decision,
-           comment: str | None, role_members: frozenset[str], clock: Clock) -> ApprovalRequest:
-    """Record the one decision on a pending request. Raises NotAllowed or InvalidTransition; changes nothing then.
-
-    Two concurrent deciders both pass the pending check; the unique request_id on approval_decision
-    makes the second flush fail with IntegrityError, which the caller reports as "already decided".
-    """
-    request = session.get(ApprovalRequest, request_id)
-    if request is None:
-        raise InvalidTransition(f"Approval request {request_id} does not exist")
-    if request.status != ApprovalStatus.PENDING:
-        raise InvalidTransition(_already_decided(session, request))
-    verdict = may_decide(actor_id=actor_id, requester_slack_id=request.requester_slack_id,
-                         role_members=role_members, role=request.role)
-    if not verdict.allowed:
-        raise NotAllowed(verdict.reason)
-    if decision == Decision.REJECTED and not (comment or "").strip():
-        raise InvalidTransition("A rejection needs a reason")
-    now = clock.now()
-    session.add(ApprovalDecision(request_id=request_id, slack_user_id=actor_id, slack_user_name=actor_name,
-                                 decision=decision, comment=comment, decided_at=now))
-    session.flush()
-    request.status = ApprovalStatus(decision.value)
-    request.decided_at = now
-    session.add(request)
-    record_event(session, actor=actor_id, actor_name=actor_name, action=f"approval.{decision.value}",
-                 subject_type="approval_request", subject_id=str(request_id),
-                 details={"deal_id": request.deal_id, "kind": request.kind, "comment": comment,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
-                 before={"status": ApprovalStatus.PENDING.value}, after={"status": request.status},
-                 links=Links(deal_id=request.deal_id, approval_id=request_id))
-    return request
-
-
 def record_lock(session: Session, *, request: ApprovalRequest, actor: str, clock: Clock) -> None:
     """An approval locks the values it was given for: the audit trail keeps them with the approval."""
     record_event(session, actor=actor, action="approval.locked", subject_type="approval_request",
                  subject_id=str(request.id),
                  details={"deal_id": request.deal_id, "kind": request.kind, "locked_values": request.locked_values,
-                          "terms_fingerprint": request.terms_fingerprint}, clock=clock)
-
-
-def _already_decided(session: Session, request: ApprovalRequest) -> str:
-    if request.status == ApprovalStatus.SUPERSEDED:
-        return "This request is out of date: the deal's terms changed, so a new request was posted"
-    decided = decision_for(session, request_id=request.id)
-    who = (decided.slack_user_name or decided.slack_user_id) if decided else "someone"
-    return f"Already {request.status} by {who}"
+                          "terms_fingerprint": request.terms_fingerprint}, clock=clock,
+                 after=dict(request.locked_values or {}), links=Links(deal_id=request.deal_id, approval_id=request.id))
 
 
 @dataclass(frozen=True)

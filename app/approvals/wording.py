@@ -15,9 +15,9 @@ MAX_NAMED = 6
 
 def refusal_text(refusal: Refusal, policy: Policy) -> str:
     """The whole sentence, e.g. "Only a Finance approver may decide this request now. Ask <@U1> or <!subteam^S1>"."""
-    labels = _either([role_label(policy, role) for role in refusal.roles]) or "an approver"
+    labels = _either([role_label(policy, role) for role in refusal.roles]) or "approver"
     if refusal.reason == RefusalReason.OWN_REQUEST:
-        first = f"{OWN_REQUEST}: a {labels} other than you decides it"
+        first = f"{OWN_REQUEST}: {_a(labels)} other than you decides it"
     elif refusal.reason == RefusalReason.SECOND_LEVEL:
         first = (f"You already decided level {refusal.decided_position} of this request, and nobody decides two "
                  f"levels: a different {labels} decides the next one")
@@ -25,7 +25,7 @@ def refusal_text(refusal: Refusal, policy: Policy) -> str:
         first = (f"You decided this account's customer activation, so the policy keeps you off its credit limit: "
                  f"a different {labels} decides it")
     else:
-        first = f"Only a {labels} may decide this request now"
+        first = f"Only {_a(labels)} may decide this request now"
     who = who_may_decide(refusal, policy)
     return f"{first}. {who}" if who else first
 
@@ -44,6 +44,10 @@ def who_may_decide(refusal: Refusal, policy: Policy) -> str:
             groups.append(definition.usergroup)
     named = [f"<@{user}>" for user in people[:MAX_NAMED]] + [f"<!subteam^{group}>" for group in groups]
     return f"Ask {_either(named)}" if named else ""
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _either(items: list[str]) -> str:

@@ -45,5 +45,6 @@ def status_reply(rt: Runtime, query: str) -> dict[str, Any]:
 def publish_home(rt: Runtime, intent: PublishHome) -> None:
     members = members_by_role(rt.policy, directory=rt.slack)
     with session_scope(rt.engine) as session:
-        summary = home_for(session, user_id=intent.user_id, members_by_role=members, now=rt.clock.now())
+        summary = home_for(session, user_id=intent.user_id, members_by_role=members, now=rt.clock.now(),
+                           policy=rt.policy)
     rt.slack.publish_home(intent.user_id, home_view(home_view_model(summary)))

@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 from app.approvals import activation
 from app.approvals.activation_models import CREATE_NEW, ActivationStatus, CustomerActivation
+from app.approvals.level_service import refusal_before_opening
 from app.approvals.locks import lock_fingerprint, locked_values
 from app.approvals.models import ApprovalRequest, ApprovalStatus
-from app.approvals.rules import ApprovalKind, may_open_decision
+from app.approvals.rules import ApprovalKind
 from app.approvals.service import record_lock
 from app.clock import Clock
 from app.db import require, session_scope
@@ -97,9 +98,9 @@ def form_for(rt: Runtime, *, request_id: int, actor_id: str) -> ActivationForm:
         request = require(session, ApprovalRequest, request_id)
         if request.status != ApprovalStatus.PENDING:
             raise InvalidTransition(f"This request is already {request.status}")
-        verdict = may_open_decision(actor_id=actor_id, requester_slack_id=request.requester_slack_id)
-        if not verdict.allowed:
-            raise NotAllowed(verdict.reason)
+        refusal = refusal_before_opening(session, request, actor_id=actor_id, policy=rt.policy)
+        if refusal is not None:
+            raise NotAllowed(refusal)
         row = activation.activation_for(session, request_id=request_id)
         deal = require(session, Deal, request.deal_id)
         facts = deal_facts(session, deal)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.approvals.level_service import level_specs, open_request_levels
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.rules import ApprovalKind
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import persisted_id
 from app.exception_queue.rules import add_business_hours
@@ -68,7 +68,8 @@ def _expire(session: Session, request: ApprovalRequest, *, clock: Clock) -> Expi
                             detail=request.detail, terms_fingerprint=request.terms_fingerprint,
                             requester_sf_user_id=request.requester_sf_user_id,
                             requester_email=request.requester_email, requester_slack_id=request.requester_slack_id,
-                            created_at=clock.now())
+                            locked_values=request.locked_values, reapproval_of=request.reapproval_of,
+                            changes=request.changes, created_at=clock.now())
     session.add(fresh)
     session.flush()
     open_request_levels(session, fresh, level_specs(session, request))
@@ -76,10 +77,14 @@ def _expire(session: Session, request: ApprovalRequest, *, clock: Clock) -> Expi
     record_event(session, actor="system", action="approval.expired", subject_type="approval_request",
                  subject_id=str(expired_id), details={"deal_id": request.deal_id, "kind": request.kind,
                                                       "opened_at": request.created_at, "fresh_request_id": fresh_id},
-                 clock=clock)
+                 clock=clock, before={"status": ApprovalStatus.PENDING.value},
+                 after={"status": ApprovalStatus.EXPIRED.value, "fresh_request_id": fresh_id},
+                 links=Links(deal_id=request.deal_id, approval_id=expired_id))
     record_event(session, actor="system", action="approval.requested", subject_type="approval_request",
                  subject_id=str(fresh.id), details={"deal_id": request.deal_id, "kind": request.kind,
-                                                    "ask": request.ask, "replaces": expired_id}, clock=clock)
+                                                    "ask": request.ask, "replaces": expired_id}, clock=clock,
+                 after={"status": ApprovalStatus.PENDING.value, "locked_values": fresh.locked_values},
+                 links=Links(deal_id=request.deal_id, approval_id=fresh_id))
     enqueue(session, kind=WorkKind.REDRAW_APPROVAL_MESSAGE, payload={"request_id": request.id},
             dedupe_key=f"expired_redraw:{request.id}", clock=clock)
     enqueue(session, kind=WorkKind.POST_APPROVAL_REQUEST, payload={"request_id": fresh.id},

@@ -113,7 +113,7 @@ def status_candidates(matches: tuple[DealMatch, ...]) -> tuple[Candidate, ...]:
 def home_view_model(summary: HomeSummary) -> HomeView:
     return HomeView(
         is_approver=summary.is_approver,
-        pending_approvals=tuple(PendingApprovalRow(row.deal_name, row.ask, row.waiting)
+        pending_approvals=tuple(PendingApprovalRow(row.deal_name, row.ask, row.waiting, waiting_for=row.waiting_for)
                                 for row in summary.waiting_approvals),
         recent_invoices=tuple(RecentInvoiceRow(row.invoice_number, row.customer_name, row.amount, row.currency)
                               for row in summary.recent_invoices),

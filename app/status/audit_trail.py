@@ -16,6 +16,9 @@ from app.deals.models import Deal
 from app.invoicing.models import InvoiceJob
 
 DECISION_ACTIONS = ("approval.approved", "approval.rejected")
+LEVEL_ACTIONS = ("approval.level_approved", "approval.level_rejected")
+"""A request with levels is decided level by level: each level's decision is a record of its own (the request's
+closing approval.approved/rejected then repeats the last one and is left out)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ FIELDS: tuple[str, ...] = tuple(DecisionRecord.__dataclass_fields__)
 def decision_records(session: Session, *, since: datetime, until: datetime) -> list[DecisionRecord]:
     """Every approval decision audited in [since, until), oldest first, joined to its request, deal, invoice and
     the decider's Salesforce user."""
-    events = list_events(session, since=since, until=until, actions=DECISION_ACTIONS)
+    found = list_events(session, since=since, until=until, actions=DECISION_ACTIONS + LEVEL_ACTIONS)
+    with_levels = {_approval_id(e) for e in found if e.action in LEVEL_ACTIONS}
+    events = [e for e in found if e.action in LEVEL_ACTIONS or _approval_id(e) not in with_levels]
     requests = _by_id(session, ApprovalRequest, {_approval_id(e) for e in events})
     deals = _by_id(session, Deal, {r.deal_id for r in requests.values()})
     jobs = {job.deal_id: job for job in session.exec(
@@ -65,9 +70,10 @@ def decision_records(session: Session, *, since: datetime, until: datetime) -> l
         job = jobs.get(deal.id) if deal else None
         identity = identities.get(event.actor)
         records.append(DecisionRecord(
-            decided_at=_iso(event.occurred_at), decision=event.action.removeprefix("approval."),
+            decided_at=_iso(event.occurred_at),
+            decision=event.action.removeprefix("approval.").removeprefix("level_"),
             approval_id=approval_id, approval_kind=request.kind if request else None,
-            approval_level=request.level if request else None, approval_role=request.role if request else None,
+            approval_level=_level(event, request), approval_role=_role(event, request),
             deal_id=deal.id if deal else None, opportunity_id=deal.sf_id if deal else None,
             deal_name=deal.name if deal else None, slack_user_id=event.actor, slack_user_name=event.actor_name,
             salesforce_user_id=event.actor_sf_id or (identity.sf_user_id if identity else None),
@@ -77,6 +83,16 @@ def decision_records(session: Session, *, since: datetime, until: datetime) -> l
             policy_version=event.policy_version, audit_seq=event.seq, audit_hash=event.hash,
         ))
     return records
+
+
+def _level(event: AuditEvent, request: ApprovalRequest | None) -> int | None:
+    level = event.details.get("level") if event.action in LEVEL_ACTIONS else None
+    return int(level) if level is not None else (request.level if request else None)
+
+
+def _role(event: AuditEvent, request: ApprovalRequest | None) -> str | None:
+    role = event.details.get("role") if event.action in LEVEL_ACTIONS else None
+    return str(role) if role is not None else (request.role if request else None)
 
 
 def _approval_id(event: AuditEvent) -> int | None:

@@ -10,10 +10,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.approvals.level_service import level_states
+from app.approvals.levels import open_levels
 from app.approvals.models import ApprovalRequest, ApprovalStatus
+from app.approvals.roles import role_label
 from app.deals.models import Account, Deal, DealStatus
 from app.exception_queue.models import ExceptionItem, ExceptionStatus
 from app.invoicing.models import InvoiceJob, InvoiceJobStatus
+from app.policy import Policy
+from app.status.pending import waits_for
 
 RECENT_INVOICES = 20
 
@@ -25,6 +30,8 @@ class WaitingApproval:
     deal_name: str
     ask: str
     waiting: timedelta
+    waiting_for: tuple[str, ...] = ()
+    """The label of every open level's role (parallel levels: more than one)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,10 @@ class HomeSummary:
 
 
 def home_for(session: Session, *, user_id: str, members_by_role: Mapping[str, frozenset[str]],
-             now: datetime) -> HomeSummary:
+             now: datetime, policy: Policy | None = None) -> HomeSummary:
     roles = {role for role, members in members_by_role.items() if user_id in members}
-    return HomeSummary(is_approver=bool(roles), waiting_approvals=tuple(_pending(session, roles, now)),
+    return HomeSummary(is_approver=bool(roles),
+                       waiting_approvals=tuple(_pending(session, roles, now, user_id=user_id, policy=policy)),
                        recent_invoices=tuple(_recent_invoices(session)),
                        open_exceptions=_count(session, select(func.count()).select_from(ExceptionItem)
                                               .where(ExceptionItem.status == ExceptionStatus.OPEN)),
@@ -57,14 +65,22 @@ def home_for(session: Session, *, user_id: str, members_by_role: Mapping[str, fr
                                                   .where(Deal.gate_status == DealStatus.BLOCKED)))
 
 
-def _pending(session: Session, roles: set[str], now: datetime) -> list[WaitingApproval]:
+def _pending(session: Session, roles: set[str], now: datetime, *, user_id: str,
+             policy: Policy | None) -> list[WaitingApproval]:
+    """The requests one of whose open levels (parallel levels: any of them) is of a role the user holds."""
     if not roles:
         return []
     statement = (select(ApprovalRequest, Deal).join(Deal, col(Deal.id) == ApprovalRequest.deal_id)
-                 .where(ApprovalRequest.status == ApprovalStatus.PENDING, col(ApprovalRequest.role).in_(roles))
-                 .order_by(col(ApprovalRequest.created_at)))
-    return [WaitingApproval(deal.name, request.ask, now - request.created_at)
-            for request, deal in session.exec(statement)]
+                 .where(ApprovalRequest.status == ApprovalStatus.PENDING)
+                 .order_by(col(ApprovalRequest.created_at), col(ApprovalRequest.id)))
+    waiting = []
+    for request, deal in session.exec(statement):
+        if not waits_for(session, request, user_id=user_id, roles=roles):
+            continue
+        open_roles = dict.fromkeys(level.role for level in open_levels(level_states(session, request)))
+        labels = tuple(role_label(policy, role) if policy else role.replace("_", " ") for role in open_roles)
+        waiting.append(WaitingApproval(deal.name, request.ask, now - request.created_at, labels))
+    return waiting
 
 
 def _recent_invoices(session: Session) -> list[RecentInvoice]:

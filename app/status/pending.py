@@ -26,11 +26,12 @@ def pending_requests(session: Session, *, user_id: str, members_by_role: Mapping
                  .order_by(col(ApprovalRequest.created_at), col(ApprovalRequest.id)))
     rows: list[tuple[ApprovalRequest, Deal, Account | None]] = [
         (request, deal, account) for request, deal, account in session.exec(statement)
-        if everyone or _waits_for(session, request, user_id=user_id, roles=roles)]
+        if everyone or waits_for(session, request, user_id=user_id, roles=roles)]
     return rows[:MAX_LISTED], len(rows)
 
 
-def _waits_for(session: Session, request: ApprovalRequest, *, user_id: str, roles: set[str]) -> bool:
+def waits_for(session: Session, request: ApprovalRequest, *, user_id: str, roles: set[str]) -> bool:
+    """One of the request's open levels is of a role the user holds, and they neither asked nor decided a level."""
     if request.requester_slack_id == user_id:
         return False
     levels = level_states(session, request)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,9 +11,10 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.approvals.level_service import decide_level
 from app.approvals.models import ApprovalDecision, ApprovalRequest, Decision
 from app.approvals.rules import ApprovalKind, ApprovalNeed
-from app.approvals.service import ApprovalsState, SyncedRequests, decide, requests_for, sync_requests
+from app.approvals.service import ApprovalsState, SyncedRequests, requests_for, sync_requests
 from app.audit.service import events_for, verify_chain
 from app.clock import FixedClock
 from app.db import session_scope
@@ -20,6 +22,7 @@ from app.deals.models import Deal
 from app.deals.service import upsert_from_salesforce
 from app.errors import InvalidTransition, NotAllowed
 from app.integrations.salesforce_models import SfAccount, SfOpportunity
+from app.policy import load_policy
 
 NY = ZoneInfo("America/New_York")
 TERMS = ApprovalNeed(ApprovalKind.PAYMENT_TERMS, "finance_approver", 1, ask="Net 60 requested where Net 30 is standard",
@@ -29,6 +32,7 @@ DISCOUNT = ApprovalNeed(ApprovalKind.DISCOUNT, "finance_approver", 1, ask="20% d
 FP_A, FP_B = "a" * 64, "b" * 64
 ANN, BOB, REP = "U05ANNFIN01", "U05BOBFIN02", "U05REPSALE1"
 MEMBERS = frozenset({ANN, BOB, REP})
+POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.example.yaml")
 
 
 @pytest.fixture
@@ -59,8 +63,9 @@ def sync(engine: Engine, deal_id: int, clock: FixedClock, needs: tuple[ApprovalN
 def decide_now(engine: Engine, clock: FixedClock, request_id: int, *, actor: str = ANN, name: str | None = "Ann",
                decision: Decision = Decision.APPROVED, comment: str | None = None) -> ApprovalRequest:
     with session_scope(engine) as session:
-        return decide(session, request_id=request_id, actor_id=actor, actor_name=name, decision=decision,
-                      comment=comment, role_members=MEMBERS, clock=clock)
+        return decide_level(session, request_id=request_id, actor_id=actor, actor_name=name, decision=decision,
+                            comment=comment, members_by_role={"finance_approver": MEMBERS}, policy=POLICY,
+                            clock=clock).request
 
 
 def stored(engine: Engine, deal_id: int) -> list[ApprovalRequest]:
@@ -122,7 +127,8 @@ def test_field_lock_supersedes_an_approved_request_when_the_terms_change(engine,
     old, new = stored(engine, deal_id)
     assert (old.status, new.status) == ("superseded", "pending")
     assert len(decisions(engine, old.id)) == 1          # the approval itself stays on record
-    assert actions(engine, old.id) == ["approval.requested", "approval.approved", "approval.superseded"]
+    assert actions(engine, old.id) == ["approval.requested", "approval.level_approved", "approval.approved",
+                                       "approval.superseded"]
 
 
 def test_a_pending_request_for_old_terms_is_superseded_too(engine, deal_id, clock):
@@ -174,10 +180,15 @@ def test_approval_records_who_when_and_an_audit_event(engine, deal_id, clock):
     (request,) = stored(engine, deal_id)
     assert (request.status, request.decided_at) == ("approved", row.decided_at)
     with session_scope(engine) as session:
-        event = events_for(session, "approval_request", request_id)[-1]
+        level, event = events_for(session, "approval_request", request_id)[-2:]
         assert (event.action, event.actor, event.actor_name) == ("approval.approved", ANN, "Ann Finance")
         assert event.details == {"deal_id": deal_id, "kind": "payment_terms", "comment": "fine this once",
                                  "terms_fingerprint": FP_A}
+        assert (event.deal_id, event.approval_id) == (deal_id, request_id)
+        assert (event.before, event.after) == ({"status": "pending"}, {"status": "approved"})
+        assert level.action == "approval.level_approved" and (level.deal_id, level.approval_id) == (deal_id, request_id)
+        assert level.before == {"level": 1, "role": "finance_approver", "status": "pending"}
+        assert level.after == {"level": 1, "role": "finance_approver", "status": "approved", "decided_by": ANN}
         assert verify_chain(session).ok
 
 
@@ -199,7 +210,7 @@ def assert_nothing_written(engine: Engine, deal_id: int, request_id: int) -> Non
 
 def test_a_non_member_is_not_allowed_and_nothing_is_written(engine, deal_id, clock):
     request_id = sync(engine, deal_id, clock, (TERMS,)).current[0].id
-    with pytest.raises(NotAllowed, match="Only members"):
+    with pytest.raises(NotAllowed, match="Only a Finance approver may decide"):
         decide_now(engine, clock, request_id, actor="U05STRANGER")
     assert_nothing_written(engine, deal_id, request_id)
 
@@ -250,9 +261,9 @@ def test_two_sessions_deciding_at_once_leave_exactly_one_decision(engine, deal_i
         seen = loser.get(ApprovalRequest, request_id)   # the loser read it pending (and keeps it in its session)
         assert seen.status == "pending"
         decide_now(engine, clock, request_id, actor=ANN, name="Ann")
-        with pytest.raises(IntegrityError):
-            decide(loser, request_id=request_id, actor_id=BOB, actor_name="Bob", decision=Decision.REJECTED,
-                   comment="no", role_members=MEMBERS, clock=clock)
+        with pytest.raises((IntegrityError, InvalidTransition)):
+            decide_level(loser, request_id=request_id, actor_id=BOB, actor_name="Bob", decision=Decision.REJECTED,
+                         comment="no", members_by_role={"finance_approver": MEMBERS}, policy=POLICY, clock=clock)
             loser.commit()
     finally:
         loser.rollback()
@@ -262,7 +273,7 @@ def test_two_sessions_deciding_at_once_leave_exactly_one_decision(engine, deal_i
                              .where(ApprovalDecision.request_id == request_id)).one()
     assert count == 1
     assert [(row.slack_user_id, row.decision) for row in decisions(engine, request_id)] == [(ANN, "approved")]
-    assert actions(engine, request_id) == ["approval.requested", "approval.approved"]
+    assert actions(engine, request_id) == ["approval.requested", "approval.level_approved", "approval.approved"]
 
 
 # --- the field lock's values ---------------------------------------------------------------------------
@@ -302,3 +313,77 @@ def test_a_request_made_before_the_field_lock_adopts_the_values_instead_of_being
     adopted = sync_locked(engine, deal_id, clock, LOCKED)
     assert adopted.superseded == [] and adopted.opened == [] and adopted.state is ApprovalsState.GRANTED
     assert stored(engine, deal_id)[0].locked_values == LOCKED
+
+
+# --- expiry of a re-approval ---------------------------------------------------------------------------
+
+def test_an_expired_re_approval_is_asked_again_with_its_diff_lock_and_levels(engine, deal_id, clock):
+    from app.pipeline.expiry import expire_due_requests
+    approved = sync(engine, deal_id, clock, (TERMS,)).current[0]
+    decide_now(engine, clock, approved.id)
+    reapproval = sync(engine, deal_id, clock, (TERMS,), fingerprint=FP_B).opened[0]
+    with session_scope(engine) as session:
+        stored_request = session.get(ApprovalRequest, reapproval.id)
+        old_locked, old_changes = stored_request.locked_values, stored_request.changes
+        assert stored_request.reapproval_of == approved.id
+    clock.advance(timedelta(days=14))                      # far past 40 business hours
+    with session_scope(engine) as session:
+        (expired,) = expire_due_requests(session, policy=POLICY, clock=clock)
+    with session_scope(engine) as session:
+        fresh = session.get(ApprovalRequest, expired.fresh_id)
+        assert (fresh.reapproval_of, fresh.changes, fresh.locked_values) == (approved.id, old_changes, old_locked)
+        assert fresh.terms_fingerprint == FP_B and fresh.status == "pending"
+        gone = events_for(session, "approval_request", reapproval.id)[-1]
+        assert gone.action == "approval.expired" and (gone.deal_id, gone.approval_id) == (deal_id, reapproval.id)
+        assert (gone.before, gone.after) == ({"status": "pending"}, {"status": "expired", "fresh_request_id": fresh.id})
+        asked = events_for(session, "approval_request", fresh.id)[-1]
+        assert asked.action == "approval.requested" and (asked.deal_id, asked.approval_id) == (deal_id, fresh.id)
+        assert verify_chain(session).ok
+
+
+# --- App Home: what waits for whom ---------------------------------------------------------------------
+
+def test_app_home_lists_a_parallel_request_for_every_open_level_and_names_each_role(engine, deal_id, clock):
+    from app.approvals.level_service import open_request_levels
+    from app.approvals.levels import LevelSpec
+    from app.status.home import home_for
+    request = sync(engine, deal_id, clock, (DISCOUNT,)).current[0]
+    with session_scope(engine) as session:
+        open_request_levels(session, session.get(ApprovalRequest, request.id),
+                            (LevelSpec(1, 1, "finance_approver"), LevelSpec(2, 1, "cfo")))
+    dana = "U05DANACFO1"
+    members = {"finance_approver": frozenset({ANN}), "cfo": frozenset({dana})}
+    with session_scope(engine) as session:
+        cfo = home_for(session, user_id=dana, members_by_role=members, now=clock.now(), policy=POLICY)
+        finance = home_for(session, user_id=ANN, members_by_role=members, now=clock.now(), policy=POLICY)
+    assert [row.waiting_for for row in cfo.waiting_approvals] == [("Finance approver", "CFO")]
+    assert [row.waiting_for for row in finance.waiting_approvals] == [("Finance approver", "CFO")]
+    decide_now(engine, clock, request.id, actor=ANN)           # Ann's level done: only the CFO's is open
+    with session_scope(engine) as session:
+        cfo = home_for(session, user_id=dana, members_by_role=members, now=clock.now(), policy=POLICY)
+        finance = home_for(session, user_id=ANN, members_by_role=members, now=clock.now(), policy=POLICY)
+    assert [row.waiting_for for row in cfo.waiting_approvals] == [("CFO",)]
+    assert finance.waiting_approvals == ()
+
+
+# --- the auditors' export: one record per decision, each level included ----------------------------------
+
+def test_the_export_has_one_record_per_level_decision_with_its_level_and_role(engine, deal_id, clock):
+    from app.approvals.level_service import open_request_levels
+    from app.approvals.levels import LevelSpec
+    from app.status.audit_trail import decision_records
+    dana = "U05DANACFO1"
+    request = sync(engine, deal_id, clock, (DISCOUNT,)).current[0]
+    with session_scope(engine) as session:
+        open_request_levels(session, session.get(ApprovalRequest, request.id),
+                            (LevelSpec(1, 1, "finance_approver"), LevelSpec(2, 2, "cfo")))
+    members = {"finance_approver": frozenset({ANN}), "cfo": frozenset({dana})}
+    for actor, name in ((ANN, "Ann"), (dana, "Dana")):
+        with session_scope(engine) as session:
+            decide_level(session, request_id=request.id, actor_id=actor, actor_name=name, decision=Decision.APPROVED,
+                         comment=None, members_by_role=members, policy=POLICY, clock=clock)
+    with session_scope(engine) as session:
+        records = decision_records(session, since=clock.now() - timedelta(days=1), until=clock.now() + timedelta(1))
+    assert [(r.slack_user_id, r.decision, r.approval_level, r.approval_role, r.approval_id, r.deal_id)
+            for r in records] == [(ANN, "approved", 1, "finance_approver", request.id, deal_id),
+                                  (dana, "approved", 2, "cfo", request.id, deal_id)]

@@ -153,6 +153,16 @@ def test_the_requester_decides_no_level():
         assert choice.refusal is not None and choice.refusal.reason == RefusalReason.OWN_REQUEST
 
 
+@pytest.mark.parametrize("requester", [None, SAM])
+def test_an_empty_actor_or_an_empty_role_never_decides(requester):
+    nobody = choose_level(actor_id="", levels=TWO_IN_SEQUENCE, requesters=(requester,),
+                          members_by_role={"finance_approver": frozenset({""})})
+    assert nobody.level is None and nobody.refusal is not None
+    empty = choose_level(actor_id=ANN, levels=TWO_IN_SEQUENCE, requesters=(requester,),
+                         members_by_role={"finance_approver": frozenset()})
+    assert empty.level is None and empty.refusal is not None and empty.refusal.reason == RefusalReason.NOT_IN_ROLE
+
+
 def test_a_later_level_is_not_decided_before_its_turn():
     choice = choose_level(actor_id=DANA, levels=TWO_IN_SEQUENCE, requesters=(SAM,), members_by_role=MEMBERS)
     assert choice.refusal is not None and choice.refusal.reason == RefusalReason.NOT_IN_ROLE
@@ -218,3 +228,9 @@ def test_correction_bands_crossed_become_levels_when_the_policy_says_so():
         LevelSpec(1, 1, "finance_approver"),)
     assert levels_needed("write_off", "cfo", policy_with({"corrections.order": "parallel"}),
                          amount=Decimal(20000)) == (LevelSpec(1, 1, "controller"), LevelSpec(2, 1, "cfo"))
+
+
+def test_a_refusal_with_no_open_level_reads_as_plain_english():
+    from app.approvals.levels import Refusal
+    text = refusal_text(Refusal(RefusalReason.NOT_IN_ROLE, ()), POLICY)
+    assert text == "Only an approver may decide this request now"

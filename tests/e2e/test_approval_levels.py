@@ -24,7 +24,7 @@ from app.jobs.scheduler import approval_expiry
 from app.sandbox.book import Book, Line
 from app.sandbox.people import ANN, BOB, CARL, DANA, ERIN
 from app.sandbox.stack import DEMO_POLICY, Stack
-from app.slack.ids import ActionId
+from app.slack.ids import ActionId, BlockId
 from tests.e2e.conftest import FIXED_START, approval_messages, eventually, settle, start_stack
 from tests.e2e.test_approvals_command import answer_to
 from tests.e2e.test_corrections import correction_request, corrections, invoiced_deal, last_view, qbo, submit_form
@@ -289,7 +289,12 @@ def test_one_person_may_not_decide_both_the_activation_and_the_credit_limit_of_a
         activation = next(m for m in asks if "New customer" in json.dumps(m.blocks))
         credit = next(m for m in asks if "Credit limit" in json.dumps(m.blocks))
 
-        click(stack, CARL, activation.ts)
+        click(stack, CARL, activation.ts)                # Approve opens the activation modal; Carl submits it
+        view = eventually(lambda: next((v for v in stack.emulators.slack.views
+                                        if v.get("callback_id") == "customer_activation"), None), what="the modal")
+        stack.slack_side.submit_view(CARL.slack_id, view["id"], {
+            BlockId.ACTIVATION_TERMS_INPUT.value: {ActionId.ACTIVATION_TERMS.value: "Net 30"},
+            BlockId.ACTIVATION_CREDIT_LIMIT_INPUT.value: {ActionId.ACTIVATION_CREDIT_LIMIT.value: ""}})
         eventually(lambda: "Approved" in shown(stack, activation.ts), what="the activation approved")
         click(stack, CARL, credit.ts)
         refusal = notes(stack, CARL)[0]

@@ -89,8 +89,9 @@ def test_an_activation_with_adjusted_terms_and_credit_limit_creates_the_customer
     customers_before = len(qbo(stack, "Customer"))
 
     stack.slack_side.click_button(SAM.slack_id, APPROVALS, request.slack_ts, ActionId.APPROVE)   # the requester
-    eventually(lambda: any("cannot approve your own request" in note.text
-                           for note in stack.emulators.slack.ephemerals(SAM.slack_id)), what="the refusal")
+    eventually(lambda: any("You cannot approve your own request: a Controller other than you decides it. Ask "
+                           in note.text for note in stack.emulators.slack.ephemerals(SAM.slack_id)),
+               what="the refusal, in the same words as every other button's")
     view = open_modal(stack, request)
     assert "Hooli Labs" in shown(view["blocks"]) and "ap@hooli.example" in shown(view["blocks"])
     refused = submit(stack, view, terms="Net 30", credit_limit="lots")
@@ -116,6 +117,14 @@ def test_an_activation_with_adjusted_terms_and_credit_limit_creates_the_customer
     assert approved["before"]["payment_terms"] == "Net 60" and approved["after"]["payment_terms"] == "Net 30"
     assert Decimal(str(approved["after"]["credit_limit"])) == Decimal("25000.00")
     assert "customer.activated" in events and "approval.locked" in events
+    for action in ("customer.activation_approved", "customer.activated", "approval.locked"):
+        event = events[action]
+        assert (event.deal_id, event.approval_id) == (request.deal_id, request.id), action
+        assert event.after is not None, action
+    assert events["customer.activation_approved"].before["payment_terms"] == "Net 60"
+    assert events["customer.activation_approved"].after["payment_terms"] == "Net 30"
+    assert events["customer.activated"].after["qbo_customer_id"] == created[0]["Id"]
+    assert events["approval.locked"].after["payment_terms"] == "Net 30"
     assert statuses == {"customer_activation": "approved", "payment_terms": "superseded"}  # Net 60 is no more
 
 

@@ -155,6 +155,10 @@ def test_a_locked_change_after_the_invoice_opens_an_exception_with_the_diff(stac
     poll(stack)
     with session_scope(stack.runtime.engine) as session:        # the same change is one exception
         assert len(session.exec(select(ExceptionItem).where(ExceptionItem.dedupe_key.startswith("locked:"))).all()) == 1
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "approval.changed_after_invoice")).all()
+    assert (event.deal_id, event.exception_id) == (item.deal_id, item.id) and event.invoice_id
+    assert event.approval_id == next(r.id for r in requests_of(stack, deal_id) if r.kind == "payment_terms")
+    assert event.before["amount"] != event.after["amount"] and event.after["bill_to"].startswith("9 Elm St")
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from app.approvals.level_service import decide_level
 from app.approvals.locks import terms_fingerprint
 from app.approvals.models import ApprovalRequest, Decision
-from app.approvals.service import decide, requests_for
+from app.approvals.service import requests_for
 from app.clock import FixedClock
 from app.db import session_scope
 from app.deals.models import Account, Deal, DealStatus
@@ -77,8 +78,9 @@ def open_exceptions(engine: Engine) -> list[ExceptionItem]:
 def decide_as(engine: Engine, clock: FixedClock, request: ApprovalRequest, actor: str, decision: Decision,
               comment: str | None = None) -> None:
     with session_scope(engine) as session:
-        decide(session, request_id=request.id, actor_id=actor, actor_name=actor.lower(), decision=decision,
-               comment=comment, role_members=frozenset({actor}), clock=clock)
+        decide_level(session, request_id=request.id, actor_id=actor, actor_name=actor.lower(), decision=decision,
+                     comment=comment, members_by_role={role: frozenset({actor}) for role in POLICY.approver_roles},
+                     policy=POLICY, clock=clock)
 
 
 def test_a_deal_that_is_not_won_waits_with_the_reason_in_words(engine, clock):

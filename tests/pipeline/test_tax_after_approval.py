@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from app.approvals.level_service import decide_level
 from app.approvals.models import Decision
-from app.approvals.service import decide, requests_for
+from app.approvals.service import requests_for
 from app.audit.service import record_event
 from app.clock import FixedClock
 from app.db import session_scope
@@ -63,8 +64,9 @@ def test_taxability_changed_after_approval_is_approved_again_before_invoicing(en
     first = step(engine, clock, DEAL)
     assert [request.kind for request in first.to_post] == ["payment_terms"]
     with session_scope(engine) as session:
-        decide(session, request_id=first.to_post[0].id, actor_id="U05ANNFIN01", actor_name="ann",
-               decision=Decision.APPROVED, comment=None, role_members=frozenset({"U05ANNFIN01"}), clock=clock)
+        decide_level(session, request_id=first.to_post[0].id, actor_id="U05ANNFIN01", actor_name="ann",
+                     decision=Decision.APPROVED, comment=None, policy=POLICY, clock=clock,
+                     members_by_role={role: frozenset({"U05ANNFIN01"}) for role in POLICY.approver_roles})
     clock.advance(timedelta(minutes=5))
     changed = step(engine, clock, EXEMPT)
     assert changed.status is DealStatus.AWAITING_APPROVAL and not changed.create_invoice

@@ -78,3 +78,10 @@ def test_home_escapes_hostile_rows_and_refuses_float_amounts(texts: Callable[[An
     assert body.count("&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;") == 4
     with pytest.raises(TypeError):
         home_view(HomeView(is_approver=True, recent_invoices=(RecentInvoiceRow("1", "A", 1.5),)))  # type: ignore[arg-type]
+
+
+def test_a_pending_row_names_every_open_levels_role() -> None:
+    row = PendingApprovalRow("Globex - Expansion", "35% discount", timedelta(hours=3),
+                             waiting_for=("Finance approver", "CFO"))
+    shown = json.dumps(home_view(HomeView(is_approver=True, pending_approvals=(row,))).to_dict())
+    assert "waiting 3h for Finance approver, CFO" in shown

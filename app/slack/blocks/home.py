@@ -27,6 +27,8 @@ class PendingApprovalRow(NamedTuple):
     ask: str
     age: timedelta
     permalink: str | None = None
+    waiting_for: tuple[str, ...] = ()
+    """The label of every open level's role."""
 
 
 class RecentInvoiceRow(NamedTuple):
@@ -99,7 +101,8 @@ def _rows(rows: Sequence[Row], render: Callable[[Row], Block], cap: int, more: s
 
 def _pending_section(row: PendingApprovalRow) -> Block:
     deal = link(row.permalink, row.deal_name)
-    return section(f"*{deal}*\n{safe_text(row.ask, _ASK_LIMIT)} · waiting {age(row.age)}")
+    roles = f" for {', '.join(safe_text(role, NAME_LIMIT) for role in row.waiting_for)}" if row.waiting_for else ""
+    return section(f"*{deal}*\n{safe_text(row.ask, _ASK_LIMIT)} · waiting {age(row.age)}{roles}")
 
 
 def _invoice_section(row: RecentInvoiceRow) -> Block:
