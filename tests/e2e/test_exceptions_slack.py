@@ -47,7 +47,7 @@ def test_tag_assign_and_resolve_update_the_digest_in_place(cstack: Stack, cbook:
     side, slack = cstack.slack_side, cstack.emulators.slack
 
     reply = side.select_option(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_TAG_CAUSE, "rep_data_entry")
-    assert reply.status_code == 200 and reply.elapsed < 3
+    assert reply.status_code == 200
     eventually(lambda: "Sales rep data entry" in item_section(slack.find_message(DIGEST, message.ts), item_id),
                what="the tag in place")
     side.select_option(ANN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_ASSIGN, SAM.slack_id)
@@ -130,7 +130,7 @@ def test_exceptions_command_lists_filters_and_closes(cstack: Stack, cbook: Book)
 
     def ask(text: str, user: str = ANN.slack_id) -> dict:
         delivery = side.send_slash_command(user, SlashCommand.EXCEPTIONS.value, text)
-        assert delivery.status_code == 200 and delivery.elapsed < 3
+        assert delivery.status_code == 200
         return eventually(lambda: slack.responses(delivery.payload["response_url"]), what=f"/exceptions {text}")[-1]
 
     listed = ask("")

@@ -82,7 +82,7 @@ def test_discounted_deal_waits_for_approval_then_invoices_once(stack: Stack, boo
     assert qbo_invoices(stack) == []
 
     reply = stack.slack_side.click_button(ANN.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
-    assert reply.status_code == 200 and reply.elapsed < 3
+    assert reply.status_code == 200
 
     eventually(lambda: qbo_invoices(stack), what="the invoice after approval")
     updated = eventually(lambda: (m := stack.emulators.slack.find_message(APPROVALS, request.ts))

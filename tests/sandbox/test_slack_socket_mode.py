@@ -132,7 +132,7 @@ def test_slash_command_envelope_is_acked_with_its_payload(emulator: tuple[SlackS
     result = SocketSide(state).send_slash_command("U0ANN", "/invoice-status", "INV-1")
 
     assert result.json == {"text": "got /invoice-status"}
-    assert result.status_code == 200 and result.elapsed < 3
+    assert result.status_code == 200
     assert json.loads(result.body) == {"envelope_id": result.envelope["envelope_id"], "payload": result.json}
     request = app.requests[0]
     assert (request.type, request.envelope_id, request.accepts_response_payload) == (
