@@ -82,7 +82,10 @@ def open_correction(session: Session, *, deal: Deal, job: InvoiceJob, proposal: 
     session.add(correction)
     record_event(session, actor=proposer.slack_id or "system", actor_name=proposer.name,
                  action="correction.proposed", subject_type="deal", subject_id=deal.sf_id,
-                 details=_audit_details(correction, request_id=request.id, estimate=valued.estimate), clock=clock)
+                 details=_audit_details(correction, request_id=request.id, estimate=valued.estimate), clock=clock,
+                 after={"status": correction.status, "kind": correction.kind, "amount": str(correction.amount),
+                        "currency": correction.currency},
+                 links=Links(deal_id=deal.id, approval_id=request.id, invoice_id=job.qbo_invoice_id))
     session.flush()
     return correction, request
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from app.audit.service import record_event
+from app.audit.service import Links, record_event
 from app.clock import Clock
 from app.db import Transactions, persisted_id
 from app.exactly_once.models import SyncWatermark
@@ -74,8 +74,15 @@ def record_credit_memo(session: Session, memo: CreditMemoChange, *, realm_id: st
     if new:
         record_event(session, actor="quickbooks", action="credit_memo.seen", subject_type="qbo_credit_memo",
                      subject_id=persisted_id(row), details={"qbo_id": memo.id, "doc_number": memo.doc_number,
-                                                            "invoice_job_id": row.invoice_job_id}, clock=clock)
+                                                            "invoice_job_id": row.invoice_job_id}, clock=clock,
+                     after={"total": str(row.total), "currency": row.currency, "deleted": row.deleted},
+                     links=_links_of_job(session, row.invoice_job_id))
     return int(new)
+
+
+def _links_of_job(session: Session, job_id: int | None) -> Links | None:
+    job = session.get(InvoiceJob, job_id) if job_id is not None else None
+    return Links(deal_id=job.deal_id, invoice_id=job.qbo_invoice_id) if job is not None else None
 
 
 def _credited_job(session: Session, memo: CreditMemoChange, *, realm_id: str) -> int | None:
@@ -103,7 +110,10 @@ def record_invoice_change(session: Session, invoice: InvoiceChange, *, clock: Cl
     record_event(session, actor="quickbooks", action="invoice.changed_in_quickbooks", subject_type="invoice_job",
                  subject_id=persisted_id(job), details={"issued_total": job.total, "total": invoice.total,
                                                         "voided": invoice.voided, "deleted": invoice.deleted},
-                 clock=clock)
+                 clock=clock, before={"total": str(job.total)},
+                 after={"total": None if invoice.total is None else str(invoice.total), "voided": invoice.voided,
+                        "deleted": invoice.deleted},
+                 links=Links(deal_id=job.deal_id, invoice_id=job.qbo_invoice_id))
     return 1
 
 

@@ -124,8 +124,12 @@ def test_a_line_credit_memo_is_approved_made_once_across_a_lost_answer_and_a_ret
     assert "balance now $5,000.00" in thread[0].text
     eventually(lambda: any("Credit memo" in m.text for m in dms(stack, SAM.slack_id)), what="the deal owner's DM")
     with session_scope(stack.runtime.engine) as session:
-        actions = [event.action for event in session.exec(select(AuditEvent))]
-    assert {"correction.proposed", "approval.approved", "correction.approved", "correction.created"} <= set(actions)
+        events = list(session.exec(select(AuditEvent)))
+    assert {"correction.proposed", "approval.approved", "correction.approved", "correction.created"} <= {
+        event.action for event in events}
+    [proposed] = [event for event in events if event.action == "correction.proposed"]
+    assert (proposed.invoice_id, proposed.approval_id) == (invoice["Id"], done.approval_request_id)
+    assert proposed.after is not None and proposed.after["amount"] == "2400.00"
 
     metrics = requests.get(f"{stack.app_server.url}/dashboard/api/metrics?days=30", timeout=10).json()
     assert metrics["credit_memo_frequency"]["part"] == 1 and metrics["credit_memo_frequency"]["whole"] == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.integrations.exact_json import dumps_exact
 from app.integrations.quickbooks_connection import QboCredentials, QuickBooksConnection
@@ -99,4 +100,12 @@ def test_a_credit_memo_made_in_quickbooks_takes_the_invoice_out_of_first_pass(st
     assert first_pass(stack) == Rate(0, 2)
     with session_scope(rt.engine) as session:
         changed = session.exec(select(InvoiceJob).where(col(InvoiceJob.changed_in_qbo_at).is_not(None))).all()
+        seen_event = session.exec(select(AuditEvent).where(AuditEvent.action == "credit_memo.seen")).one()
+        voided_event = session.exec(select(AuditEvent)
+                                    .where(AuditEvent.action == "invoice.changed_in_quickbooks")).one()
     assert len(changed) == 1
+    assert credited is not None and (seen_event.deal_id, seen_event.invoice_id) == (credited.deal_id,
+                                                                                      credited.qbo_invoice_id)
+    assert seen_event.after == {"total": "100.00", "currency": "USD", "deleted": False}
+    assert (voided_event.deal_id, voided_event.invoice_id) == (changed[0].deal_id, changed[0].qbo_invoice_id)
+    assert voided_event.before == {"total": str(changed[0].total)} and voided_event.after["voided"] is True
