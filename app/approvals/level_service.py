@@ -82,7 +82,8 @@ def decide_level(session: Session, *, request_id: int, actor_id: str, actor_name
         session.refresh(request)
         raise InvalidTransition(already_decided(session, request))
     choice = rules.choose_level(actor_id=actor_id, levels=levels, requesters=requesters(request),
-                                submitters=submitters(request), members_by_role=members_by_role, barred=_barred(session, request, policy))
+                                submitters=submitters(request), members_by_role=members_by_role,
+                                barred=_barred(session, request, policy))
     if choice.refusal is not None or choice.level is None:
         raise NotAllowed(refusal_text(choice.refusal, policy) if choice.refusal else "Nothing to decide")
     if decision == Decision.REJECTED and not (comment or "").strip():
