@@ -43,9 +43,11 @@ def build_runtime(settings: Settings, *, policy: Policy | None = None, engine: E
     throttle = throttle_for_database(engine, limits=with_quickbooks_pace(
         per_second=settings.qbo_limit_per_second, per_minute=settings.qbo_limit_per_minute,
         batches_per_minute=settings.qbo_batch_limit_per_minute))
+    policy = policy or load_policy(settings.ledgerbridge_policy)
     runtime = Runtime(
-        settings=settings, policy=policy or load_policy(settings.ledgerbridge_policy), engine=engine, clock=clock,
-        salesforce=SalesforceGateway.from_settings(settings, clock=clock),
+        settings=settings, policy=policy, engine=engine, clock=clock,
+        salesforce=SalesforceGateway.from_settings(
+            settings, clock=clock, submitter_field=policy.approval_controls.submitter_field),
         quickbooks=build_quickbooks_gateway(settings, token_store=DbTokenStore(engine, clock=clock), clock=clock,
                                             throttle=throttle, max_wait=vendor_wait.quickbooks_seconds),
         slack=build_slack_api(settings, throttle=throttle, max_wait=vendor_wait.slack_seconds,

@@ -79,6 +79,24 @@ def test_broken_policy_prints_each_error_on_its_own_line(capsys: pytest.CaptureF
     assert policy.exists()
 
 
+@pytest.mark.parametrize(("value", "problem"), [
+    ("Submitted_By__c", None),
+    ("Submitted By", "approval_controls.submitter_field: 'Submitted By' is not a Salesforce field API name"),
+])
+def test_check_validates_the_submitter_field(value: str, problem: str | None, capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("  # submitter_field: Submitted_By__c",
+                                                       f"  submitter_field: {value}", 1)
+    assert f"  submitter_field: {value}" in text
+    (tmp_path / "policy.yaml").write_text(text, encoding="utf-8")
+    code = main(["check", "--policy", "policy.yaml"])
+    out = capsys.readouterr().out
+    if problem is None:
+        assert code == 0 and "OK" in out
+    else:
+        assert code == 1 and f"policy.yaml: {problem}" in out, out
+
+
 def test_the_installed_command_reports_the_same(tmp_path: Path) -> None:
     broken_policy(tmp_path)
     env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}

@@ -61,7 +61,7 @@ def level_specs(session: Session, request: ApprovalRequest) -> tuple[LevelSpec, 
 def refusal_before_opening(session: Session, request: ApprovalRequest, *, actor_id: str, policy: Policy) -> str | None:
     """From the database alone (the web process calls no vendor): the refusal, if one is certain already."""
     refusal = rules.may_open(actor_id=actor_id, levels=level_states(session, request),
-                             requesters=requesters(request))
+                             requesters=requesters(request), submitters=submitters(request))
     return refusal_text(refusal, policy) if refusal else None
 
 
@@ -82,7 +82,8 @@ def decide_level(session: Session, *, request_id: int, actor_id: str, actor_name
         session.refresh(request)
         raise InvalidTransition(already_decided(session, request))
     choice = rules.choose_level(actor_id=actor_id, levels=levels, requesters=requesters(request),
-                                members_by_role=members_by_role, barred=_barred(session, request, policy))
+                                submitters=submitters(request), members_by_role=members_by_role,
+                                barred=_barred(session, request, policy))
     if choice.refusal is not None or choice.level is None:
         raise NotAllowed(refusal_text(choice.refusal, policy) if choice.refusal else "Nothing to decide")
     if decision == Decision.REJECTED and not (comment or "").strip():
@@ -107,6 +108,11 @@ def decide_level(session: Session, *, request_id: int, actor_id: str, actor_name
 
 def requesters(request: ApprovalRequest) -> tuple[str | None, ...]:
     return (request.requester_slack_id,)
+
+
+def submitters(request: ApprovalRequest) -> tuple[str | None, ...]:
+    """Whoever submitted the deal (matched in Slack by the e-mail of their Salesforce User), when known."""
+    return (request.submitter_slack_id,)
 
 
 def already_decided(session: Session, request: ApprovalRequest) -> str:

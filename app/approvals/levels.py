@@ -55,6 +55,8 @@ class LevelState:
 class RefusalReason(StrEnum):
     NOT_IN_ROLE = "not_in_role"
     OWN_REQUEST = "own_request"
+    SUBMITTED = "submitted"
+    """The actor submitted the deal (the policy's `approval_controls.submitter_field`)."""
     SECOND_LEVEL = "second_level"
     OTHER_CONTROL = "other_control"
 
@@ -135,15 +137,20 @@ def deciders(levels: Sequence[LevelState]) -> frozenset[str]:
 # ---- who may decide ---------------------------------------------------------------------------------------------
 
 def choose_level(*, actor_id: str, levels: Sequence[LevelState], requesters: Collection[str | None],
-                 members_by_role: Mapping[str, frozenset[str]], barred: Collection[str] = ()) -> Choice:
-    """The open level `actor_id` decides, or the refusal. `barred`: people another control keeps off this request
+                 members_by_role: Mapping[str, frozenset[str]], barred: Collection[str] = (),
+                 submitters: Collection[str | None] = ()) -> Choice:
+    """The open level `actor_id` decides, or the refusal. `requesters`: the opportunity owner; `submitters`:
+    whoever submitted the deal; neither decides any level. `barred`: people another control keeps off this request
     (e.g. whoever decided the same account's customer activation, when it and the credit limit must differ)."""
     waiting = open_levels(levels)
     roles = tuple(dict.fromkeys(level.role for level in waiting))
     asked = frozenset(who for who in requesters if who)
-    excluded = asked | deciders(levels)
+    submitted = frozenset(who for who in submitters if who)
+    excluded = asked | submitted | deciders(levels)
     if not actor_id or actor_id in asked:
         return _refused(RefusalReason.OWN_REQUEST, roles, excluded)
+    if actor_id in submitted:
+        return _refused(RefusalReason.SUBMITTED, roles, excluded)
     decided = next((level for level in levels if level.decided_by == actor_id), None)
     if decided is not None:
         return Choice(None, Refusal(RefusalReason.SECOND_LEVEL, roles, decided.position, excluded))
@@ -155,9 +162,10 @@ def choose_level(*, actor_id: str, levels: Sequence[LevelState], requesters: Col
     return Choice(mine, None)
 
 
-def may_open(*, actor_id: str, levels: Sequence[LevelState], requesters: Collection[str | None]) -> Refusal | None:
+def may_open(*, actor_id: str, levels: Sequence[LevelState], requesters: Collection[str | None],
+             submitters: Collection[str | None] = ()) -> Refusal | None:
     """What is known without the roles' members (they come from Slack), before a reject modal opens."""
-    choice = choose_level(actor_id=actor_id, levels=levels, requesters=requesters,
+    choice = choose_level(actor_id=actor_id, levels=levels, requesters=requesters, submitters=submitters,
                           members_by_role={level.role: frozenset({actor_id}) for level in levels})
     return choice.refusal
 

@@ -37,6 +37,10 @@ class ApprovalRequestBase(SQLModel):
     requester_sf_user_id: str | None = Field(default=None, max_length=18)
     requester_email: str | None = Field(default=None, max_length=255)
     requester_slack_id: str | None = Field(default=None, max_length=32)
+    submitter_sf_user_id: str | None = Field(default=None, max_length=18)
+    """Whoever submitted the deal, when the policy names a field for it: like the owner, they decide no level."""
+    submitter_email: str | None = Field(default=None, max_length=255)
+    submitter_slack_id: str | None = Field(default=None, max_length=32)
 
 
 class ApprovalRequest(ApprovalRequestBase, table=True):

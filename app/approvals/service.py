@@ -148,6 +148,7 @@ def _open(session: Session, *, deal: Deal, need: ApprovalNeed, lock: _Lock, repl
     request = ApprovalRequest(deal_id=persisted_id(deal), kind=need.kind, level=need.level, role=need.role,
                               ask=need.ask, detail=need.detail, terms_fingerprint=lock.fingerprint,
                               requester_sf_user_id=deal.owner_sf_id, requester_email=deal.owner_email,
+                              submitter_sf_user_id=deal.submitter_sf_id, submitter_email=deal.submitter_email,
                               created_at=clock.now(), locked_values=lock.values,
                               reapproval_of=replaced.id if replaced is not None else None,
                               changes=[_change_row(change) for change in changes] if changes else None)

@@ -10,6 +10,7 @@ from app.approvals.roles import role_label
 from app.policy import Policy
 
 OWN_REQUEST = "You cannot approve your own request"
+SUBMITTED = "You submitted this deal, so you cannot approve its requests"
 MAX_NAMED = 6
 
 
@@ -18,6 +19,8 @@ def refusal_text(refusal: Refusal, policy: Policy) -> str:
     labels = _either([role_label(policy, role) for role in refusal.roles]) or "approver"
     if refusal.reason == RefusalReason.OWN_REQUEST:
         first = f"{OWN_REQUEST}: {_a(labels)} other than you decides it"
+    elif refusal.reason == RefusalReason.SUBMITTED:
+        first = f"{SUBMITTED}: {_a(labels)} other than you decides it"
     elif refusal.reason == RefusalReason.SECOND_LEVEL:
         first = (f"You already decided level {refusal.decided_position} of this request, and nobody decides two "
                  f"levels: a different {labels} decides the next one")

@@ -85,6 +85,9 @@ class DealBase(SQLModel):
     owner_sf_id: str | None = Field(default=None, max_length=18)
     owner_name: str | None = Field(default=None, max_length=255)
     owner_email: str | None = Field(default=None, max_length=255)
+    submitter_sf_id: str | None = Field(default=None, max_length=18)
+    """Whoever submitted the deal (the policy's `approval_controls.submitter_field`), when it names one."""
+    submitter_email: str | None = Field(default=None, max_length=255)
     sf_modstamp: datetime = Field(sa_type=UTCDateTime, index=True)
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,7 @@ from app.intake.unreadable import clear_unreadable, report_unreadable
 from app.intake.watermark import Watermark, content_digest
 from app.integrations.quickbooks_models import QboCustomer
 from app.integrations.salesforce_models import SfOpportunity
+from app.integrations.salesforce_soql import ID_PATTERN
 from app.pipeline.advance import advance_deal
 from app.pipeline.follow_ups import enqueue_follow_ups
 from app.policy import Policy
@@ -51,6 +52,15 @@ class OpportunitySource(Protocol):
     def opportunities_by_ids(self, ids: list[str]) -> list[SfOpportunity]: ...
 
 
+@runtime_checkable
+class UserDirectory(Protocol):
+    def user_emails_by_ids(self, ids: Sequence[str]) -> dict[str, str | None]: ...
+
+
+Submitters = Mapping[str, str | None]
+"""A page's submitters: Salesforce User id (15 characters) -> e-mail."""
+
+
 @dataclass(frozen=True)
 class IntakeReport:
     read: int
@@ -69,7 +79,7 @@ def poll_changes(*, transactions: Transactions, source: OpportunitySource, custo
     """
     with transactions.read() as session:
         mark = load_watermark(session)
-    intake = _Intake(transactions, _CustomerLookup(customers), policy, clock, progress)
+    intake = _Intake(transactions, _CustomerLookup(customers), policy, clock, progress, users=_users(source))
     changed = source.opportunities_changed_since(mark.modstamp)
     read = queued = 0
     while True:
@@ -89,14 +99,17 @@ def read_opportunities(*, transactions: Transactions, source: OpportunitySource,
     """The push path: read these ids now, store them in one transaction, and note each version stored in the
     watermark, so that the next poll moves past those versions instead of storing them again."""
     opportunities = source.opportunities_by_ids(list(ids))
-    queued = _Intake(transactions, _CustomerLookup(customers), policy, clock).push(opportunities)
+    queued = _Intake(transactions, _CustomerLookup(customers), policy, clock, users=_users(source)).push(opportunities)
     return IntakeReport(read=len(opportunities), processed=len(opportunities), queued=queued)
 
 
 def ingest(session: Session, opportunity: SfOpportunity, *, policy: Policy, clock: Clock,
-           qbo_customer_id: str | None = None) -> int:
+           qbo_customer_id: str | None = None, submitters: Submitters | None = None) -> int:
     """Store one opportunity, link its account to a QuickBooks customer found by exact name, step it forward."""
     deal = upsert_from_salesforce(session, opportunity, now=clock.now(), home_currency=policy.currency.home)
+    deal.submitter_sf_id = submitter_id(opportunity, policy)
+    deal.submitter_email = (submitters or {}).get(deal.submitter_sf_id[:15]) if deal.submitter_sf_id else None
+    session.add(deal)
     account = session.get(Account, deal.account_id) if deal.account_id else None
     if account is not None and account.qbo_customer_id is None and qbo_customer_id:
         account.qbo_customer_id = qbo_customer_id
@@ -113,6 +126,9 @@ class _Intake:
     clock: Clock
     progress: Progress | None = None
     stored: int = 0
+    users: UserDirectory | None = None
+    submitters: dict[str, str | None] | None = None
+    """This page's submitters' e-mails (one User query per page)."""
 
     def poll_page(self, page: Sequence[SfOpportunity], mark: Watermark,
                   failure: Exception | None) -> tuple[Watermark, int, Exception | None]:
@@ -121,6 +137,10 @@ class _Intake:
         unseen = [record for record in page if not mark.already_seen(record.id, *_version(record, self.clock))]
         customer_ids, lookup_failure = self.lookup.resolve(unseen, transactions=self.transactions)
         failure = lookup_failure or failure
+        try:
+            self.submitters = self._submitters(unseen)
+        except IntegrationError as error:
+            return mark, 0, error
         queued = 0
         with self.transactions.begin() as session:
             stored = take_watermark(session, clock=self.clock)      # what pushes noted since: the row is ours now
@@ -148,6 +168,7 @@ class _Intake:
         customer_ids, failure = self.lookup.resolve(opportunities, transactions=self.transactions)
         if failure is not None:
             raise failure
+        self.submitters = self._submitters(opportunities)
         queued = 0
         with self.transactions.begin() as session:
             mark = take_watermark(session, clock=self.clock)
@@ -163,7 +184,7 @@ class _Intake:
         try:
             with session.begin_nested():
                 queued = ingest(session, opportunity, policy=self.policy, clock=self.clock,
-                                qbo_customer_id=customer_id)
+                                qbo_customer_id=customer_id, submitters=self.submitters)
                 clear_unreadable(session, opportunity_id=opportunity.id, clock=self.clock)
                 session.flush()
             return queued
@@ -175,6 +196,28 @@ class _Intake:
                 report_unreadable(session, opportunity_id=opportunity.id, error=error, policy=self.policy,
                                   clock=self.clock)
             return 0
+
+
+    def _submitters(self, records: Sequence[SfOpportunity]) -> dict[str, str | None]:
+        """The e-mail of each submitter the page names, from their Salesforce User records (vendor call: between
+        transactions). Nothing to read when the policy names no submitter field."""
+        ids = sorted({found[:15] for record in records if (found := submitter_id(record, self.policy))})
+        if not ids or self.users is None:
+            return {}
+        return self.users.user_emails_by_ids(ids)
+
+
+def submitter_id(opportunity: SfOpportunity, policy: Policy) -> str | None:
+    """The submitter's Salesforce User id from the policy's field (None when unnamed, absent or not an id)."""
+    field = policy.approval_controls.submitter_field
+    value = opportunity.raw.get(field) if field else None
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        return None
+    return value
+
+
+def _users(source: object) -> UserDirectory | None:
+    return source if isinstance(source, UserDirectory) else None
 
 
 class _CustomerLookup:

@@ -56,16 +56,20 @@ _CENT = Decimal("0.01")
 class SalesforceGateway:
     """Reads opportunities and writes invoice status back. Every call has a timeout (set on the session)."""
 
-    def __init__(self, client: Salesforce, *, clock: Clock | None = None, batch_size: int | None = None) -> None:
+    def __init__(self, client: Salesforce, *, clock: Clock | None = None, batch_size: int | None = None,
+                 submitter_field: str | None = None) -> None:
         self._sf = client
+        self.submitter_field = submitter_field
+        """The policy's `approval_controls.submitter_field`: read with the opportunity when the org has it."""
         self._clock: Clock = clock or SystemClock()
         self._headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
         self._org_fields: OrgFields | None = None
         self.guard = WriteGuard()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> SalesforceGateway:
-        return cls(build_salesforce(settings), clock=clock)
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None,
+                      submitter_field: str | None = None) -> SalesforceGateway:
+        return cls(build_salesforce(settings), clock=clock, submitter_field=submitter_field)
 
     def opportunities_changed_since(self, watermark: datetime | None, *,
                                     limit: int | None = None) -> Iterator[SfOpportunity]:
@@ -120,6 +124,18 @@ class SalesforceGateway:
         ranked = sorted(records, key=lambda record: record.get("IsActive") is not True)
         return ranked[0]["Id"] if ranked else None
 
+    def user_emails_by_ids(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """The e-mail of each Salesforce User by id (keyed by the 15-character id); unknown ids are left out."""
+        wanted = checked_ids(ids)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            query = format_soql("SELECT Id, Email FROM User WHERE Id IN {}", wanted[start:start + IDS_PER_QUERY])
+            with translated_errors("query users"):
+                for record in self._sf.query_all_iter(query):
+                    email = record.get("Email")
+                    found[str(record["Id"])[:15]] = str(email).strip() if email else None
+        return found
+
     def write_invoice_status(self, opportunity_id: str, *, invoice_id: str | None, invoice_number: str | None,
                              status: str | None, balance: Decimal | None) -> None:
         """PATCH only the QBO_* status fields and QBO_Last_Sync__c."""
@@ -146,9 +162,10 @@ class SalesforceGateway:
         if self._org_fields is None:
             opportunity = {field.name for field in self.describe("Opportunity").fields}
             account = {field.name for field in self.describe("Account").fields}
+            wanted = OPTIONAL_OPPORTUNITY_FIELDS + ((self.submitter_field,) if self.submitter_field else ())
             self._org_fields = OrgFields(
-                opportunity=tuple(name for name in OPTIONAL_OPPORTUNITY_FIELDS
-                                  if DESCRIBED_AS.get(name, name) in opportunity),
+                opportunity=tuple(dict.fromkeys(name for name in wanted
+                                                if DESCRIBED_AS.get(name, name) in opportunity)),
                 account=tuple(name for name in OPTIONAL_ACCOUNT_FIELDS if name in account))
         return self._org_fields
 

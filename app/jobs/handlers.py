@@ -90,12 +90,14 @@ def post_approval_request(rt: Runtime, payload: Payload) -> None:
                     dedupe_key=f"prepare_activation:{request.id}", clock=rt.clock)
             rt.wake_worker()
             return
-        email = request.requester_email
+        email, submitter_email = request.requester_email, request.submitter_email
     requester = rt.slack.lookup_user_by_email(email) if email else None
+    submitter = rt.slack.lookup_user_by_email(submitter_email) if submitter_email else None
     with session_scope(rt.engine) as session:      # store the requester before anyone can click
         request = require(session, ApprovalRequest, payload["request_id"])
         if requester is not None or email:          # a correction's proposer came from Slack: keep them
             request.requester_slack_id = requester.id if requester else None
+        request.submitter_slack_id = submitter.id if submitter else None
         card = approval_card(summarize_request(session, request, policy=rt.policy),
                              instance_url=rt.settings.salesforce_base_url)
     posted = rt.slack.post_message(rt.policy.channels.approvals, text=approval_request_text(card),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.approvals.level_service import level_states, requesters
+from app.approvals.level_service import level_states, requesters, submitters
 from app.approvals.levels import LevelState, deciders
 from app.approvals.models import ApprovalRequest, ApprovalStatus
 from app.approvals.roles import role_label, role_members
@@ -33,7 +33,7 @@ def ping_approval_level(rt: Runtime, payload: dict[str, Any]) -> None:
         if request is None or request.status != ApprovalStatus.PENDING:
             return                                  # decided, superseded or expired meanwhile: nobody to ping
         levels = {level.position: level for level in level_states(session, request)}
-        excluded = {who for who in requesters(request) if who} | deciders(tuple(levels.values()))
+        excluded = {who for who in requesters(request) + submitters(request) if who} | deciders(tuple(levels.values()))
         deal_name, thread = _deal_name(session, request), (request.slack_channel, request.slack_ts)
     waiting, decided = levels.get(position), levels.get(int(payload.get("after_position", 0)))
     if waiting is None:

@@ -68,6 +68,8 @@ def _expire(session: Session, request: ApprovalRequest, *, clock: Clock) -> Expi
                             detail=request.detail, terms_fingerprint=request.terms_fingerprint,
                             requester_sf_user_id=request.requester_sf_user_id,
                             requester_email=request.requester_email, requester_slack_id=request.requester_slack_id,
+                            submitter_sf_user_id=request.submitter_sf_user_id,
+                            submitter_email=request.submitter_email, submitter_slack_id=request.submitter_slack_id,
                             locked_values=request.locked_values, reapproval_of=request.reapproval_of,
                             changes=request.changes, created_at=clock.now())
     session.add(fresh)

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from app.policy.fields import Hours
+from app.policy.fields import Hours, SalesforceFieldName
 
 
 class LevelOrder(StrEnum):
@@ -28,3 +28,6 @@ class ApprovalControls(BaseModel):
     posted. None: requests never expire."""
     separate_activation_and_credit_limit: bool = False
     """True: one person may not decide both the customer activation and the credit limit of one account."""
+    submitter_field: SalesforceFieldName | None = None
+    """The Opportunity field (a lookup to User, e.g. `Submitted_By__c`) naming whoever submitted the deal: like
+    the owner, they decide no level of its requests. None: only the owner is kept off."""

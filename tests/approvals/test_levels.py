@@ -153,6 +153,31 @@ def test_the_requester_decides_no_level():
         assert choice.refusal is not None and choice.refusal.reason == RefusalReason.OWN_REQUEST
 
 
+def test_the_submitter_decides_no_level_and_is_told_they_submitted_it():
+    for levels in (TWO_IN_SEQUENCE, decide(TWO_IN_SEQUENCE, TWO_IN_SEQUENCE[0], decision=LevelStatus.APPROVED,
+                                           actor_id=BOB, actor_name="Bob", at=AT)):
+        choice = choose_level(actor_id=ANN, levels=levels, requesters=(SAM,), submitters=(ANN,),
+                              members_by_role=MEMBERS)
+        assert choice.level is None and choice.refusal is not None
+        assert choice.refusal.reason == RefusalReason.SUBMITTED and ANN in choice.refusal.excluded
+        text = refusal_text(choice.refusal, POLICY)
+        assert text.startswith("You submitted this deal, so you cannot approve its requests: ")
+        assert "<@U05ANNFIN01>" not in text
+    refused = may_open(actor_id=ANN, levels=TWO_IN_SEQUENCE, requesters=(SAM,), submitters=(ANN,))
+    assert refused is not None and refused.reason == RefusalReason.SUBMITTED
+    other = choose_level(actor_id=BOB, levels=TWO_IN_SEQUENCE, requesters=(SAM,), submitters=(ANN,),
+                         members_by_role=MEMBERS)
+    assert other.refusal is None and other.level == TWO_IN_SEQUENCE[0]
+
+
+def test_the_submitter_field_is_an_optional_validated_policy_key():
+    assert POLICY.approval_controls.submitter_field is None
+    named = policy_with({"approval_controls.submitter_field": "Submitted_By__c"})
+    assert named.approval_controls.submitter_field == "Submitted_By__c"
+    problems = problems_with({"approval_controls.submitter_field": "Submitted By"})
+    assert any("approval_controls.submitter_field" in problem for problem in problems), problems
+
+
 @pytest.mark.parametrize("requester", [None, SAM])
 def test_an_empty_actor_or_an_empty_role_never_decides(requester):
     nobody = choose_level(actor_id="", levels=TWO_IN_SEQUENCE, requesters=(requester,),

@@ -54,12 +54,13 @@ def lstack(sqlite_url: str, tmp_path: Path) -> Iterator[Stack]:
     running.stop()
 
 
-def deal(stack: Stack, *, owner: str = "sam", discount: int | None = 35, terms: str = "Net 30") -> str:
+def deal(stack: Stack, *, owner: str = "sam", discount: int | None = 35, terms: str = "Net 30",
+         **fields: Any) -> str:
     book = Book(stack.emulators.salesforce)
     book.add_account("Globex Inc", Segment__c="SMB")
     line = Line("Annual Subscription", Decimal(2), discount=Decimal(discount) if discount else None)
     return book.add_deal("Globex - Expansion", account="Globex Inc", owner_id=stack.emulators.sf_user_ids[owner],
-                         lines=[line], Payment_Terms__c=terms)
+                         lines=[line], Payment_Terms__c=terms, **fields)
 
 
 def posted_request(stack: Stack) -> Any:
@@ -306,5 +307,42 @@ def test_one_person_may_not_decide_both_the_activation_and_the_credit_limit_of_a
             deciders = {(request.kind, decision.slack_user_id) for request, decision in session.exec(
                 select(ApprovalRequest, ApprovalDecision).where(ApprovalDecision.request_id == ApprovalRequest.id))}
         assert deciders == {("customer_activation", CARL.slack_id), ("credit_limit", DANA.slack_id)}
+    finally:
+        stack.stop()
+
+
+def test_the_deals_submitter_may_decide_no_level(sqlite_url: str, tmp_path: Path):
+    """Sam owns the deal, Ann (a finance approver and a CFO) submitted it: she is refused on both levels, in
+    words that name her as the submitter; Bob and Dana decide it."""
+    stack = start_stack(sqlite_url, policy_path=levels_policy(tmp_path, submitter_field="Submitted_By__c"))
+    try:
+        deal_id = deal(stack, Submitted_By__c=stack.emulators.sf_user_ids["ann"])
+        request = posted_request(stack)
+        with session_scope(stack.runtime.engine) as session:
+            stored = session.exec(select(ApprovalRequest)).one()
+            assert (stored.submitter_sf_user_id, stored.submitter_email) == (stack.emulators.sf_user_ids["ann"],
+                                                                             ANN.email)
+        assert deal_row(stack, deal_id).submitter_email == ANN.email
+
+        click(stack, ANN, request.ts)
+        first = notes(stack, ANN)[0]
+        assert first.startswith(":no_entry: You submitted this deal, so you cannot approve its requests: "
+                                "a Finance approver other than you decides it")
+        assert f"<@{ANN.slack_id}>" not in first and f"<@{BOB.slack_id}>" in first
+        click(stack, BOB, request.ts)
+        eventually(lambda: "approved by <@U05BOBFIN02>" in shown(stack, request.ts), what="level 1 approved")
+
+        click(stack, ANN, request.ts)                    # Ann is a CFO too: still the submitter
+        second = notes(stack, ANN, 2)[1]
+        assert second.startswith(":no_entry: You submitted this deal, so you cannot approve its requests: "
+                                 "a CFO other than you decides it")
+        assert f"<@{ANN.slack_id}>" not in second and f"<@{DANA.slack_id}>" in second
+        settle(stack)
+        assert qbo_invoices(stack) == []
+
+        click(stack, DANA, request.ts)
+        eventually(lambda: qbo_invoices(stack), what="the invoice")
+        assert [(level.position, level.decided_by) for level in levels(stack)] == [(1, BOB.slack_id),
+                                                                                  (2, DANA.slack_id)]
     finally:
         stack.stop()

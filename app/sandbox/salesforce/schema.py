@@ -126,6 +126,7 @@ OPPORTUNITY = ObjectSpec(
         _f("QBO_Balance__c", T.CURRENCY), _f("QBO_Last_Sync__c", T.DATETIME),
         _f("CurrencyIsoCode", T.PICKLIST), _f("Business_Unit__c", T.PICKLIST),
         _ref("RecordTypeId", "RecordType", "RecordType"),
+        _ref("Submitted_By__c", "User", "Submitted_By__r"),
     ),
     required=("Name", "StageName", "CloseDate"),
     children=(ChildRelationship("OpportunityLineItems", "OpportunityLineItem", "OpportunityId"),
