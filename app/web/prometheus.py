@@ -55,7 +55,7 @@ def slack_payload_type(body: bytes, content_type: str) -> str:
             kind = json.loads(form["payload"][0]).get("type") if "payload" in form else None
     except (ValueError, AttributeError, KeyError, IndexError, TypeError, RecursionError):
         return "malformed"         # the endpoint answers it 4xx; here it only needs a label
-    return kind if kind in SLACK_PAYLOAD_TYPES else "other"
+    return kind if isinstance(kind, str) and kind in SLACK_PAYLOAD_TYPES else "other"    # any JSON value may be sent
 
 
 class RequestMetrics:

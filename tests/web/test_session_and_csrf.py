@@ -77,3 +77,5 @@ def test_the_slack_payload_type_label_comes_from_a_closed_list() -> None:
     deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     assert slack_payload_type(deep, "application/json") == "malformed"
     assert slack_payload_type(b"\xff\xfe", form) == "malformed"
+    assert slack_payload_type(b'{"type":["block_actions"]}', "application/json") == "other"      # not a string
+    assert slack_payload_type(b'payload=%7B%22type%22%3A%7B%7D%7D', form) == "other"            # {"type": {}}
