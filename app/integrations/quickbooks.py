@@ -309,27 +309,28 @@ class QuickBooksGateway:
     def sparse_update_invoice(self, invoice_id: str, sync_token: str, fields: Mapping[str, Any], *,
                               request_id: str) -> QboInvoice:
         """Change only `fields` (QBO names, e.g. {"PrivateNote": "..."}); stale sync_token -> code 5010."""
-        reserved = [name for name in fields if name in RESERVED_UPDATE_FIELDS]
-        if reserved or not fields:
-            raise ValueError(f"fields must be non-empty and may not set {', '.join(RESERVED_UPDATE_FIELDS)}")
-        self.guard.check(vendor="quickbooks", what="an invoice update")
-        payload = {"Id": invoice_id, "SyncToken": sync_token, "sparse": True, **fields}
-        body, rid = dumps_exact(payload), _check_request_id(request_id)
-        data = self._connection.call(lambda qb: qb.update_object("Invoice", body, request_id=rid))
+        data = self._sparse_update("Invoice", invoice_id, sync_token, fields, request_id=request_id,
+                                   what="an invoice update")
         return parse_invoice(data["Invoice"], today=self._today())
 
     def sparse_update_customer(self, customer_id: str, sync_token: str, fields: Mapping[str, Any], *,
                                request_id: str) -> QboCustomer:
         """Change only `fields` of a customer (e.g. {"Taxable": True}); stale sync_token -> code 5010."""
+        data = self._sparse_update("Customer", customer_id, sync_token, fields, request_id=request_id,
+                                   what="a customer update")
+        self.invalidate_references()
+        return parse_customer(data["Customer"])
+
+    def _sparse_update(self, entity: str, object_id: str, sync_token: str, fields: Mapping[str, Any], *,
+                       request_id: str, what: str) -> dict[str, Any]:
         reserved = [name for name in fields if name in RESERVED_UPDATE_FIELDS]
         if reserved or not fields:
             raise ValueError(f"fields must be non-empty and may not set {', '.join(RESERVED_UPDATE_FIELDS)}")
-        self.guard.check(vendor="quickbooks", what="a customer update")
-        payload = {"Id": customer_id, "SyncToken": sync_token, "sparse": True, **fields}
+        self.guard.check(vendor="quickbooks", what=what)
+        payload = {"Id": object_id, "SyncToken": sync_token, "sparse": True, **fields}
         body, rid = dumps_exact(payload), _check_request_id(request_id)
-        data = self._connection.call(lambda qb: qb.update_object("Customer", body, request_id=rid))
-        self.invalidate_references()
-        return parse_customer(data["Customer"])
+        data: dict[str, Any] = self._connection.call(lambda qb: qb.update_object(entity, body, request_id=rid))
+        return data
 
     # -- plumbing
     def _forget_references_after(self, error: IntegrationError) -> None:
